@@ -1,0 +1,174 @@
+"""StreamingApiConfiguration: where the broker is, how streams are laid out, and extra Kafka settings."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .partition_mapping import PartitionMapping
+from .retry_policy import RetryPolicy
+from .stream_creation_strategy import StreamCreationStrategy
+
+__all__ = ["StreamingApiConfiguration"]
+
+_SECRET_WORDS = ("password", "secret", "token", "key.pem", "credential")
+
+
+def _parse_properties(additional_properties: Any) -> tuple[dict[str, str], list[PartitionMapping]]:
+    """Accept a dict, ``(key, value)`` pairs, ``"key=value"`` strings, or PartitionMapping items."""
+    if additional_properties is None:
+        return {}, []
+    if isinstance(additional_properties, Mapping):
+        items: Iterable[Any] = list(additional_properties.items())
+    elif isinstance(additional_properties, (str, bytes)):
+        raise TypeError(
+            "additional_properties must be a dict, a list of (key, value) pairs or of 'key=value' "
+            f"strings, got the string {additional_properties!r}"
+        )
+    else:
+        try:
+            items = list(additional_properties)
+        except TypeError:
+            raise TypeError(
+                "additional_properties must be a dict or an iterable, "
+                f"got {type(additional_properties).__name__}"
+            ) from None
+    properties: dict[str, str] = {}
+    mappings: list[PartitionMapping] = []
+    for item in items:
+        if isinstance(item, PartitionMapping):
+            mappings.append(item)
+            continue
+        if isinstance(item, str):
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"additional_properties: {item!r} is not of the form 'key=value'")
+        elif isinstance(item, tuple) and len(item) == 2:
+            key, value = item
+        else:
+            raise ValueError(
+                f"additional_properties: {item!r} is neither a (key, value) pair nor 'key=value'"
+            )
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError(f"additional_properties: property name {key!r} must be a non-empty str")
+        properties[key.strip()] = str(value).lower() if isinstance(value, bool) else str(value)
+    return properties, mappings
+
+
+def _parse_mappings(partition_mappings: Any) -> dict[str, int]:
+    if partition_mappings is None:
+        return {}
+    if isinstance(partition_mappings, Mapping):
+        pairs = list(partition_mappings.items())
+    else:
+        pairs = []
+        for item in partition_mappings:
+            if isinstance(item, PartitionMapping):
+                pairs.append((item.stream, item.partition))
+            elif isinstance(item, tuple) and len(item) == 2:
+                pairs.append(item)
+            else:
+                raise TypeError(
+                    f"partition_mappings: {item!r} is neither a PartitionMapping "
+                    "nor a (stream, partition) pair"
+                )
+    result: dict[str, int] = {}
+    owner: dict[int, str] = {}
+    for stream, partition in pairs:
+        if not isinstance(stream, str) or not stream:
+            raise ValueError(f"partition_mappings: stream name {stream!r} must be a non-empty str")
+        if isinstance(partition, bool) or not isinstance(partition, int) or partition < 1:
+            raise ValueError(
+                f"partition_mappings: partition of stream {stream!r} must be an int >= 1 "
+                f"(partition 0 is the main stream), got {partition!r}"
+            )
+        if partition in owner and owner[partition] != stream:
+            raise ValueError(
+                f"partition_mappings: streams {owner[partition]!r} and {stream!r} both map to "
+                f"partition {partition}; one stream per partition"
+            )
+        owner[partition] = stream
+        result[stream] = partition
+    return result
+
+
+class StreamingApiConfiguration:
+    """Configuration of the support library.
+
+    ``broker_list``: ``host:port[,host:port…]`` for Kafka, ``embedded:`` or ``embedded:PATH`` for the
+    single-file store, ``""`` for the embedded default. ``additional_properties`` are librdkafka
+    properties. ``partition_mappings`` (``{stream: partition}``, partitions >= 1) place streams on
+    partitions of the main topic in PARTITION_BASE mode. ``timeout_seconds`` bounds every wait on
+    the broker and is a reader's default idle timeout.
+    """
+
+    def __init__(
+        self,
+        broker_list: str = "localhost:9092",
+        stream_creation_strategy: StreamCreationStrategy = StreamCreationStrategy.PARTITION_BASE,
+        additional_properties: Any = None,
+        timeout_seconds: float = 10,
+        *,
+        partition_mappings: Mapping[str, int] | Iterable[Any] | None = None,
+        retry_policy: RetryPolicy | None = None,
+        stream_api_port: int = 13579,
+        integrate_session_management: bool = True,
+        integrate_data_format_management: bool = True,
+        use_remote_key_generator: bool = False,
+        remote_key_generator_service_address: str = "",
+        batching_responses: bool = False,
+        initialisation_timeout_seconds: int = 3,
+    ) -> None:
+        if broker_list is None:
+            broker_list = ""
+        if not isinstance(broker_list, str):
+            raise TypeError(f"broker_list must be a str, got {type(broker_list).__name__}")
+        try:
+            strategy = StreamCreationStrategy(stream_creation_strategy)
+        except ValueError:
+            raise ValueError(
+                "stream_creation_strategy must be StreamCreationStrategy.PARTITION_BASE (1) or "
+                f"TOPIC_BASE (2), got {stream_creation_strategy!r}"
+            ) from None
+        if (
+            isinstance(timeout_seconds, bool)
+            or not isinstance(timeout_seconds, (int, float))
+            or not math.isfinite(timeout_seconds)
+            or timeout_seconds <= 0
+        ):
+            raise ValueError(f"timeout_seconds must be a positive number, got {timeout_seconds!r}")
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise TypeError(f"retry_policy must be a RetryPolicy, got {type(retry_policy).__name__}")
+        properties, slot_mappings = _parse_properties(additional_properties)
+        mappings = _parse_mappings(slot_mappings or None)
+        mappings.update(_parse_mappings(partition_mappings))
+        self.broker_list = broker_list.strip()
+        self.stream_creation_strategy = strategy
+        self.additional_properties: dict[str, str] = properties
+        self.timeout_seconds = float(timeout_seconds)
+        self.partition_mappings: dict[str, int] = mappings
+        self.retry_policy = retry_policy
+        self.stream_api_port = stream_api_port
+        self.integrate_session_management = integrate_session_management
+        self.integrate_data_format_management = integrate_data_format_management
+        self.use_remote_key_generator = use_remote_key_generator
+        self.remote_key_generator_service_address = remote_key_generator_service_address
+        self.batching_responses = batching_responses
+        self.initialisation_timeout_seconds = initialisation_timeout_seconds
+
+    def redacted_properties(self) -> dict[str, str]:
+        """``additional_properties`` with secret values masked, safe to log."""
+        return {
+            key: ("***" if any(word in key.lower() for word in _SECRET_WORDS) else value)
+            for key, value in self.additional_properties.items()
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"StreamingApiConfiguration(broker_list={self.broker_list!r}, "
+            f"stream_creation_strategy={self.stream_creation_strategy.name}, "
+            f"additional_properties={self.redacted_properties()!r}, "
+            f"timeout_seconds={self.timeout_seconds!r}, "
+            f"partition_mappings={self.partition_mappings!r})"
+        )

@@ -1,0 +1,181 @@
+"""The Transport seam: an append-only, partitioned, offset-addressed log (the only broker-aware layer)."""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ..errors import StreamingError
+
+__all__ = [
+    "Consumer",
+    "DeliveryFailure",
+    "Record",
+    "TopicPartition",
+    "Transport",
+    "TransportError",
+]
+
+TopicPartition = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One log record as stored: key/value bytes at an offset of a topic partition."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    """A record the transport accepted into its queue but could not make durable."""
+
+    topic: str
+    partition: int | None
+    key: bytes | None
+    reason: str
+    retriable: bool = False
+
+
+class TransportError(StreamingError):
+    """A broker or store operation failed.
+
+    ``code`` keeps the broker's error name where there is one; ``retriable`` says whether trying the
+    same operation again can help.
+    """
+
+    def __init__(self, message: str, *, code: str = "", retriable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retriable = retriable
+
+
+class Consumer(abc.ABC):
+    """Reads records from an explicit set of (topic, partition) positions, in offset order per partition."""
+
+    @abc.abstractmethod
+    def assign(self, positions: Mapping[TopicPartition, int]) -> None:
+        """Start (or restart) reading each partition at the given offset; other assignments stay.
+
+        Raises ``TransportError`` if a topic or partition does not exist.
+        """
+
+    @abc.abstractmethod
+    def unassign(self, partitions: Iterable[TopicPartition]) -> None:
+        """Stop reading the given partitions; unknown ones are ignored."""
+
+    @abc.abstractmethod
+    def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+        """Return up to ``max_records`` new records, waiting at most ``timeout_s`` for the first one.
+
+        Records of one partition come in offset order and each exactly once. An empty list means
+        nothing arrived in time.
+        """
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the consumer; idempotent."""
+
+    def __enter__(self) -> Consumer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Transport(abc.ABC):
+    """A partitioned log of topics. Produce is queued; ``flush`` returns only when queued records are durable."""
+
+    #: a human-readable location ("embedded:/path/file.db", "kafka:host:port")
+    location: str
+
+    @abc.abstractmethod
+    def create_topics(self, partitions_by_topic: Mapping[str, int]) -> None:
+        """Create missing topics with the given partition counts; existing topics are left alone."""
+
+    @abc.abstractmethod
+    def list_topics(self) -> dict[str, int]:
+        """Every topic with its partition count."""
+
+    @abc.abstractmethod
+    def produce(self, topic: str, partition: int | None, key: bytes | None, value: bytes) -> None:
+        """Queue one record. ``partition=None`` lets the key choose (CRC32 of the key, as librdkafka).
+
+        Raises ``TransportError`` when the record is rejected at once (unknown topic or partition,
+        too large, queue full past the timeout). Later failures surface from ``flush`` or
+        ``take_delivery_failures``.
+        """
+
+    @abc.abstractmethod
+    def flush(self, timeout_s: float) -> None:
+        """Block until every queued record is durable.
+
+        Raises ``TransportError`` if records are still queued after ``timeout_s`` or if any queued
+        record failed (the failures are then consumed, so a later flush does not report them again).
+        """
+
+    @abc.abstractmethod
+    def take_delivery_failures(self) -> list[DeliveryFailure]:
+        """Failures seen since the last call (without blocking); the list is then cleared."""
+
+    @abc.abstractmethod
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        """For each partition of ``topic``, the offset the next record will get (0 for an empty one).
+
+        A topic that does not exist yields an empty dict.
+        """
+
+    @abc.abstractmethod
+    def beginning_offsets(self, topic: str) -> dict[int, int]:
+        """For each partition of ``topic``, the first offset still stored."""
+
+    @abc.abstractmethod
+    def offset_for_time(self, topic: str, partition: int, timestamp_ms: int) -> int:
+        """The first offset whose record timestamp is >= ``timestamp_ms``; the end offset if none."""
+
+    @abc.abstractmethod
+    def consumer(self) -> Consumer:
+        """A new independent consumer with no assignments."""
+
+    def read_range(
+        self, topic: str, partition: int, start: int, end: int, timeout_s: float = 10.0
+    ) -> list[Record]:
+        """Records with ``start <= offset < end`` of one partition, ``end`` capped at the end offset.
+
+        Raises ``TransportError`` if the range cannot be read within ``timeout_s``.
+        """
+        end = min(end, self.end_offsets(topic).get(partition, 0))
+        records: list[Record] = []
+        if end <= start:
+            return records
+        deadline = time.monotonic() + timeout_s
+        with self.consumer() as consumer:
+            consumer.assign({(topic, partition): start})
+            while time.monotonic() < deadline:
+                for record in consumer.poll(10_000, 0.1):
+                    if record.offset >= end:
+                        return records
+                    records.append(record)
+                    if record.offset == end - 1:
+                        return records
+        raise TransportError(
+            f"reading {topic}:{partition} offsets [{start}, {end}) did not finish in {timeout_s} s",
+            retriable=True,
+        )
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Flush what can be flushed and release every resource; idempotent."""
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
