@@ -1,0 +1,3 @@
+"""Services behind the official API; they talk to brokers only through transport/."""
+
+__all__: list[str] = []

@@ -1,0 +1,11 @@
+"""Bootstrapper, logger, support library object and the service lifecycle."""
+
+__all__ = [
+    "context",
+    "logger",
+    "module_api",
+    "service",
+    "support_lib_api",
+    "support_library_bootstrapper",
+    "validation",
+]

@@ -1,0 +1,42 @@
+"""ModuleApiBase: creates services bound to a started support library, and stops them with it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from ...contracts.shared.api_result import ApiResult
+from ...errors import StreamingError
+from .context import LibraryContext
+from .service import ServiceBase
+
+if TYPE_CHECKING:
+    from .support_lib_api import SupportLibApi
+
+__all__ = ["ModuleApiBase"]
+
+logger = logging.getLogger(__name__)
+
+S = TypeVar("S", bound=ServiceBase)
+
+
+class ModuleApiBase:
+    module_name = "module"
+
+    def __init__(self, library: SupportLibApi) -> None:
+        self._library = library
+
+    def _create(self, build: Callable[[LibraryContext], S]) -> ApiResult[S]:
+        context = self._library.context
+        if context is None:
+            return ApiResult.fail(
+                f"{self.module_name}.create_service: the support library is not initialised; "
+                "call initialise() and start() on the object factory.create() returned"
+            )
+        try:
+            service = build(context)
+        except (StreamingError, ValueError, TypeError) as exc:
+            return ApiResult.fail(f"{self.module_name}.create_service: {exc}")
+        self._library.register(service)
+        return ApiResult.ok(service)

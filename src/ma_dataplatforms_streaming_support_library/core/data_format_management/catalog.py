@@ -1,0 +1,250 @@
+"""DataFormatCatalog: every data format definition on the essentials topics, with id minting and publishing."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ...contracts.data_format_management.data_format_info import DataFormatInfo
+from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
+from ...layout import ESSENTIAL_SUFFIX, essential_route, essential_topic, main_topic
+from ...protos import open_data_pb2
+from ...transport.base import Consumer, Record, TopicPartition, Transport, TransportError
+
+__all__ = ["DataFormatCatalog", "FormatEntry", "format_key", "next_format_id"]
+
+logger = logging.getLogger(__name__)
+
+_DOTNET_EPOCH_TICKS = 621_355_968_000_000_000
+_DISCOVERY_INTERVAL_S = 1.0
+_id_lock = threading.Lock()
+_last_id = 0
+
+
+def next_format_id() -> int:
+    """A new id as the C# key generator makes them: .NET UTC ticks, strictly increasing per process."""
+    global _last_id
+    with _id_lock:
+        candidate = time.time_ns() // 100 + _DOTNET_EPOCH_TICKS
+        _last_id = candidate if candidate > _last_id else _last_id + 1
+        return _last_id
+
+
+def format_key(identifiers: list[str]) -> str:
+    """The Stream API lookup key: identifiers in the given order joined with ','."""
+    return ",".join(identifiers)
+
+
+@dataclass(slots=True)
+class FormatEntry:
+    data_source: str
+    kind: DataFormatInfoType
+    identifiers: list[str]
+    ids: list[int] = field(default_factory=list)
+
+    def to_info(self) -> DataFormatInfo:
+        return DataFormatInfo(
+            self.data_source, format_key(self.identifiers), list(self.ids), list(self.identifiers), self.kind
+        )
+
+
+class DataFormatCatalog:
+    """Follows every ``<ds>_essential`` topic from offset 0 (no key filter) and keeps the formats found."""
+
+    def __init__(self, transport: Transport, timeout_s: float) -> None:
+        self._transport = transport
+        self._timeout_s = timeout_s
+        self._by_key: dict[tuple[str, DataFormatInfoType, str], FormatEntry] = {}
+        self._by_id: dict[tuple[str, DataFormatInfoType, int], FormatEntry] = {}
+        self._tracked: set[str] = set()
+        self._applied: dict[TopicPartition, int] = {}
+        self._lock = threading.Lock()
+        self._progress = threading.Condition(self._lock)
+        self._assignments: queue.SimpleQueue[dict[TopicPartition, int]] = queue.SimpleQueue()
+        self._listeners: list[Callable[[DataFormatInfo], None]] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._failure: BaseException | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(
+                target=self._follow, name="ma-streaming-data-formats", daemon=True
+            )
+            self._thread.start()
+        self._discover()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(self._timeout_s)
+
+    # following -----------------------------------------------------------------------------
+    def _discover(self) -> None:
+        for topic in self._transport.list_topics():
+            if topic.endswith(ESSENTIAL_SUFFIX) and len(topic) > len(ESSENTIAL_SUFFIX):
+                self.track(topic[: -len(ESSENTIAL_SUFFIX)], create=False)
+
+    def track(self, data_source: str, create: bool = True) -> None:
+        """Start following ``<data_source>_essential`` (created with 1 partition if missing)."""
+        self.start()
+        with self._lock:
+            if data_source in self._tracked:
+                return
+            self._tracked.add(data_source)
+        topic = essential_topic(data_source)
+        if create:
+            self._transport.create_topics({topic: 1})
+        partitions = self._transport.list_topics().get(topic, 0)
+        self._assignments.put({(topic, partition): 0 for partition in range(partitions)})
+
+    def _follow(self) -> None:
+        consumer: Consumer = self._transport.consumer()
+        next_discovery = time.monotonic() + _DISCOVERY_INTERVAL_S
+        try:
+            while not self._stopping.is_set():
+                while not self._assignments.empty():
+                    consumer.assign(self._assignments.get())
+                records = consumer.poll(1000, 0.05)
+                learned: list[DataFormatInfo] = []
+                with self._lock:
+                    for record in records:
+                        learned.extend(self._apply(record))
+                        self._applied[(record.topic, record.partition)] = record.offset + 1
+                    if records:
+                        self._progress.notify_all()
+                    listeners = list(self._listeners)
+                for info in learned:
+                    for listener in listeners:
+                        try:
+                            listener(info)
+                        except Exception:
+                            logger.exception("data format listener %r raised; continuing", listener)
+                if time.monotonic() >= next_discovery:
+                    next_discovery = time.monotonic() + _DISCOVERY_INTERVAL_S
+                    self._discover()
+        except BaseException as exc:
+            logger.exception("following the essentials topics stopped")
+            with self._lock:
+                self._failure = exc
+                self._progress.notify_all()
+        finally:
+            consumer.close()
+
+    def _apply(self, record: Record) -> list[DataFormatInfo]:
+        try:
+            packet = open_data_pb2.Packet.FromString(record.value)
+            if packet.type != "DataFormatDefinition":
+                return []
+            definition = open_data_pb2.DataFormatDefinitionPacket.FromString(packet.content)
+        except Exception:
+            logger.warning(
+                "skipping an unreadable record at %s:%d offset %d",
+                record.topic,
+                record.partition,
+                record.offset,
+            )
+            return []
+        data_source = record.topic[: -len(ESSENTIAL_SUFFIX)]
+        if definition.WhichOneof("format") == "event_identifier":
+            kind, identifiers = DataFormatInfoType.EVENT, [definition.event_identifier]
+        else:
+            kind = DataFormatInfoType.PARAMETERS
+            identifiers = list(definition.parameter_identifiers.parameter_identifiers)
+        entry = self._by_key.setdefault(
+            (data_source, kind, format_key(identifiers)), FormatEntry(data_source, kind, identifiers)
+        )
+        if definition.identifier in entry.ids:
+            return []
+        entry.ids.append(definition.identifier)
+        self._by_id[(data_source, kind, definition.identifier)] = entry
+        return [entry.to_info()]
+
+    def catch_up(self, data_source: str) -> None:
+        """Apply every definition written to ``<data_source>_essential`` before this call."""
+        self.track(data_source)
+        topic = essential_topic(data_source)
+        targets = self._transport.end_offsets(topic)
+        deadline = time.monotonic() + self._timeout_s
+        with self._lock:
+            while True:
+                if self._failure is not None:
+                    raise TransportError(f"following {topic} failed: {self._failure}")
+                if all(self._applied.get((topic, p), 0) >= end for p, end in targets.items()):
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TransportError(f"could not read {topic} up to {targets} in time", retriable=True)
+                self._progress.wait(min(remaining, 0.1))
+
+    def catch_up_all(self) -> None:
+        """Catch up on every data source that has an essentials topic now."""
+        self._discover()
+        with self._lock:
+            tracked = sorted(self._tracked)
+        for data_source in tracked:
+            self.catch_up(data_source)
+
+    # queries -------------------------------------------------------------------------------
+    def find_by_key(
+        self, data_source: str, kind: DataFormatInfoType, identifiers: list[str]
+    ) -> int | None:
+        with self._lock:
+            entry = self._by_key.get((data_source, kind, format_key(identifiers)))
+            return entry.ids[0] if entry and entry.ids else None
+
+    def find_by_id(
+        self, data_source: str, kind: DataFormatInfoType, data_format_id: int
+    ) -> list[str] | None:
+        with self._lock:
+            entry = self._by_id.get((data_source, kind, data_format_id))
+            return list(entry.identifiers) if entry else None
+
+    def formats_of(self, data_source: str) -> list[DataFormatInfo]:
+        with self._lock:
+            return [e.to_info() for e in self._by_key.values() if e.data_source == data_source]
+
+    def snapshot_and_listen(self, listener: Callable[[DataFormatInfo], None]) -> list[DataFormatInfo]:
+        """Every format known now, and ``listener`` added for later ones, without a gap between."""
+        with self._lock:
+            self._listeners.append(listener)
+            return [entry.to_info() for entry in self._by_key.values()]
+
+    def remove_listener(self, listener: Callable[[DataFormatInfo], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    # publishing ----------------------------------------------------------------------------
+    def publish(self, data_source: str, kind: DataFormatInfoType, identifiers: list[str]) -> int:
+        """Mint an id, write its definition where the Stream API does, wait until it is durable."""
+        data_format_id = next_format_id()
+        definition = open_data_pb2.DataFormatDefinitionPacket(
+            identifier=data_format_id,
+            type=(
+                open_data_pb2.DATA_FORMAT_TYPE_EVENT
+                if kind is DataFormatInfoType.EVENT
+                else open_data_pb2.DATA_FORMAT_TYPE_PARAMETER
+            ),
+        )
+        if kind is DataFormatInfoType.EVENT:
+            definition.event_identifier = identifiers[0]
+        else:
+            definition.parameter_identifiers.parameter_identifiers.extend(identifiers)
+        value = open_data_pb2.Packet(
+            type="DataFormatDefinition",
+            session_key="",
+            is_essential=True,
+            content=definition.SerializeToString(),
+        ).SerializeToString()
+        topic, partition = essential_route(data_source)
+        self._transport.produce(topic, partition, b"", value)
+        self._transport.produce(main_topic(data_source), 0, b"", value)
+        self._transport.flush(self._timeout_s)
+        return data_format_id

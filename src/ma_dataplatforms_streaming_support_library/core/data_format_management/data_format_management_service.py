@@ -1,0 +1,188 @@
+"""DataFormatManagementService: get-or-create data format ids and resolve ids back to identifiers."""
+
+from __future__ import annotations
+
+import logging
+
+from ...contracts.data_format_management.data_format_info import DataFormatInfo
+from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
+from ...contracts.data_format_management.event_data_format_info import EventDataFormatInfo
+from ...contracts.data_format_management.i_data_format_management_service import (
+    IDataFormatManagementService,
+)
+from ...contracts.data_format_management.parameter_data_format_info import (
+    ParameterDataFormatInfo,
+)
+from ...contracts.shared.api_result import ApiResult
+from ...contracts.shared.event import Event
+from ...transport.base import TransportError
+from ..base.context import LibraryContext
+from ..base.service import ServiceBase
+from ..base.validation import data_source_error
+
+__all__ = ["DataFormatManagementService"]
+
+logger = logging.getLogger(__name__)
+
+_UINT64_MAX = 2**64 - 1
+
+
+def _identifiers_error(parameter_identifiers: object) -> str:
+    if parameter_identifiers is None or isinstance(parameter_identifiers, (str, bytes)):
+        return f"parameter_identifiers must be a list of str, got {parameter_identifiers!r}"
+    try:
+        identifiers = list(parameter_identifiers)  # type: ignore[call-overload]
+    except TypeError:
+        return f"parameter_identifiers must be a list of str, got {type(parameter_identifiers).__name__}"
+    if not identifiers:
+        return "parameter_identifiers must not be empty"
+    for identifier in identifiers:
+        if not isinstance(identifier, str) or not identifier:
+            return f"parameter_identifiers: {identifier!r} is not a non-empty str"
+    return ""
+
+
+def _id_error(data_format_id: object) -> str:
+    if isinstance(data_format_id, bool) or not isinstance(data_format_id, int):
+        return f"data_format_id must be an int, got {type(data_format_id).__name__}"
+    if not 0 <= data_format_id <= _UINT64_MAX:
+        return f"data_format_id must be an unsigned 64-bit int, got {data_format_id}"
+    return ""
+
+
+class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
+    """Ids follow the C# Stream API: parameter list key in the given order, reused when published."""
+
+    service_name = "data format management service"
+
+    def __init__(self, context: LibraryContext) -> None:
+        super().__init__()
+        self._context = context
+        self.data_format_info_updated: Event[DataFormatInfo] = Event("data_format_info_updated")
+
+    def _on_start(self) -> None:
+        catalog = self._context.data_formats
+        catalog.start()
+        catalog.catch_up_all()
+        for info in catalog.snapshot_and_listen(self._on_learned):
+            self.data_format_info_updated.raise_event(self, info)
+
+    def _on_stop(self) -> None:
+        self._context.data_formats.remove_listener(self._on_learned)
+
+    def _on_learned(self, info: DataFormatInfo) -> None:
+        self.data_format_info_updated.raise_event(self, info)
+
+    def get_parameter_data_format_id(
+        self, data_source: str, parameter_identifiers: list[str]
+    ) -> ApiResult[ParameterDataFormatInfo]:
+        operation = "get_parameter_data_format_id"
+        error = self._not_started(operation)
+        if error:
+            return error
+        message = data_source_error(data_source) or _identifiers_error(parameter_identifiers)
+        if message:
+            return ApiResult.fail(f"{operation}: {message}")
+        identifiers = list(parameter_identifiers)
+        try:
+            data_format_id = self._get_or_create(data_source, DataFormatInfoType.PARAMETERS, identifiers)
+        except TransportError as exc:
+            return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
+        return ApiResult.ok(ParameterDataFormatInfo(data_source, identifiers, data_format_id))
+
+    def get_parameters_list(
+        self, data_source: str, data_format_id: int
+    ) -> ApiResult[ParameterDataFormatInfo]:
+        operation = "get_parameters_list"
+        error = self._not_started(operation)
+        if error:
+            return error
+        message = data_source_error(data_source) or _id_error(data_format_id)
+        if message:
+            return ApiResult.fail(f"{operation}: {message}")
+        try:
+            identifiers = self._resolve(data_source, DataFormatInfoType.PARAMETERS, data_format_id)
+        except TransportError as exc:
+            return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
+        if identifiers is None:
+            return ApiResult.fail(
+                f"{operation}: data_format_id {data_format_id} is not defined on data source "
+                f"{data_source!r}"
+            )
+        return ApiResult.ok(ParameterDataFormatInfo(data_source, identifiers, data_format_id))
+
+    def get_event_data_format_id(
+        self, data_source: str, event_name: str
+    ) -> ApiResult[EventDataFormatInfo]:
+        operation = "get_event_data_format_id"
+        error = self._not_started(operation)
+        if error:
+            return error
+        message = data_source_error(data_source)
+        if not message and (not isinstance(event_name, str) or not event_name):
+            message = f"event_name must be a non-empty str, got {event_name!r}"
+        if message:
+            return ApiResult.fail(f"{operation}: {message}")
+        try:
+            data_format_id = self._get_or_create(data_source, DataFormatInfoType.EVENT, [event_name])
+        except TransportError as exc:
+            return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
+        return ApiResult.ok(EventDataFormatInfo(data_source, data_format_id, event_name))
+
+    def get_event(self, data_source: str, data_format_id: int) -> ApiResult[EventDataFormatInfo]:
+        operation = "get_event"
+        error = self._not_started(operation)
+        if error:
+            return error
+        message = data_source_error(data_source) or _id_error(data_format_id)
+        if message:
+            return ApiResult.fail(f"{operation}: {message}")
+        try:
+            identifiers = self._resolve(data_source, DataFormatInfoType.EVENT, data_format_id)
+        except TransportError as exc:
+            return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
+        if identifiers is None:
+            return ApiResult.fail(
+                f"{operation}: data_format_id {data_format_id} is not an event format of data "
+                f"source {data_source!r}"
+            )
+        return ApiResult.ok(EventDataFormatInfo(data_source, data_format_id, identifiers[0]))
+
+    def get_data_source_data_format_info(self, data_source: str) -> ApiResult[list[DataFormatInfo]]:
+        operation = "get_data_source_data_format_info"
+        error = self._not_started(operation)
+        if error:
+            return error
+        message = data_source_error(data_source)
+        if message:
+            return ApiResult.fail(f"{operation}: {message}")
+        try:
+            self._context.data_formats.catch_up(data_source)
+        except TransportError as exc:
+            return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
+        return ApiResult.ok(self._context.data_formats.formats_of(data_source))
+
+    def _get_or_create(self, data_source: str, kind: DataFormatInfoType, identifiers: list[str]) -> int:
+        catalog = self._context.data_formats
+        found = catalog.find_by_key(data_source, kind, identifiers)
+        if found is not None:
+            return found
+        catalog.catch_up(data_source)
+        found = catalog.find_by_key(data_source, kind, identifiers)
+        if found is not None:
+            return found
+        self._context.ensure_topics(data_source)
+        published = catalog.publish(data_source, kind, identifiers)
+        catalog.catch_up(data_source)
+        # If another process published the same format first, its id is the one everybody reuses.
+        return catalog.find_by_key(data_source, kind, identifiers) or published
+
+    def _resolve(
+        self, data_source: str, kind: DataFormatInfoType, data_format_id: int
+    ) -> list[str] | None:
+        catalog = self._context.data_formats
+        identifiers = catalog.find_by_id(data_source, kind, data_format_id)
+        if identifiers is None:
+            catalog.catch_up(data_source)
+            identifiers = catalog.find_by_id(data_source, kind, data_format_id)
+        return identifiers

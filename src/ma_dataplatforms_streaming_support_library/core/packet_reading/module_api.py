@@ -1,0 +1,58 @@
+"""PacketReadingModuleApi: creates packet reader services."""
+
+from __future__ import annotations
+
+from ...contracts.packet_reading.i_packet_reader_service import IPacketReaderService
+from ...contracts.packet_reading.i_packet_reading_module_api import IPacketReadingModuleApi
+from ...contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
+from ...contracts.packet_reading.packet_reading_type import PacketReadingType
+from ...contracts.shared.api_result import ApiResult
+from ..base.module_api import ModuleApiBase
+from .packet_reader_service import PacketReaderService
+
+__all__ = ["PacketReadingModuleApi"]
+
+
+class PacketReadingModuleApi(ModuleApiBase, IPacketReadingModuleApi):
+    module_name = "packet reading api"
+
+    def create_service(
+        self, data_source: str | None = None, session_key: str | None = None
+    ) -> ApiResult[IPacketReaderService]:
+        """No arguments: a LIVE reader with the default configuration. With a data source and a
+        session key: a reader of that one session, from its first packet until it completes."""
+        if data_source is None and session_key is None:
+            return self.create_service_with_config(PacketReadingConfiguration())
+        if not isinstance(data_source, str) or not data_source:
+            return ApiResult.fail(
+                f"create_service: data_source must be a non-empty str, got {data_source!r}"
+            )
+        if not isinstance(session_key, str) or not session_key:
+            return ApiResult.fail(
+                f"create_service: session_key must be a non-empty str, got {session_key!r}"
+            )
+        context = self._library.context
+        timeout = context.timeout_s if context else 30.0
+        return self.create_service_with_config(
+            PacketReadingConfiguration(
+                session_key=session_key,
+                timeout_seconds=timeout,
+                data_source=data_source,
+                reading_type=PacketReadingType.HISTORIC,
+            )
+        )
+
+    def create_service_with_config(
+        self, config: PacketReadingConfiguration
+    ) -> ApiResult[IPacketReaderService]:
+        if not isinstance(config, PacketReadingConfiguration):
+            return ApiResult.fail(
+                "create_service_with_config: config must be a PacketReadingConfiguration, "
+                f"got {type(config).__name__}"
+            )
+        error = config.validate()
+        if error:
+            return ApiResult.fail(f"create_service_with_config: {error}")
+        return self._create(  # type: ignore[return-value]
+            lambda context: PacketReaderService(context, config)
+        )

@@ -1,0 +1,402 @@
+"""PacketReaderService: reads sessions live or historic on one background thread and delivers packets in log order."""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import logging
+import threading
+import time
+
+from ...contracts.packet_reading.coverage_cursor_info import CoverageCursorInfo
+from ...contracts.packet_reading.i_packet_reader_service import IPacketReaderService
+from ...contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
+from ...contracts.packet_reading.packet_reading_type import PacketReadingType
+from ...contracts.packet_reading.received_packet_dto import ReceivedPacketDto
+from ...contracts.packet_reading.stream_info import StreamInfo
+from ...contracts.packet_writing.packet_bytes import PacketBytes
+from ...contracts.session_management.session_association_info import SessionAssociationInfo
+from ...contracts.session_management.session_info import SessionInfo
+from ...contracts.shared.event import Event
+from ...contracts.shared.i_handler import IHandler
+from ...layout import stream_of
+from ...protos import open_data_pb2
+from ...transport.base import Consumer, Record, TopicPartition
+from ..base.context import LibraryContext
+from ..base.service import ServiceBase
+from .session_reading import PartitionProgress, SessionReading, StreamProgress, plan_partitions
+
+__all__ = ["PacketReaderService"]
+
+logger = logging.getLogger(__name__)
+
+_POLL_RECORDS = 500
+_POLL_TIMEOUT_S = 0.05
+_REFRESH_INTERVAL_S = 0.2
+# The official sample subscribes to events right after set_handler(); this short pause lets those
+# subscriptions land before the first event is raised.
+_HANDLER_GRACE_S = 0.1
+
+
+class PacketReaderService(ServiceBase, IPacketReaderService):
+    """One thread per reader; handlers and events run on it. A handler exception is logged, never fatal."""
+
+    service_name = "packet reader service"
+
+    def __init__(self, context: LibraryContext, configuration: PacketReadingConfiguration) -> None:
+        super().__init__()
+        error = configuration.validate()
+        if error:
+            raise ValueError(error)
+        self._context = context
+        self.configuration = configuration
+        self.session_reading_started: Event[SessionInfo] = Event("session_reading_started")
+        self.session_reading_completed: Event[SessionInfo] = Event("session_reading_completed")
+        self.stream_reading_started: Event[StreamInfo] = Event("stream_reading_started")
+        self.stream_reading_completed: Event[StreamInfo] = Event("stream_reading_completed")
+        self.session_info_updated: Event[SessionInfo] = Event("session_info_updated")
+        self.coverage_cursor_received: Event[CoverageCursorInfo] = Event("coverage_cursor_received")
+        self.session_association_info_updated: Event[SessionAssociationInfo] = Event(
+            "session_association_info_updated"
+        )
+        self._handlers: list[IHandler[ReceivedPacketDto]] = []
+        self._handlers_lock = threading.Lock()
+        self._handler_set = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._readings: dict[str, SessionReading] = {}
+        self._positions: dict[TopicPartition, int] = {}
+        self._seen: set[str] = set()
+        self._known_at_start: set[str] = set()
+        self._timeout_error: TimeoutError | None = None
+        self.finished = threading.Event()
+
+    # handlers ---------------------------------------------------------------------------------
+    def set_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
+        if handler is None or not callable(getattr(handler, "handle", None)):
+            raise TypeError(f"set_handler: handler must be an IHandler with handle(), got {handler!r}")
+        with self._handlers_lock:
+            if handler not in self._handlers:
+                self._handlers.append(handler)
+        self._handler_set.set()
+
+    def remove_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
+        with self._handlers_lock:
+            if handler in self._handlers:
+                self._handlers.remove(handler)
+
+    # lifecycle --------------------------------------------------------------------------------
+    def _on_start(self) -> None:
+        registry = self._context.sessions
+        registry.catch_up()
+        self._known_at_start = {record.info.session_key for record in registry.records()}
+        self._thread = threading.Thread(
+            target=self._run, name=f"ma-streaming-reader-{str(self.id)[:8]}", daemon=True
+        )
+        self._thread.start()
+
+    def _on_stop(self) -> None:
+        self._stopping.set()
+        self._handler_set.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(self._context.timeout_s + 5)
+        if self._timeout_error is not None:
+            error, self._timeout_error = self._timeout_error, None
+            raise error
+
+    # the reading thread -----------------------------------------------------------------------
+    def _run(self) -> None:
+        waited_since = time.monotonic()
+        warned = False
+        while not self._handler_set.wait(0.5):
+            if not warned and time.monotonic() - waited_since > self.configuration.timeout_seconds:
+                warned = True
+                self._context.logger.warning(
+                    f"packet reader {self.id}: no handler set after "
+                    f"{self.configuration.timeout_seconds} s; call set_handler() to start delivery"
+                )
+        if self._stopping.is_set():
+            self.finished.set()
+            return
+        time.sleep(_HANDLER_GRACE_S)
+        consumer = self._context.transport.consumer()
+        try:
+            self._loop(consumer)
+        except Exception as exc:
+            logger.exception("packet reader %s stopped on an unexpected error", self.id)
+            self._context.logger.error(f"packet reader {self.id} stopped: {exc}")
+        finally:
+            consumer.close()
+            self.finished.set()
+
+    def _loop(self, consumer: Consumer) -> None:
+        next_refresh = 0.0
+        started_at = time.monotonic()
+        while not self._stopping.is_set():
+            now = time.monotonic()
+            if now >= next_refresh:
+                next_refresh = now + _REFRESH_INTERVAL_S
+                self._refresh(consumer, now)
+                if self._historic_done(now, started_at):
+                    return
+            for record in consumer.poll(_POLL_RECORDS, _POLL_TIMEOUT_S):
+                self._positions[(record.topic, record.partition)] = record.offset + 1
+                self._dispatch(record)
+                if self._stopping.is_set():
+                    return
+
+    def _historic_done(self, now: float, started_at: float) -> bool:
+        configuration = self.configuration
+        if configuration.reading_type is not PacketReadingType.HISTORIC:
+            return False
+        if self._readings:
+            return all(reading.completed for reading in self._readings.values())
+        if now - started_at < configuration.timeout_seconds:
+            return False
+        wanted = configuration.session_key or f"pattern {configuration.session_identifier_pattern!r}"
+        self._timed_out(
+            f"no session of data source {configuration.data_source!r} matching {wanted} "
+            f"was found within {configuration.timeout_seconds} s"
+        )
+        return True
+
+    # choosing sessions ------------------------------------------------------------------------
+    def _matches(self, info: SessionInfo) -> bool:
+        configuration = self.configuration
+        if configuration.session_key:
+            return info.session_key == configuration.session_key
+        if info.data_source != configuration.data_source:
+            return False
+        pattern = configuration.session_identifier_pattern
+        if pattern and pattern != "*" and not fnmatch.fnmatchcase(info.identifier, pattern):
+            return False
+        if configuration.reading_type is PacketReadingType.LIVE:
+            return not (info.session_key in self._known_at_start and info.historical)
+        if configuration.reading_type is PacketReadingType.HISTORIC:
+            return info.session_key in self._known_at_start
+        return True
+
+    def _refresh(self, consumer: Consumer, now: float) -> None:
+        context = self._context
+        topics = context.transport.list_topics()
+        configuration = context.configuration
+        for record in context.sessions.records():
+            key = record.info.session_key
+            reading = self._readings.get(key)
+            if reading is None:
+                if key in self._seen or not self._matches(record.info):
+                    continue
+                self._seen.add(key)
+                reading = SessionReading(record.info, {})
+                self._readings[key] = reading
+            elif not reading.completed:
+                self._notice_updates(reading, record.info)
+            if reading.completed:
+                continue
+            plan = plan_partitions(
+                record.info,
+                record.start_offsets,
+                topics,
+                self.configuration,
+                configuration.stream_creation_strategy,
+                configuration.partition_mappings,
+            )
+            self._assign(consumer, reading, plan)
+            if record.end_offsets is not None and not reading.ended:
+                reading.ended = True
+                self._set_drain_targets(reading, record.end_offsets)
+            self._check_completion(reading, now)
+
+    def _assign(
+        self, consumer: Consumer, reading: SessionReading, plan: dict[TopicPartition, int]
+    ) -> None:
+        rewind: dict[TopicPartition, int] = {}
+        for where, start in plan.items():
+            if where in reading.partitions:
+                continue
+            reading.partitions[where] = PartitionProgress(start)
+            if reading.ended:
+                self._set_drain_targets(reading, {})
+            position = self._positions.get(where)
+            if position is None or start < position:
+                rewind[where] = start
+                self._positions[where] = start
+        if rewind:
+            consumer.assign(rewind)
+
+    def _set_drain_targets(self, reading: SessionReading, end_offsets: dict[TopicPartition, int]) -> None:
+        # A C# writer records end offsets before flushing, so records of the session can sit just past
+        # them; everything stored when the end became known is still read.
+        transport = self._context.transport
+        watermarks: dict[str, dict[int, int]] = {}
+        for (topic, partition), progress in reading.partitions.items():
+            if progress.drain_target is not None:
+                continue
+            if topic not in watermarks:
+                watermarks[topic] = transport.end_offsets(topic)
+            watermark = watermarks[topic].get(partition, 0)
+            progress.drain_target = max(end_offsets.get((topic, partition), 0), watermark)
+
+    def _notice_updates(self, reading: SessionReading, info: SessionInfo) -> None:
+        before = reading.info
+        reading.info = info
+        if info == before:
+            return
+        if before.historical != info.historical and (
+            info.identifier,
+            info.details,
+            info.associate_session_keys,
+        ) == (before.identifier, before.details, before.associate_session_keys):
+            return
+        self.session_info_updated.raise_event(self, info)
+        for key in info.associate_session_keys:
+            if key not in before.associate_session_keys:
+                associate = self._context.sessions.get(key)
+                self.session_association_info_updated.raise_event(
+                    self, SessionAssociationInfo(info, associate.info if associate else None)
+                )
+
+    # delivery ---------------------------------------------------------------------------------
+    def _dispatch(self, record: Record) -> None:
+        if not record.key:
+            return
+        reading = self._readings.get(record.key.decode("utf-8", "replace"))
+        if reading is None or reading.completed:
+            return
+        where = (record.topic, record.partition)
+        progress = reading.partitions.get(where)
+        if progress is None or record.offset < progress.next_offset:
+            return
+        progress.next_offset = record.offset + 1
+        configuration = self._context.configuration
+        stream = stream_of(
+            record.topic,
+            record.partition,
+            reading.info.data_source,
+            configuration.stream_creation_strategy,
+            configuration.partition_mappings,
+        )
+        if stream is None:
+            return
+        packet_type = self._packet_type(record)
+        now = time.monotonic()
+        reading.last_packet_at = now
+        self._start_stream(reading, stream, now)
+        dto = ReceivedPacketDto(
+            reading.info.data_source,
+            reading.info.session_key,
+            stream,
+            PacketBytes(record.value),
+            datetime.datetime.fromtimestamp(record.timestamp_ms / 1000, tz=datetime.timezone.utc),
+        )
+        with self._handlers_lock:
+            handlers = list(self._handlers)
+        for handler in handlers:
+            try:
+                handler.handle(dto)
+            except Exception:
+                logger.exception(
+                    "packet handler %r raised on %s:%d offset %d; reading continues",
+                    handler,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                )
+        if packet_type == "EndOfSession":
+            self._complete_stream(reading, stream)
+        elif packet_type == "CoverageCursorInfo":
+            self._raise_coverage(reading, record)
+
+    def _packet_type(self, record: Record) -> str:
+        value = record.value
+        # Packet.type is field 1, so when present it leads the encoding: read it without parsing.
+        if len(value) > 2 and value[0] == 0x0A and value[1] < 0x80 and len(value) >= 2 + value[1]:
+            return value[2 : 2 + value[1]].decode("utf-8", "replace")
+        try:
+            return open_data_pb2.Packet.FromString(record.value).type
+        except Exception:
+            self._context.logger.error(
+                f"corrupt record at {record.topic}:{record.partition} offset {record.offset} "
+                f"(session {record.key!r}): not an Open Data Packet; delivered as is"
+            )
+            return ""
+
+    def _raise_coverage(self, reading: SessionReading, record: Record) -> None:
+        try:
+            content = open_data_pb2.Packet.FromString(record.value).content
+            cursor = open_data_pb2.CoverageCursorInfoPacket.FromString(content)
+        except Exception:
+            logger.warning("unreadable coverage cursor at %s offset %d", record.topic, record.offset)
+            return
+        self.coverage_cursor_received.raise_event(
+            self,
+            CoverageCursorInfo(
+                reading.info.data_source, reading.info.session_key, cursor.coverage_cursor_time
+            ),
+        )
+
+    def _start_session(self, reading: SessionReading) -> None:
+        if not reading.started:
+            reading.started = True
+            self.session_reading_started.raise_event(self, reading.info)
+
+    def _start_stream(self, reading: SessionReading, stream: str, now: float) -> None:
+        self._start_session(reading)
+        progress = reading.streams.get(stream)
+        if progress is None:
+            reading.streams[stream] = StreamProgress(now)
+            self.stream_reading_started.raise_event(
+                self, StreamInfo(reading.info.data_source, reading.info.session_key, stream)
+            )
+        else:
+            progress.last_packet_at = now
+
+    def _complete_stream(self, reading: SessionReading, stream: str) -> None:
+        progress = reading.streams.get(stream)
+        if progress is not None and not progress.completed:
+            progress.completed = True
+            self.stream_reading_completed.raise_event(
+                self, StreamInfo(reading.info.data_source, reading.info.session_key, stream)
+            )
+
+    def _check_completion(self, reading: SessionReading, now: float) -> None:
+        timeout = self.configuration.timeout_seconds
+        for stream, progress in reading.streams.items():
+            if not progress.completed and now - progress.last_packet_at > timeout:
+                self._timed_out(
+                    f"stream {stream!r} of session {reading.info.session_key!r} had no packet for "
+                    f"{timeout} s; completing it"
+                )
+                self._complete_stream(reading, stream)
+        drained = reading.ended and all(
+            progress.drain_target is not None
+            and self._positions.get(where, 0) >= progress.drain_target
+            for where, progress in reading.partitions.items()
+        )
+        idle = reading.idle_for(now) > timeout and all(p.completed for p in reading.streams.values())
+        if not drained and not idle:
+            return
+        if idle and not drained:
+            self._timed_out(
+                f"session {reading.info.session_key!r} had no packet for {timeout} s"
+                + ("" if reading.ended else " and has not ended")
+                + "; completing it"
+            )
+        for stream in list(reading.streams):
+            self._complete_stream(reading, stream)
+        self._start_session(reading)
+        reading.completed = True
+        self.session_reading_completed.raise_event(self, reading.info)
+
+    def _timed_out(self, message: str) -> None:
+        self._context.logger.warning(f"packet reader {self.id}: {message}")
+        if self.configuration.raise_exception_on_timeout and self._timeout_error is None:
+            self._timeout_error = TimeoutError(message)
+
+    def wait_until_finished(self, timeout_s: float | None = None) -> bool:
+        """Block until a HISTORIC reader has read everything (or stopped); True if it finished."""
+        return self.finished.wait(timeout_s)
+
+    def __repr__(self) -> str:
+        return f"PacketReaderService(id={self.id}, configuration={self.configuration!r})"
+

@@ -1,0 +1,181 @@
+"""PacketWriterService: routes data packets to their stream's topic/partition and info packets to SessionInfo."""
+
+from __future__ import annotations
+
+import logging
+
+from ...contracts.packet_writing.i_packet_writer_service import IPacketWriterService
+from ...contracts.packet_writing.info_type import InfoType
+from ...contracts.packet_writing.packet_bytes import PacketBytes
+from ...contracts.shared.api_result import ApiResult
+from ...contracts.shared.stream_creation_strategy import StreamCreationStrategy
+from ...layout import SESSION_INFO_TOPIC, data_route, essential_route
+from ...protos import open_data_pb2
+from ...transport.base import DeliveryFailure, TransportError
+from ..base.context import LibraryContext
+from ..base.service import ServiceBase
+from ..base.validation import data_source_error, session_key_error
+
+__all__ = ["PacketWriterService"]
+
+logger = logging.getLogger(__name__)
+
+
+def _failures_message(failures: list[DeliveryFailure]) -> str:
+    first = failures[0]
+    return (
+        f"{len(failures)} earlier record(s) were not delivered; first: topic {first.topic!r} "
+        f"partition {first.partition}: {first.reason}"
+    )
+
+
+def _parse_envelope(packet_bytes: object) -> open_data_pb2.Packet | str:
+    if not isinstance(packet_bytes, PacketBytes):
+        return f"packet_bytes must be a PacketBytes, got {type(packet_bytes).__name__}"
+    packet = open_data_pb2.Packet()
+    try:
+        packet.ParseFromString(packet_bytes.data)
+    except Exception:
+        return "packet_bytes is not a serialized Open Data Packet (protobuf parse failed)"
+    if not packet.type:
+        return "packet_bytes is not a serialized Open Data Packet (its type is empty)"
+    return packet
+
+
+class PacketWriterService(ServiceBase, IPacketWriterService):
+    """Writes are queued by the transport; failures surface on a later write, ``flush`` or ``stop``."""
+
+    service_name = "packet writer service"
+
+    def __init__(self, context: LibraryContext) -> None:
+        super().__init__()
+        self._context = context
+        self._ready_routes: set[tuple[str, str]] = set()
+        self._warned_unmapped: set[tuple[str, str]] = set()
+
+    def _on_start(self) -> None:
+        self._context.sessions.start()
+
+    def _on_stop(self) -> None:
+        result = self.flush_now()
+        if not result.success:
+            self._context.logger.error(f"packet writer {self.id} stopped: {result.error_message}")
+
+    def write_data(
+        self, data_source: str, stream: str, session_key: str, packet_bytes: PacketBytes
+    ) -> ApiResult[bool]:
+        failure = self._not_started("write_data")
+        if failure:
+            return failure
+        message = data_source_error(data_source, stream) or session_key_error(session_key)
+        packet = _parse_envelope(packet_bytes)
+        if not message and isinstance(packet, str):
+            message = packet
+        if not message:
+            message = self._session_error(data_source, session_key)
+        if message:
+            return ApiResult.fail(f"write_data: {message}")
+        assert isinstance(packet, open_data_pb2.Packet)
+        context = self._context
+        configuration = context.configuration
+        try:
+            if (data_source, stream) not in self._ready_routes:
+                context.ensure_topics(data_source, [stream])
+                self._ready_routes.add((data_source, stream))
+                self._warn_if_unmapped(data_source, stream)
+            topic, partition = data_route(
+                data_source,
+                stream,
+                configuration.stream_creation_strategy,
+                configuration.partition_mappings,
+            )
+            key = session_key.encode()
+            if packet.is_essential:
+                essential_topic, essential_partition = essential_route(data_source)
+                context.transport.produce(essential_topic, essential_partition, key, packet_bytes.data)
+            context.transport.produce(topic, partition, key, packet_bytes.data)
+        except TransportError as exc:
+            return ApiResult.fail(
+                f"write_data: data source {data_source!r} stream {stream!r} session {session_key!r}: {exc}"
+            )
+        failures = context.transport.take_delivery_failures()
+        if failures:
+            return ApiResult.fail(f"write_data: {_failures_message(failures)}")
+        return ApiResult.ok(True)
+
+    def write_info(
+        self, packet_bytes: PacketBytes, info_type: InfoType = InfoType.SESSION_INFO
+    ) -> ApiResult[bool]:
+        failure = self._not_started("write_info")
+        if failure:
+            return failure
+        try:
+            InfoType(info_type)
+        except ValueError:
+            return ApiResult.fail(f"write_info: info_type must be an InfoType, got {info_type!r}")
+        packet = _parse_envelope(packet_bytes)
+        if isinstance(packet, str):
+            return ApiResult.fail(f"write_info: {packet}")
+        if not packet.session_key:
+            return ApiResult.fail("write_info: the packet's session_key is empty")
+        context = self._context
+        try:
+            context.transport.create_topics({SESSION_INFO_TOPIC: 1})
+            context.transport.produce(
+                SESSION_INFO_TOPIC, None, packet.session_key.encode(), packet_bytes.data
+            )
+        except TransportError as exc:
+            return ApiResult.fail(f"write_info: session {packet.session_key!r}: {exc}")
+        failures = context.transport.take_delivery_failures()
+        if failures:
+            return ApiResult.fail(f"write_info: {_failures_message(failures)}")
+        return ApiResult.ok(True)
+
+    def flush(self) -> ApiResult[bool]:
+        failure = self._not_started("flush")
+        if failure:
+            return failure
+        return self.flush_now()
+
+    def flush_now(self) -> ApiResult[bool]:
+        try:
+            self._context.transport.flush(self._context.timeout_s)
+        except TransportError as exc:
+            return ApiResult.fail(f"flush: {exc}")
+        return ApiResult.ok(True)
+
+    def _session_error(self, data_source: str, session_key: str) -> str:
+        registry = self._context.sessions
+        state = registry.state(session_key)
+        if state is None:
+            try:
+                registry.catch_up()
+            except TransportError as exc:
+                return f"cannot check session_key {session_key!r}: {exc}"
+            state = registry.state(session_key)
+        if state is None:
+            return f"session_key {session_key!r} is not a known session; create it first"
+        session_data_source, historical = state
+        if session_data_source != data_source:
+            return (
+                f"session {session_key!r} belongs to data source {session_data_source!r}, "
+                f"not data_source {data_source!r}"
+            )
+        if historical:
+            return f"session {session_key!r} has ended; nothing more can be written to it"
+        return ""
+
+    def _warn_if_unmapped(self, data_source: str, stream: str) -> None:
+        configuration = self._context.configuration
+        if (
+            stream
+            and configuration.stream_creation_strategy == StreamCreationStrategy.PARTITION_BASE
+            and stream not in configuration.partition_mappings
+            and (data_source, stream) not in self._warned_unmapped
+        ):
+            self._warned_unmapped.add((data_source, stream))
+            self._context.logger.warning(
+                f"stream {stream!r} of {data_source!r} has no partition mapping: as in the Stream "
+                "API its packets go to the main stream (partition 0). Add it to "
+                "StreamingApiConfiguration(partition_mappings={...}) to keep it separate."
+            )

@@ -1,0 +1,22 @@
+"""SessionManagerModuleApi: creates session management services."""
+
+from __future__ import annotations
+
+from ...contracts.session_management.i_session_management_service import (
+    ISessionManagementService,
+)
+from ...contracts.session_management.i_session_manager_module_api import (
+    ISessionManagerModuleApi,
+)
+from ...contracts.shared.api_result import ApiResult
+from ..base.module_api import ModuleApiBase
+from .session_management_service import SessionManagementService
+
+__all__ = ["SessionManagerModuleApi"]
+
+
+class SessionManagerModuleApi(ModuleApiBase, ISessionManagerModuleApi):
+    module_name = "session manager api"
+
+    def create_service(self) -> ApiResult[ISessionManagementService]:
+        return self._create(SessionManagementService)  # type: ignore[return-value]

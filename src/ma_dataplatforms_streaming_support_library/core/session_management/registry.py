@@ -1,0 +1,282 @@
+"""SessionRegistry: the state of every session, rebuilt from the SessionInfo topic and kept following it."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ...contracts.session_management.session_info import SessionInfo
+from ...layout import SESSION_INFO_TOPIC, parse_offset_key
+from ...protos import open_data_pb2
+from ...transport.base import Consumer, Record, TopicPartition, Transport, TransportError
+
+__all__ = ["SessionChange", "SessionChangeKind", "SessionRecord", "SessionRegistry"]
+
+logger = logging.getLogger(__name__)
+
+_POLL_TIMEOUT_S = 0.05
+
+
+class SessionChangeKind(enum.Enum):
+    STARTED = "started"
+    UPDATED = "updated"
+    ENDED = "ended"
+    ASSOCIATED = "associated"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChange:
+    kind: SessionChangeKind
+    info: SessionInfo
+    added_associate_keys: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    """A session with the log positions its NewSession and first EndOfSession recorded."""
+
+    info: SessionInfo
+    start_offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    end_offsets: dict[TopicPartition, int] | None = None
+
+
+def _offsets(entries: object) -> dict[TopicPartition, int]:
+    result: dict[TopicPartition, int] = {}
+    for key, value in dict(entries).items():  # type: ignore[call-overload]
+        result[parse_offset_key(str(key))] = int(value)
+    return result
+
+
+def _merge(info: SessionInfo, packet: open_data_pb2.SessionInfoPacket) -> list[str]:
+    """Apply the Stream API merge rule in place; returns associate keys that were added."""
+    if packet.identifier:
+        info.identifier = packet.identifier
+    if packet.type:
+        info.type = packet.type
+    if packet.version > 0:
+        info.version = packet.version
+    if packet.HasField("utc_offset"):
+        info.utc_offset = packet.utc_offset.ToTimedelta()
+    info.details.update(dict(packet.details))
+    added = [
+        key
+        for key in dict.fromkeys(packet.associate_session_keys)
+        if key and key not in info.associate_session_keys and key != info.session_key
+    ]
+    info.associate_session_keys.extend(added)
+    return added
+
+
+class SessionRegistry:
+    """Follows ``SessionInfo`` from offset 0: first NewSession and first EndOfSession win.
+
+    Listeners get every change after they subscribe, on the registry's thread. ``catch_up`` blocks
+    until everything written to the topic before the call has been applied.
+    """
+
+    def __init__(self, transport: Transport, timeout_s: float) -> None:
+        self._transport = transport
+        self._timeout_s = timeout_s
+        self._sessions: dict[str, SessionRecord] = {}
+        self._applied: dict[TopicPartition, int] = {}
+        self._lock = threading.Lock()
+        self._progress = threading.Condition(self._lock)
+        self._listeners: list[Callable[[SessionChange], None]] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._failure: BaseException | None = None
+
+    # lifecycle --------------------------------------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._transport.create_topics({SESSION_INFO_TOPIC: 1})
+            consumer = self._transport.consumer()
+            consumer.assign(
+                {
+                    (SESSION_INFO_TOPIC, partition): 0
+                    for partition in range(self._transport.list_topics()[SESSION_INFO_TOPIC])
+                }
+            )
+            self._thread = threading.Thread(
+                target=self._follow, args=(consumer,), name="ma-streaming-sessions", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self._timeout_s)
+
+    def _follow(self, consumer: Consumer) -> None:
+        try:
+            while not self._stopping.is_set():
+                records = consumer.poll(1000, _POLL_TIMEOUT_S)
+                changes: list[SessionChange] = []
+                with self._lock:
+                    for record in records:
+                        changes.extend(self._apply(record))
+                        self._applied[(record.topic, record.partition)] = record.offset + 1
+                    if records:
+                        self._progress.notify_all()
+                    listeners = list(self._listeners)
+                for change in changes:
+                    for listener in listeners:
+                        try:
+                            listener(change)
+                        except Exception:
+                            logger.exception("session listener %r raised; continuing", listener)
+        except BaseException as exc:  # the thread must record why it died
+            logger.exception("following %s stopped", SESSION_INFO_TOPIC)
+            with self._lock:
+                self._failure = exc
+                self._progress.notify_all()
+        finally:
+            consumer.close()
+
+    # reads ------------------------------------------------------------------------------------
+    def catch_up(self, timeout_s: float | None = None) -> None:
+        """Apply everything written to SessionInfo before this call (raises TransportError on timeout)."""
+        self.start()
+        targets = self._transport.end_offsets(SESSION_INFO_TOPIC)
+        deadline = time.monotonic() + (self._timeout_s if timeout_s is None else timeout_s)
+        with self._lock:
+            while True:
+                if self._failure is not None:
+                    raise TransportError(f"following {SESSION_INFO_TOPIC} failed: {self._failure}")
+                behind = [
+                    (partition, end)
+                    for partition, end in targets.items()
+                    if self._applied.get((SESSION_INFO_TOPIC, partition), 0) < end
+                ]
+                if not behind:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TransportError(
+                        f"could not read {SESSION_INFO_TOPIC} up to offsets {dict(behind)} in time",
+                        retriable=True,
+                    )
+                self._progress.wait(min(remaining, 0.1))
+
+    def get(self, session_key: str) -> SessionRecord | None:
+        with self._lock:
+            record = self._sessions.get(session_key)
+            if record is None:
+                return None
+            return SessionRecord(
+                record.info.copy(),
+                dict(record.start_offsets),
+                None if record.end_offsets is None else dict(record.end_offsets),
+            )
+
+    def state(self, session_key: str) -> tuple[str, bool] | None:
+        """(data source, historical) of a session without copying it; ``None`` if unknown."""
+        record = self._sessions.get(session_key)
+        return None if record is None else (record.info.data_source, record.info.historical)
+
+    def all(self) -> list[SessionInfo]:
+        with self._lock:
+            return [record.info.copy() for record in self._sessions.values()]
+
+    def records(self) -> list[SessionRecord]:
+        with self._lock:
+            return [
+                SessionRecord(
+                    record.info.copy(),
+                    dict(record.start_offsets),
+                    None if record.end_offsets is None else dict(record.end_offsets),
+                )
+                for record in self._sessions.values()
+            ]
+
+    def add_listener(self, listener: Callable[[SessionChange], None]) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[SessionChange], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    # applying records -------------------------------------------------------------------------
+    def _apply(self, record: Record) -> list[SessionChange]:
+        if record.key is None:
+            return []
+        packet = open_data_pb2.Packet()
+        try:
+            packet.ParseFromString(record.value)
+        except Exception:
+            logger.warning(
+                "skipping a record that is not an Open Data Packet at %s:%d offset %d",
+                record.topic,
+                record.partition,
+                record.offset,
+            )
+            return []
+        session_key = packet.session_key
+        try:
+            if packet.type == "NewSession":
+                return self._apply_new_session(session_key, packet.content)
+            existing = self._sessions.get(session_key)
+            if existing is None:
+                if packet.type in ("SessionInfo", "EndOfSession"):
+                    logger.debug("%s for unknown session %r ignored", packet.type, session_key)
+                return []
+            if packet.type == "SessionInfo":
+                return self._apply_session_info(existing, packet.content)
+            if packet.type == "EndOfSession":
+                return self._apply_end(existing, packet.content)
+        except Exception:
+            logger.warning(
+                "skipping a malformed %s packet for session %r at %s:%d offset %d",
+                packet.type,
+                session_key,
+                record.topic,
+                record.partition,
+                record.offset,
+                exc_info=True,
+            )
+        return []
+
+    def _apply_new_session(self, session_key: str, content: bytes) -> list[SessionChange]:
+        if not session_key or session_key in self._sessions:
+            return []
+        new_session = open_data_pb2.NewSessionPacket.FromString(content)
+        info = SessionInfo(session_key, new_session.data_source, version=0)
+        if new_session.HasField("utc_offset"):
+            info.utc_offset = new_session.utc_offset.ToTimedelta()
+        if new_session.HasField("session_info") and new_session.session_info.data_source:
+            _merge(info, new_session.session_info)
+            info.type = new_session.session_info.type or "Session"
+        self._sessions[session_key] = SessionRecord(
+            info, _offsets(new_session.topic_partition_offsets)
+        )
+        return [SessionChange(SessionChangeKind.STARTED, info.copy())]
+
+    def _apply_session_info(self, existing: SessionRecord, content: bytes) -> list[SessionChange]:
+        before = existing.info.copy()
+        added = _merge(existing.info, open_data_pb2.SessionInfoPacket.FromString(content))
+        changes: list[SessionChange] = []
+        if existing.info != before:
+            changes.append(SessionChange(SessionChangeKind.UPDATED, existing.info.copy()))
+        if added:
+            changes.append(
+                SessionChange(SessionChangeKind.ASSOCIATED, existing.info.copy(), tuple(added))
+            )
+        return changes
+
+    def _apply_end(self, existing: SessionRecord, content: bytes) -> list[SessionChange]:
+        if existing.end_offsets is not None:
+            return []
+        end = open_data_pb2.EndOfSessionPacket.FromString(content)
+        existing.end_offsets = _offsets(end.topic_partition_offsets)
+        existing.info.historical = True
+        return [SessionChange(SessionChangeKind.ENDED, existing.info.copy())]
+
