@@ -1,0 +1,46 @@
+# Verbs: demo, test, lint, bench. Each creates .venv and installs into it by itself.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-tansu test-protobuf6 lint bench protos clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
+# pytest exits 5 when it collects nothing; that is not a failure of the code under test.
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+
+# The Kafka tiers again on the second, independent broker implementation (tansu).
+test-tansu: $(STAMP)
+	TEST_KAFKA_BROKER=tansu $(PY) -m pytest -m kafka $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+
+# The generated protobuf code must also import and work under the oldest supported runtime.
+test-protobuf6: $(STAMP)
+	$(PYTHON) -m venv .venv-pb6
+	.venv-pb6/bin/python -m pip install --quiet --upgrade pip
+	.venv-pb6/bin/python -m pip install --quiet -e ".[dev]" "protobuf==6.31.1"
+	.venv-pb6/bin/python -m pytest tests/unit -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests examples benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests examples benchmarks scripts
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+protos:
+	$(PY) scripts/generate_protos.py
+
+clean:
+	rm -rf $(VENV) .venv-pb6 .venv-protoc .pytest_cache .mypy_cache .ruff_cache
