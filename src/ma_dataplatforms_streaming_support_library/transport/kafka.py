@@ -1,0 +1,469 @@
+"""KafkaTransport: the Transport seam on confluent-kafka (librdkafka), for any Kafka cluster.
+
+- The constructor checks that the broker is reachable (it fetches cluster metadata) and raises
+  ``TransportError("could not reach Kafka at HOST:PORT within N s: …")`` after ``timeout_s``.
+  ``timeout_s`` also bounds every other wait: metadata, topic creation, offsets, a full producer
+  queue, and the flush in ``close``.
+- Producer: zstd, idempotent, acks=all (kafka_config.py has the merge rule for user properties).
+  A record the client rejects at once (unknown topic or partition, too large, queue still full
+  after ``timeout_s``) raises from ``produce``. A record that fails later is logged with its topic
+  and partition, kept for ``take_delivery_failures`` and raised from ``flush``: never dropped
+  silently.
+- Offsets are checked against what a fetch sees, not only what the broker's offset APIs report
+  (``OffsetProbe``): that corrects tansu's end offsets and offsets_for_times answers, for one short
+  fetch per call on brokers that are right.
+- ``close`` flushes (bounded by ``timeout_s``), releases every client, and then raises
+  ``TransportError`` if records could not be delivered.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import confluent_kafka
+
+# NewTopic and OffsetSpec are public but missing from confluent_kafka.admin's __all__.
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec  # type: ignore[attr-defined]
+
+from .base import Consumer, DeliveryFailure, Transport, TransportError
+from .kafka_config import KafkaClientConfig, invalid_topic_name_reason
+from .kafka_consumer import (
+    KafkaConsumer,
+    OffsetProbe,
+    create_client,
+    librdkafka_logger,
+    transport_error,
+)
+
+__all__ = ["KafkaTransport"]
+
+logger = logging.getLogger(__name__)
+
+_TOPIC_EXISTS = confluent_kafka.KafkaError.TOPIC_ALREADY_EXISTS
+_LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
+_EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
+#: topics every Kafka cluster keeps for itself; not part of any data source
+_INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
+#: failures logged one by one before the rest are only counted (a dead broker can fail millions)
+_LOGGED_FAILURES = 20
+
+
+class KafkaTransport(Transport):
+    """A Transport on the Kafka cluster reached through ``bootstrap_servers`` (host:port[,…])."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        properties: Mapping[str, str] | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        if not bootstrap_servers.strip():
+            raise TransportError("no Kafka bootstrap servers given (expected host:port[,…])")
+        self._config = KafkaClientConfig(bootstrap_servers.strip(), properties or {})
+        self.location = f"kafka:{self._config.bootstrap_servers}"
+        self._timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._probe_lock = threading.Lock()
+        self._failures: list[DeliveryFailure] = []
+        self._unlogged_failures = 0
+        self._fatal: TransportError | None = None
+        self._closed = False
+        self._probe: OffsetProbe | None = None
+        self._partition_counts: dict[str, int] = {}
+        ignored = self._config.overridden_user_properties()
+        if ignored:
+            logger.warning("Kafka properties %s are fixed by the transport; ignored", ignored)
+        logger.info(
+            "connecting to Kafka at %s (properties %s)",
+            self._config.bootstrap_servers,
+            self._config.masked_properties(),
+        )
+        admin_settings = self._config.admin()
+        admin_settings.update(error_cb=self._on_client_error, logger=librdkafka_logger)
+        self._admin = create_client(AdminClient, admin_settings, self._config)
+        # Only failed deliveries call back: success needs no Python work per record.
+        producer_settings = {"delivery.report.only.error": True, **self._config.producer()}
+        producer_settings.update(
+            on_delivery=self._on_delivery, error_cb=self._on_client_error, logger=librdkafka_logger
+        )
+        self._producer = create_client(confluent_kafka.Producer, producer_settings, self._config)
+        try:
+            self._fetch_topics(connecting=True)
+        except BaseException:
+            self._release()
+            raise
+
+    # topics ---------------------------------------------------------------------------------
+    def create_topics(self, partitions_by_topic: Mapping[str, int]) -> None:
+        self._check_open()
+        for topic, partitions in partitions_by_topic.items():
+            reason = invalid_topic_name_reason(topic)
+            if reason is not None:
+                raise TransportError(
+                    f"cannot create topic {topic!r}: {reason}", code="INVALID_TOPIC_EXCEPTION"
+                )
+            if not isinstance(partitions, int) or partitions < 1:
+                raise TransportError(
+                    f"cannot create topic {topic!r}: partition count must be >= 1, "
+                    f"got {partitions!r}",
+                    code="INVALID_PARTITIONS",
+                )
+        existing = self._fetch_topics()
+        missing = {t: n for t, n in partitions_by_topic.items() if t not in existing}
+        for topic, partitions in partitions_by_topic.items():
+            if topic in existing and existing[topic] != partitions:
+                logger.info(
+                    "topic %r exists with %d partition(s) (asked for %d); left as it is",
+                    topic,
+                    existing[topic],
+                    partitions,
+                )
+        if not missing:
+            return
+        # replication_factor=-1: the broker's default, as the Stream API creates its topics.
+        new_topics = [
+            NewTopic(t, num_partitions=n, replication_factor=-1) for t, n in missing.items()
+        ]
+        # self._admin outlives these futures (a temporary AdminClient fails them with _DESTROY).
+        futures = self._admin.create_topics(
+            new_topics, operation_timeout=self._timeout_s, request_timeout=self._timeout_s
+        )
+        for topic, future in futures.items():
+            try:
+                future.result(timeout=self._timeout_s + 1)
+            except confluent_kafka.KafkaException as exc:
+                if exc.args and exc.args[0].code() == _TOPIC_EXISTS:
+                    continue  # created by someone else meanwhile
+                raise transport_error(
+                    f"cannot create topic {topic!r} at {self.location}", exc, self._config
+                ) from exc
+            except concurrent.futures.TimeoutError as exc:
+                raise self._timed_out(f"creating topic {topic!r}") from exc
+        self._await_topics(missing)
+
+    def _await_topics(self, topics: Mapping[str, int]) -> None:
+        """Wait until metadata lists every topic: a broker may answer CreateTopics before that."""
+        deadline = time.monotonic() + self._timeout_s
+        while True:
+            known = self._fetch_topics()
+            absent = sorted(t for t in topics if known.get(t, 0) < 1)
+            if not absent:
+                return
+            if time.monotonic() >= deadline:
+                raise self._timed_out(f"waiting for new topics {absent} to appear in metadata")
+            time.sleep(0.05)
+
+    def list_topics(self) -> dict[str, int]:
+        self._check_open()
+        return {t: n for t, n in self._fetch_topics().items() if t not in _INTERNAL_TOPICS}
+
+    def _fetch_topics(self, connecting: bool = False) -> dict[str, int]:
+        """Every topic with its partition count, from fresh metadata (refreshes the cache)."""
+        try:
+            metadata = self._admin.list_topics(timeout=self._timeout_s)
+        except confluent_kafka.KafkaException as exc:
+            server = self._config.bootstrap_servers
+            if connecting:
+                context = f"could not reach Kafka at {server} within {self._timeout_s:g} s"
+            else:
+                context = f"metadata request to {self.location} failed"
+            raise transport_error(context, exc, self._config) from exc
+        finally:
+            self._admin.poll(0)  # serve error_cb and log lines queued by the admin client
+        topics = {
+            name: len(topic.partitions)
+            for name, topic in metadata.topics.items()
+            if topic.partitions or topic.error is None
+        }
+        self._partition_counts = topics
+        return topics
+
+    # produce --------------------------------------------------------------------------------
+    def produce(self, topic: str, partition: int | None, key: bytes | None, value: bytes) -> None:
+        self._check_open()
+        if self._fatal is not None:
+            raise self._fatal
+        self._check_destination(topic, partition)
+        deadline: float | None = None
+        while True:
+            try:
+                if partition is None:
+                    # librdkafka's default partitioner (consistent_random): CRC32 of the key.
+                    self._producer.produce(topic, value, key)
+                else:
+                    self._producer.produce(topic, value, key, partition)
+                break
+            except BufferError as exc:
+                now = time.monotonic()
+                deadline = deadline if deadline is not None else now + self._timeout_s
+                if now >= deadline:
+                    raise TransportError(
+                        f"producer queue for {self.location} still full after {self._timeout_s} s;"
+                        f" record for {topic}:{partition} not queued: {exc}",
+                        code="_QUEUE_FULL",
+                        retriable=True,
+                    ) from exc
+                self._producer.poll(0.05)  # let deliveries drain the queue
+            except confluent_kafka.KafkaException as exc:
+                size = len(value) + len(key or b"")
+                raise transport_error(
+                    f"record of {size} bytes for {topic}:{partition} rejected", exc, self._config
+                ) from exc
+        self._producer.poll(0)
+
+    def _check_destination(self, topic: str, partition: int | None) -> None:
+        count = self._partition_counts.get(topic)
+        if count is None or (partition is not None and partition >= count):
+            count = self._fetch_topics().get(topic)  # created or grown by someone else meanwhile?
+        if count is None:
+            raise TransportError(
+                f"topic {topic!r} does not exist at {self.location}; create it first",
+                code="UNKNOWN_TOPIC",
+            )
+        if partition is not None and not 0 <= partition < count:
+            raise TransportError(
+                f"partition {partition} does not exist: topic {topic!r} has {count}",
+                code="UNKNOWN_PARTITION",
+            )
+
+    def _on_delivery(
+        self, error: confluent_kafka.KafkaError | None, message: confluent_kafka.Message[Any, Any]
+    ) -> None:
+        if error is None:
+            return
+        partition = message.partition()
+        failure = DeliveryFailure(
+            topic=message.topic() or "",
+            partition=partition if partition is not None and partition >= 0 else None,
+            key=message.key(),
+            reason=f"{error.name()}: {error.str()}",
+            retriable=error.retriable(),
+        )
+        with self._lock:
+            self._failures.append(failure)
+            log_it = len(self._failures) <= _LOGGED_FAILURES
+            if not log_it:
+                self._unlogged_failures += 1
+        if log_it:
+            logger.error(
+                "record for %s partition %s was not delivered to %s: %s",
+                failure.topic,
+                failure.partition,
+                self.location,
+                failure.reason,
+            )
+
+    def _on_client_error(self, error: confluent_kafka.KafkaError) -> None:
+        if error.fatal():
+            self._fatal = transport_error(f"Kafka client of {self.location}", error, self._config)
+            logger.error("%s", self._fatal)
+        else:  # connection trouble: librdkafka keeps retrying
+            logger.warning("Kafka at %s: %s", self.location, self._config.scrub(error.str()))
+
+    def flush(self, timeout_s: float) -> None:
+        self._check_open()
+        remaining = self._producer.flush(timeout_s)
+        failures = self.take_delivery_failures()
+        if remaining:
+            also = f"; {len(failures)} other record(s) failed" if failures else ""
+            raise TransportError(
+                f"{remaining} record(s) not yet delivered to {self.location} "
+                f"after {timeout_s} s{also}",
+                code="_TIMED_OUT",
+                retriable=True,
+            )
+        if failures:
+            raise _failures_error(failures, self.location)
+        if self._fatal is not None:
+            raise self._fatal
+
+    def take_delivery_failures(self) -> list[DeliveryFailure]:
+        if not self._closed:
+            self._producer.poll(0)  # serve pending delivery callbacks
+        with self._lock:
+            failures, self._failures = self._failures, []
+            unlogged, self._unlogged_failures = self._unlogged_failures, 0
+        if unlogged:
+            logger.error(
+                "%d more record(s) were not delivered to %s (not logged one by one)",
+                unlogged,
+                self.location,
+            )
+        return failures
+
+    # offsets --------------------------------------------------------------------------------
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        reported = self._list_offsets(topic, _LATEST)
+        if not any(reported.values()):
+            return reported  # no topic, or every partition empty: nothing to correct
+        with self._probe_lock:
+            ends = self._offset_probe().true_ends(topic, reported)
+        if ends is None:
+            logger.warning(
+                "could not confirm the end offsets of %r at %s within %s s; "
+                "using the broker's ListOffsets answer",
+                topic,
+                self.location,
+                self._timeout_s,
+            )
+            return reported
+        return {p: max(reported[p], ends[p]) for p in reported}
+
+    def beginning_offsets(self, topic: str) -> dict[int, int]:
+        return self._list_offsets(topic, _EARLIEST)
+
+    def offset_for_time(self, topic: str, partition: int, timestamp_ms: int) -> int:
+        answered = self._list_offsets(topic, OffsetSpec.for_timestamp(timestamp_ms), [partition])
+        if partition not in answered:
+            raise TransportError(
+                f"{topic}:{partition} does not exist at {self.location}", code="UNKNOWN_PARTITION"
+            )
+        begin = self.beginning_offsets(topic)[partition]
+        end = self.end_offsets(topic)[partition]
+        answer = answered[partition]
+        candidate = end if answer < 0 else min(max(answer, begin), end)
+        with self._probe_lock:
+            probe = self._offset_probe()
+            if _first_at_or_after(probe, topic, partition, candidate, timestamp_ms, begin, end):
+                return candidate
+            # tansu answers from its own write time, and 0 for "after the end" (kafka-broker.md
+            # §3.2); the records themselves tell the truth.
+            logger.warning(
+                "%s answered offsets_for_times(%s:%d, %d) with %d, which its records contradict; "
+                "searching by record timestamps instead",
+                self.location,
+                topic,
+                partition,
+                timestamp_ms,
+                answer,
+            )
+            return _search_by_timestamp(probe, topic, partition, timestamp_ms, begin, end)
+
+    def _list_offsets(
+        self, topic: str, spec: OffsetSpec, partitions: list[int] | None = None
+    ) -> dict[int, int]:
+        """ListOffsets of ``partitions`` (default: all) of ``topic``; {} for a missing topic."""
+        self._check_open()
+        count = self._fetch_topics().get(topic)
+        if count is None:
+            return {}
+        wanted = [p for p in (range(count) if partitions is None else partitions) if 0 <= p < count]
+        if not wanted:
+            return {}
+        requests = {confluent_kafka.TopicPartition(topic, p): spec for p in wanted}
+        try:
+            futures = self._admin.list_offsets(requests, request_timeout=self._timeout_s)
+            return {
+                tp.partition: future.result(timeout=self._timeout_s + 1).offset
+                for tp, future in futures.items()
+            }
+        except confluent_kafka.KafkaException as exc:
+            raise transport_error(
+                f"listing offsets of {topic!r} at {self.location}", exc, self._config
+            ) from exc
+        except concurrent.futures.TimeoutError as exc:
+            raise self._timed_out(f"listing offsets of {topic!r}") from exc
+        finally:
+            self._admin.poll(0)
+
+    def _offset_probe(self) -> OffsetProbe:
+        if self._probe is None:
+            self._probe = OffsetProbe(self._config, self._timeout_s)
+        return self._probe
+
+    # consume --------------------------------------------------------------------------------
+    def consumer(self) -> Consumer:
+        self._check_open()
+        return KafkaConsumer(self._config, self._timeout_s)
+
+    # lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closed:
+            return
+        failures: list[DeliveryFailure] = []
+        try:
+            if self._producer.flush(self._timeout_s):
+                # Purged records come back through the delivery callback, as failures.
+                self._producer.purge()
+                self._producer.flush(0)
+            failures = self.take_delivery_failures()
+        finally:
+            self._release()
+        if failures:
+            logger.error("%d record(s) not delivered to %s by close", len(failures), self.location)
+            raise _failures_error(failures, self.location)
+
+    def _release(self) -> None:
+        self._closed = True
+        with self._probe_lock:
+            if self._probe is not None:
+                self._probe.close()
+                self._probe = None
+        # Dropping the last references destroys the librdkafka handles (threads, sockets).
+        del self._producer, self._admin
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TransportError(f"{self.location} is closed")
+
+    def _timed_out(self, doing: str) -> TransportError:
+        return TransportError(
+            f"{doing} at {self.location} took over {self._timeout_s} s",
+            code="_TIMED_OUT",
+            retriable=True,
+        )
+
+
+def _failures_error(failures: list[DeliveryFailure], location: str) -> TransportError:
+    first = failures[0]
+    places = sorted({f"{f.topic}:{f.partition}" for f in failures})
+    more = ", …" if len(places) > 10 else ""
+    return TransportError(
+        f"{len(failures)} record(s) were not delivered to {location} "
+        f"({', '.join(places[:10])}{more}); first: {first.reason}",
+        code=first.reason.split(":", 1)[0],
+        retriable=all(f.retriable for f in failures),
+    )
+
+
+def _first_at_or_after(
+    probe: OffsetProbe,
+    topic: str,
+    partition: int,
+    candidate: int,
+    timestamp_ms: int,
+    begin: int,
+    end: int,
+) -> bool:
+    """Whether ``candidate`` is the first offset with a record stamped at or after the time."""
+    if begin >= end:
+        return True
+    records = probe.read(topic, partition, max(candidate - 1, begin), 2)
+    before = [r for r in records if r.offset < candidate]
+    at = [r for r in records if r.offset >= candidate]
+    if before and before[-1].timestamp_ms >= timestamp_ms:
+        return False
+    return candidate >= end or (bool(at) and at[0].timestamp_ms >= timestamp_ms)
+
+
+def _search_by_timestamp(
+    probe: OffsetProbe, topic: str, partition: int, timestamp_ms: int, begin: int, end: int
+) -> int:
+    """Binary search over record timestamps (exact when they do not decrease with the offset)."""
+    low, high = begin, end
+    while low < high:
+        middle = (low + high) // 2
+        found = probe.read(topic, partition, middle, 1)
+        if not found or found[0].timestamp_ms >= timestamp_ms:
+            high = middle
+        else:
+            low = found[0].offset + 1
+    if low >= end:
+        return end
+    found = probe.read(topic, partition, low, 1)
+    return found[0].offset if found else end

@@ -1,0 +1,333 @@
+"""Kafka consumers for the transport: the public ``KafkaConsumer`` (manual assignment) and the
+``OffsetProbe`` that checks the offsets a broker reports against what a fetch actually sees."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import confluent_kafka
+
+from .base import Consumer, Record, TopicPartition, TransportError
+from .kafka_config import KafkaClientConfig
+
+__all__ = ["KafkaConsumer", "OffsetProbe", "create_client", "librdkafka_logger", "transport_error"]
+
+logger = logging.getLogger(__name__)
+#: librdkafka's own log lines (connection failures, config warnings) go here, not to stderr
+librdkafka_logger = logging.getLogger("ma_dataplatforms_streaming_support_library.librdkafka")
+
+_EOF = confluent_kafka.KafkaError._PARTITION_EOF
+if TYPE_CHECKING:  # Message is generic only in the type stubs
+    _Message = confluent_kafka.Message[Any, Any]
+_Client = TypeVar("_Client")
+
+
+def transport_error(context: str, error: object, config: KafkaClientConfig) -> TransportError:
+    """A ``TransportError`` for a librdkafka error (``KafkaError`` or ``KafkaException``).
+
+    The error's name becomes ``code``; secrets are scrubbed from the message.
+    """
+    if isinstance(error, confluent_kafka.KafkaException) and error.args:
+        error = error.args[0]
+    if isinstance(error, confluent_kafka.KafkaError):
+        return TransportError(
+            config.scrub(f"{context}: {error.str()}"),
+            code=error.name(),
+            retriable=error.retriable(),
+        )
+    return TransportError(config.scrub(f"{context}: {error}"))
+
+
+def create_client(
+    factory: Callable[[dict[str, Any]], _Client],
+    settings: dict[str, Any],
+    config: KafkaClientConfig,
+) -> _Client:
+    """Create a librdkafka client; a bad property (unknown key, bad value) → ``TransportError``."""
+    try:
+        return factory(settings)
+    except (confluent_kafka.KafkaException, ValueError, TypeError) as exc:
+        raise transport_error(
+            f"invalid Kafka client configuration for {config.bootstrap_servers} "
+            f"(additional properties given: {sorted(config.properties)})",
+            exc,
+            config,
+        ) from exc
+
+
+def _new_consumer(
+    config: KafkaClientConfig,
+    extra_settings: Mapping[str, str],
+    error_cb: Callable[[confluent_kafka.KafkaError], None],
+) -> confluent_kafka.Consumer:
+    settings = config.consumer(group_id=f"ma-streaming-{uuid.uuid4()}")
+    settings.update(extra_settings)
+    settings.update(error_cb=error_cb, logger=librdkafka_logger)
+    return create_client(confluent_kafka.Consumer, settings, config)
+
+
+def _record(message: _Message) -> Record:
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    if topic is None or partition is None or offset is None:
+        raise TransportError(f"librdkafka returned a record without a position: {message!r}")
+    _kind, timestamp_ms = message.timestamp()
+    return Record(topic, partition, offset, message.key(), message.value() or b"", timestamp_ms)
+
+
+def _kafka_partitions(positions: Iterable[TopicPartition]) -> list[confluent_kafka.TopicPartition]:
+    return [confluent_kafka.TopicPartition(topic, partition) for topic, partition in positions]
+
+
+class KafkaConsumer(Consumer):
+    """Manual assignment only (never a group subscription); nothing is ever committed.
+
+    Use one consumer from one thread at a time. Records below a partition's next expected offset
+    are dropped, so each record is returned once even if a broker re-sends part of a batch.
+    A negative start offset is read as 0, as the embedded transport does.
+    """
+
+    def __init__(self, config: KafkaClientConfig, timeout_s: float) -> None:
+        self._config = config
+        self._timeout_s = timeout_s
+        self._consumer = _new_consumer(config, {}, self._on_client_error)
+        self._next_offsets: dict[TopicPartition, int] = {}
+        self._pending: TransportError | None = None
+        self._closed = False
+
+    def assign(self, positions: Mapping[TopicPartition, int]) -> None:
+        self._check_open()
+        wanted = {where: max(0, int(offset)) for where, offset in positions.items()}
+        if not wanted:
+            return
+        self._check_exist(wanted)
+        again = [where for where in wanted if where in self._next_offsets]
+        try:
+            if again:
+                self._consumer.incremental_unassign(_kafka_partitions(again))
+            self._consumer.incremental_assign(
+                [confluent_kafka.TopicPartition(t, p, offset) for (t, p), offset in wanted.items()]
+            )
+        except confluent_kafka.KafkaException as exc:
+            raise transport_error(f"cannot assign {sorted(wanted)}", exc, self._config) from exc
+        self._next_offsets.update(wanted)
+
+    def _check_exist(self, partitions: Iterable[TopicPartition]) -> None:
+        """librdkafka waits silently on a missing topic; the metadata tells us at once."""
+        try:
+            metadata = self._consumer.list_topics(timeout=self._timeout_s)
+        except confluent_kafka.KafkaException as exc:
+            raise transport_error(
+                f"metadata request to {self._config.bootstrap_servers} failed", exc, self._config
+            ) from exc
+        for topic, partition in partitions:
+            found = metadata.topics.get(topic)
+            if found is None or (found.error is not None and not found.partitions):
+                raise TransportError(
+                    f"cannot read topic {topic!r}: it does not exist at "
+                    f"kafka:{self._config.bootstrap_servers}",
+                    code="UNKNOWN_TOPIC",
+                )
+            if partition not in found.partitions:
+                raise TransportError(
+                    f"cannot read {topic}:{partition}: topic {topic!r} has "
+                    f"{len(found.partitions)} partition(s)",
+                    code="UNKNOWN_PARTITION",
+                )
+
+    def unassign(self, partitions: Iterable[TopicPartition]) -> None:
+        self._check_open()
+        known = [where for where in partitions if where in self._next_offsets]
+        if not known:
+            return
+        try:
+            self._consumer.incremental_unassign(_kafka_partitions(known))
+        except confluent_kafka.KafkaException as exc:
+            raise transport_error(f"cannot unassign {known}", exc, self._config) from exc
+        for where in known:
+            del self._next_offsets[where]
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+        self._check_open()
+        if self._pending is not None:
+            error, self._pending = self._pending, None
+            raise error
+        records: list[Record] = []
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        while len(records) < max_records:
+            # consume(n, 0) takes what is already fetched without waiting; consume(n, timeout)
+            # would wait the whole timeout unless n records arrive.
+            messages = self._consumer.consume(max_records - len(records), 0)
+            if not messages:
+                remaining = deadline - time.monotonic()
+                if records or remaining <= 0:
+                    break
+                first = self._consumer.poll(remaining)
+                if first is None:
+                    break
+                messages = [first]
+            self._take(messages, records)
+        return records
+
+    def _take(self, messages: list[_Message], records: list[Record]) -> None:
+        error: TransportError | None = None
+        for message in messages:
+            failure = message.error()
+            if failure is not None:
+                if failure.code() == _EOF:
+                    continue
+                if message.topic() is None and not failure.fatal():
+                    # A client-level event (normally delivered to error_cb): not about our data.
+                    logger.warning(
+                        "Kafka consumer of %s: %s", self._config.bootstrap_servers, failure
+                    )
+                    continue
+                where = f"{message.topic()}:{message.partition()}"
+                logger.error(
+                    "reading %s from %s failed: %s",
+                    where,
+                    self._config.bootstrap_servers,
+                    failure.str(),
+                )
+                error = error or transport_error(f"reading {where} failed", failure, self._config)
+                continue
+            record = _record(message)
+            position = (record.topic, record.partition)
+            expected = self._next_offsets.get(position)
+            if expected is None or record.offset < expected:
+                # Unassigned meanwhile, or a re-sent record (tansu's OFFSET_END bug re-sends the
+                # tail of the last batch, kafka-broker.md §3.1): never returned twice.
+                continue
+            self._next_offsets[position] = record.offset + 1
+            records.append(record)
+        if error is not None:
+            if records:
+                self._pending = error  # raised by the next poll, after these records
+            else:
+                raise error
+
+    def _on_client_error(self, error: confluent_kafka.KafkaError) -> None:
+        if error.fatal():
+            logger.error("Kafka consumer of %s failed: %s", self._config.bootstrap_servers, error)
+            self._pending = transport_error("Kafka consumer failed", error, self._config)
+        else:  # connection trouble: librdkafka keeps retrying
+            logger.warning("Kafka consumer of %s: %s", self._config.bootstrap_servers, error.str())
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._consumer.close()
+        except (confluent_kafka.KafkaException, RuntimeError) as exc:
+            logger.warning("closing a consumer of %s: %s", self._config.bootstrap_servers, exc)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TransportError(
+                f"this consumer of kafka:{self._config.bootstrap_servers} is closed"
+            )
+
+
+class OffsetProbe:
+    """Reads a few records, or a partition's end, as a fetch sees them.
+
+    tansu answers ListOffsets LATEST with the base offset of its newest stored batch + 1, however
+    many records that batch holds (kafka-broker.md §3.1), while its Fetch responses carry the true
+    high watermark. The probe reads each partition from the reported end: at the true end the
+    fetch is empty and librdkafka reports end-of-partition at once; below it, the fetch returns the
+    rest of that batch and end-of-partition follows at the true end. Not thread-safe: the
+    transport serialises calls.
+    """
+
+    _SETTINGS: Mapping[str, str] = {
+        "enable.partition.eof": "true",
+        # Answer at once at the end of a partition. Not 0: tansu then never returns records.
+        "fetch.wait.max.ms": "10",
+        # The end is the high watermark, as ListOffsets LATEST means it.
+        "isolation.level": "read_uncommitted",
+        "fetch.max.bytes": "1048576",
+        "max.partition.fetch.bytes": "262144",
+        "queued.max.messages.kbytes": "4096",
+    }
+
+    def __init__(self, config: KafkaClientConfig, timeout_s: float) -> None:
+        self._config = config
+        self._timeout_s = timeout_s
+        self._consumer = _new_consumer(config, self._SETTINGS, self._on_client_error)
+
+    def true_ends(self, topic: str, reported: Mapping[int, int]) -> dict[int, int] | None:
+        """End offsets of ``topic`` as fetches see them, or ``None`` if that took too long."""
+        ends: dict[int, int] = {}
+        with self._assigned({(topic, p): offset for p, offset in reported.items()}):
+            deadline = time.monotonic() + self._timeout_s
+            while len(ends) < len(reported) and time.monotonic() < deadline:
+                for message in self._consumer.consume(1000, 0.05):
+                    failure = message.error()
+                    if failure is None:
+                        continue
+                    partition, offset = message.partition(), message.offset()
+                    if failure.code() == _EOF and partition is not None and offset is not None:
+                        ends[partition] = offset
+                    elif message.topic() is not None:
+                        raise transport_error(
+                            f"reading the end of {topic}:{partition}", failure, self._config
+                        )
+        return ends if len(ends) == len(reported) else None
+
+    def read(self, topic: str, partition: int, offset: int, count: int) -> list[Record]:
+        """Up to ``count`` records of one partition from ``offset`` (fewer at its end)."""
+        records: list[Record] = []
+        with self._assigned({(topic, partition): offset}):
+            deadline = time.monotonic() + self._timeout_s
+            while len(records) < count:
+                if time.monotonic() >= deadline:
+                    raise TransportError(
+                        f"reading {topic}:{partition} at offset {offset} took over "
+                        f"{self._timeout_s} s",
+                        code="_TIMED_OUT",
+                        retriable=True,
+                    )
+                for message in self._consumer.consume(count - len(records), 0.05):
+                    failure = message.error()
+                    if failure is not None and failure.code() == _EOF:
+                        return records
+                    if failure is not None:
+                        raise transport_error(f"reading {topic}:{partition}", failure, self._config)
+                    record = _record(message)
+                    if record.offset >= offset and len(records) < count:
+                        records.append(record)
+        return records
+
+    def _assigned(self, positions: Mapping[TopicPartition, int]) -> _Assignment:
+        return _Assignment(self._consumer, positions)
+
+    def _on_client_error(self, error: confluent_kafka.KafkaError) -> None:
+        logger.warning("Kafka offset probe of %s: %s", self._config.bootstrap_servers, error.str())
+
+    def close(self) -> None:
+        try:
+            self._consumer.close()
+        except (confluent_kafka.KafkaException, RuntimeError) as exc:
+            logger.warning(
+                "closing the offset probe of %s: %s", self._config.bootstrap_servers, exc
+            )
+
+
+class _Assignment:
+    """Partitions assigned for a ``with`` block (which re-arms librdkafka's end-of-partition)."""
+
+    def __init__(self, consumer: confluent_kafka.Consumer, positions: Mapping[TopicPartition, int]):
+        self._consumer = consumer
+        self._positions = positions
+
+    def __enter__(self) -> None:
+        self._consumer.incremental_assign(
+            [confluent_kafka.TopicPartition(t, p, o) for (t, p), o in self._positions.items()]
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        self._consumer.incremental_unassign(_kafka_partitions(self._positions))

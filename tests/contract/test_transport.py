@@ -1,0 +1,482 @@
+"""The Transport contract: one suite, run on the embedded store and on Kafka (``transport``).
+
+Tests marked ``kafka`` at the bottom need no embedded twin: an unreachable broker, librdkafka
+properties, Kafka's topic-name rules, and a broker restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import zlib
+
+import pytest
+from kafka_broker import BrokerProcess, free_port
+
+from ma_dataplatforms_streaming_support_library.transport import (
+    Consumer,
+    Record,
+    Transport,
+    TransportError,
+)
+from ma_dataplatforms_streaming_support_library.transport.kafka import KafkaTransport
+
+FOLLOW_TIMEOUT_S = 20.0
+
+
+def collect(consumer: Consumer, count: int, timeout_s: float = FOLLOW_TIMEOUT_S) -> list[Record]:
+    """Poll until ``count`` records arrived (or the deadline passed), then return them all."""
+    records: list[Record] = []
+    deadline = time.monotonic() + timeout_s
+    while len(records) < count and time.monotonic() < deadline:
+        records.extend(consumer.poll(1000, 0.2))
+    return records
+
+
+def produce_values(
+    transport: Transport, topic: str, partition: int | None, values: list[bytes]
+) -> None:
+    for value in values:
+        transport.produce(topic, partition, b"key", value)
+
+
+def values_of(records: list[Record]) -> list[bytes]:
+    return [record.value for record in records]
+
+
+def numbered(prefix: str, count: int) -> list[bytes]:
+    return [f"{prefix}-{i}".encode() for i in range(count)]
+
+
+# topics ---------------------------------------------------------------------------------------
+def test_create_topics_lists_them_with_their_partition_counts(
+    transport: Transport, data_source: str
+) -> None:
+    one, three = f"{data_source}_one", f"{data_source}_three"
+    transport.create_topics({one: 1, three: 3})
+
+    topics = transport.list_topics()
+
+    assert topics[one] == 1
+    assert topics[three] == 3
+
+
+def test_create_topics_is_idempotent_and_leaves_existing_topics_alone(
+    transport: Transport, data_source: str
+) -> None:
+    topic = f"{data_source}_main"
+    transport.create_topics({topic: 2})
+    transport.produce(topic, 1, b"k", b"kept")
+    transport.flush(10)
+
+    transport.create_topics({topic: 2})
+    transport.create_topics({topic: 5, f"{data_source}_other": 1})
+
+    topics = transport.list_topics()
+    assert topics[topic] == 2
+    assert topics[f"{data_source}_other"] == 1
+    assert transport.end_offsets(topic) == {0: 0, 1: 1}
+
+
+def test_create_topics_rejects_a_partition_count_below_one(
+    transport: Transport, data_source: str
+) -> None:
+    with pytest.raises(TransportError):
+        transport.create_topics({data_source: 0})
+    assert data_source not in transport.list_topics()
+
+
+# produce and read back ------------------------------------------------------------------------
+def test_produced_records_read_back_by_range(transport: Transport, data_source: str) -> None:
+    transport.create_topics({data_source: 1})
+    values = numbered("v", 10)
+    produce_values(transport, data_source, 0, values)
+    transport.flush(10)
+
+    everything = transport.read_range(data_source, 0, 0, 10)
+    middle = transport.read_range(data_source, 0, 3, 7)
+    past_the_end = transport.read_range(data_source, 0, 8, 1000)
+
+    assert values_of(everything) == values
+    assert [r.offset for r in everything] == list(range(10))
+    assert all(r.topic == data_source and r.partition == 0 and r.key == b"key" for r in everything)
+    assert [r.offset for r in middle] == [3, 4, 5, 6]
+    assert values_of(past_the_end) == values[8:]
+    assert transport.read_range(data_source, 0, 5, 5) == []
+    assert transport.take_delivery_failures() == []
+
+
+def test_records_carry_the_producer_clock_as_timestamp(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 1})
+    before_ms = int(time.time() * 1000)
+    transport.produce(data_source, 0, None, b"x")
+    transport.flush(10)
+    after_ms = int(time.time() * 1000)
+
+    (record,) = transport.read_range(data_source, 0, 0, 1)
+
+    assert before_ms - 1 <= record.timestamp_ms <= after_ms + 1
+
+
+def test_null_key_empty_key_and_empty_value_are_preserved(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 1})
+    transport.produce(data_source, 0, None, b"null key")
+    transport.produce(data_source, 0, b"", b"empty key")
+    transport.produce(data_source, 0, b"k", b"")
+    transport.flush(10)
+
+    records = transport.read_range(data_source, 0, 0, 3)
+
+    assert [(r.key, r.value) for r in records] == [
+        (None, b"null key"),
+        (b"", b"empty key"),
+        (b"k", b""),
+    ]
+
+
+def test_end_offsets_are_exact_after_multi_record_batches(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 3})
+    # No flush between records, so the producer batches them: tansu's ListOffsets gets that wrong
+    # (kafka-broker.md §3.1).
+    produce_values(transport, data_source, 0, numbered("a", 50))
+    transport.flush(10)
+    assert transport.end_offsets(data_source) == {0: 50, 1: 0, 2: 0}
+
+    produce_values(transport, data_source, 2, numbered("b", 30))
+    produce_values(transport, data_source, 0, numbered("c", 7))
+    transport.flush(10)
+    assert transport.end_offsets(data_source) == {0: 57, 1: 0, 2: 30}
+    assert [r.offset for r in transport.read_range(data_source, 2, 0, 1000)] == list(range(30))
+
+
+def test_offsets_of_a_missing_topic_are_empty(transport: Transport, data_source: str) -> None:
+    assert transport.end_offsets(f"{data_source}_missing") == {}
+    assert transport.beginning_offsets(f"{data_source}_missing") == {}
+
+
+def test_beginning_offsets_start_at_zero(transport: Transport, data_source: str) -> None:
+    transport.create_topics({data_source: 2})
+    produce_values(transport, data_source, 1, numbered("v", 5))
+    transport.flush(10)
+
+    assert transport.beginning_offsets(data_source) == {0: 0, 1: 0}
+
+
+def test_offset_for_time_finds_the_first_record_at_or_after_a_time(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 1})
+    produce_values(transport, data_source, 0, numbered("early", 5))
+    transport.flush(10)
+    time.sleep(0.05)
+    between_ms = int(time.time() * 1000) + 1
+    time.sleep(0.05)
+    produce_values(transport, data_source, 0, numbered("late", 4))
+    transport.flush(10)
+    early = transport.read_range(data_source, 0, 0, 5)
+    late = transport.read_range(data_source, 0, 5, 9)
+    assert max(r.timestamp_ms for r in early) < between_ms <= min(r.timestamp_ms for r in late)
+
+    assert transport.offset_for_time(data_source, 0, between_ms) == 5
+    assert transport.offset_for_time(data_source, 0, 0) == 0
+    assert transport.offset_for_time(data_source, 0, late[-1].timestamp_ms) == 5 + next(
+        i for i, r in enumerate(late) if r.timestamp_ms == late[-1].timestamp_ms
+    )
+    assert transport.offset_for_time(data_source, 0, int(time.time() * 1000) + 3_600_000) == 9
+
+
+def test_partition_none_places_records_by_crc32_of_the_key(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 4})
+    keys = [f"session-{i}".encode() for i in range(24)]
+    for key in keys * 2:
+        transport.produce(data_source, None, key, key)
+    transport.flush(10)
+
+    partition_of: dict[bytes, set[int]] = {}
+    for partition in range(4):
+        for record in transport.read_range(data_source, partition, 0, 1000):
+            assert record.key == record.value
+            partition_of.setdefault(record.value, set()).add(partition)
+
+    assert sorted(partition_of) == sorted(keys)
+    # librdkafka's default partitioner (consistent_random) hashes non-empty keys with CRC32.
+    assert partition_of == {key: {zlib.crc32(key) % 4} for key in keys}
+    assert len({p for ps in partition_of.values() for p in ps}) > 1
+
+
+# rejected records -----------------------------------------------------------------------------
+def test_producing_to_a_missing_topic_or_partition_is_rejected(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 2})
+
+    with pytest.raises(TransportError, match=f"{data_source}_missing"):
+        transport.produce(f"{data_source}_missing", 0, b"k", b"v")
+    with pytest.raises(TransportError, match="partition"):
+        transport.produce(data_source, 2, b"k", b"v")
+    transport.flush(10)
+    assert transport.end_offsets(data_source) == {0: 0, 1: 0}
+
+
+def test_an_oversized_record_fails_loudly_naming_its_topic(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 1})
+    with pytest.raises(TransportError, match=data_source):
+        transport.produce(data_source, 0, b"k", b"x" * 2_000_000)
+        transport.flush(10)
+    transport.produce(data_source, 0, b"k", b"small")
+    transport.flush(10)
+
+    assert values_of(transport.read_range(data_source, 0, 0, 10)) == [b"small"]
+
+
+# consumers ------------------------------------------------------------------------------------
+def test_a_consumer_follows_records_produced_after_assign(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 1})
+    values = numbered("live", 40)
+    with transport.consumer() as consumer:
+        consumer.assign({(data_source, 0): 0})
+        assert consumer.poll(100, 0.2) == []
+        produce_values(transport, data_source, 0, values[:15])
+        transport.flush(10)
+        first = collect(consumer, 15)
+        produce_values(transport, data_source, 0, values[15:])
+        transport.flush(10)
+        second = collect(consumer, 25)
+        extra = consumer.poll(100, 0.5)
+
+    records = first + second
+    assert values_of(records) == values
+    assert [r.offset for r in records] == list(range(40))
+    assert extra == []
+
+
+def test_a_consumer_assigned_mid_partition_starts_there(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 1})
+    values = numbered("v", 10)
+    produce_values(transport, data_source, 0, values)
+    transport.flush(10)
+
+    with transport.consumer() as consumer:
+        consumer.assign({(data_source, 0): 4})
+        records = collect(consumer, 6)
+        consumer.assign({(data_source, 0): 8})
+        again = collect(consumer, 2)
+        extra = consumer.poll(100, 0.3)
+
+    assert [r.offset for r in records] == [4, 5, 6, 7, 8, 9]
+    assert values_of(records) == values[4:]
+    assert [r.offset for r in again] == [8, 9]
+    assert extra == []
+
+
+def test_a_consumer_reads_several_partitions_each_in_order(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 3})
+    for partition in range(3):
+        produce_values(transport, data_source, partition, numbered(f"p{partition}", 20))
+    transport.flush(10)
+
+    with transport.consumer() as consumer:
+        consumer.assign({(data_source, 0): 0, (data_source, 1): 5})
+        consumer.assign({(data_source, 2): 10})
+        records = collect(consumer, 20 + 15 + 10)
+        consumer.unassign([(data_source, 0), (data_source, 1), (data_source, 7)])
+        produce_values(transport, data_source, 0, numbered("after", 3))
+        produce_values(transport, data_source, 2, numbered("after", 3))
+        transport.flush(10)
+        after = collect(consumer, 3)
+        extra = consumer.poll(100, 0.3)
+
+    by_partition = {p: [r for r in records if r.partition == p] for p in range(3)}
+    assert [r.offset for r in by_partition[0]] == list(range(20))
+    assert [r.offset for r in by_partition[1]] == list(range(5, 20))
+    assert [r.offset for r in by_partition[2]] == list(range(10, 20))
+    assert values_of(by_partition[1]) == numbered("p1", 20)[5:]
+    assert [(r.partition, r.offset) for r in after] == [(2, 20), (2, 21), (2, 22)]
+    assert extra == []
+
+
+def test_poll_returns_at_most_max_records(transport: Transport, data_source: str) -> None:
+    transport.create_topics({data_source: 1})
+    produce_values(transport, data_source, 0, numbered("v", 30))
+    transport.flush(10)
+
+    with transport.consumer() as consumer:
+        consumer.assign({(data_source, 0): 0})
+        batches: list[list[Record]] = []
+        deadline = time.monotonic() + FOLLOW_TIMEOUT_S
+        while sum(map(len, batches)) < 30 and time.monotonic() < deadline:
+            batches.append(consumer.poll(7, 0.2))
+
+    assert all(len(batch) <= 7 for batch in batches)
+    assert [r.offset for batch in batches for r in batch] == list(range(30))
+
+
+def test_two_producing_threads_and_one_following_consumer(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 2})
+    per_thread = 400
+    errors: list[BaseException] = []
+
+    def produce_to(partition: int) -> None:
+        try:
+            for i in range(per_thread):
+                transport.produce(data_source, partition, b"k", f"{partition}:{i}".encode())
+                if i % 100 == 99:
+                    time.sleep(0.01)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    with transport.consumer() as consumer:
+        consumer.assign({(data_source, 0): 0, (data_source, 1): 0})
+        threads = [threading.Thread(target=produce_to, args=(p,)) for p in (0, 1)]
+        for thread in threads:
+            thread.start()
+        records = collect(consumer, 0)  # nothing yet is fine; start following while producing
+        flusher = threading.Thread(target=lambda: [t.join() for t in threads] and None)
+        flusher.start()
+        flusher.join()
+        transport.flush(10)
+        records += collect(consumer, 2 * per_thread - len(records))
+        extra = consumer.poll(1000, 0.5)
+
+    assert errors == []
+    for partition in (0, 1):
+        mine = [r for r in records if r.partition == partition]
+        assert [r.offset for r in mine] == list(range(per_thread))
+        assert values_of(mine) == [f"{partition}:{i}".encode() for i in range(per_thread)]
+    assert extra == []
+
+
+def test_reading_a_missing_topic_raises(transport: Transport, data_source: str) -> None:
+    transport.create_topics({data_source: 1})
+    with transport.consumer() as consumer:
+        with pytest.raises(TransportError, match=f"{data_source}_missing"):
+            consumer.assign({(f"{data_source}_missing", 0): 0})
+            consumer.poll(10, 1.0)
+        with pytest.raises(TransportError, match=data_source):
+            consumer.assign({(data_source, 3): 0})
+            consumer.poll(10, 1.0)
+
+
+def test_close_is_idempotent_and_later_calls_fail(transport: Transport, data_source: str) -> None:
+    transport.create_topics({data_source: 1})
+    transport.produce(data_source, 0, b"k", b"v")
+
+    transport.close()
+    transport.close()
+
+    with pytest.raises(TransportError):
+        transport.produce(data_source, 0, b"k", b"v")
+
+
+# Kafka only -----------------------------------------------------------------------------------
+@pytest.mark.kafka
+def test_an_unreachable_broker_fails_within_the_timeout() -> None:
+    port = free_port()  # nothing listens there
+    started = time.monotonic()
+    with pytest.raises(
+        TransportError, match=f"could not reach Kafka at 127.0.0.1:{port} within 2 s"
+    ):
+        KafkaTransport(f"127.0.0.1:{port}", {}, timeout_s=2)
+    assert time.monotonic() - started < 15
+
+
+@pytest.mark.kafka
+def test_an_unknown_property_is_named_in_the_error(kafka_bootstrap: str) -> None:
+    with pytest.raises(TransportError, match=r"no\.such\.property"):
+        KafkaTransport(kafka_bootstrap, {"no.such.property": "1"}, timeout_s=5)
+
+
+@pytest.mark.kafka
+def test_secrets_never_reach_the_log(
+    kafka_bootstrap: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with KafkaTransport(kafka_bootstrap, {"sasl.password": "hunter2-secret-value"}, timeout_s=5):
+        pass
+    assert "sasl.password" in caplog.text
+    assert "hunter2-secret-value" not in caplog.text
+
+
+@pytest.mark.kafka
+@pytest.mark.parametrize("name", ["has space", "ümlaut", "a/b", "x" * 250, ".", "..", ""])
+def test_illegal_topic_names_are_rejected_before_anything_is_created(
+    kafka_bootstrap: str, data_source: str, name: str
+) -> None:
+    with KafkaTransport(kafka_bootstrap, {}, timeout_s=10) as transport:
+        with pytest.raises(TransportError, match="cannot create topic"):
+            transport.create_topics({data_source: 1, name: 1})
+        assert data_source not in transport.list_topics()
+        transport.create_topics({"x" * 249: 1, f"{data_source}.a-b_C": 1})
+        assert f"{data_source}.a-b_C" in transport.list_topics()
+
+
+@pytest.mark.kafka
+def test_a_failed_delivery_is_reported_by_flush(
+    restartable_kafka: BrokerProcess, data_source: str
+) -> None:
+    with KafkaTransport(
+        restartable_kafka.bootstrap, {"message.timeout.ms": "1500"}, timeout_s=10
+    ) as transport:
+        transport.create_topics({data_source: 2})
+        restartable_kafka.stop()
+        transport.produce(data_source, 1, b"k", b"lost")
+        with pytest.raises(TransportError, match=f"{data_source}:1"):
+            transport.flush(10)
+        assert transport.take_delivery_failures() == []  # flush consumed (and reported) them
+
+        transport.produce(data_source, 0, b"k", b"lost too")
+        deadline = time.monotonic() + 10
+        failures = []
+        while not failures and time.monotonic() < deadline:
+            failures = transport.take_delivery_failures()
+            time.sleep(0.1)
+        assert [(f.topic, f.partition, f.key) for f in failures] == [(data_source, 0, b"k")]
+        transport.flush(10)  # nothing pending and nothing left to report
+
+
+@pytest.mark.kafka
+def test_a_broker_restart_mid_stream_loses_and_duplicates_nothing(
+    restartable_kafka: BrokerProcess, data_source: str
+) -> None:
+    values = numbered("v", 600)
+    with KafkaTransport(restartable_kafka.bootstrap, {}, timeout_s=10) as transport:
+        transport.create_topics({data_source: 1})
+        with transport.consumer() as consumer:
+            consumer.assign({(data_source, 0): 0})
+            produce_values(transport, data_source, 0, values[:200])
+            transport.flush(10)
+            before = collect(consumer, 200)
+
+            restartable_kafka.stop()
+            produce_values(transport, data_source, 0, values[200:400])  # queued while it is down
+            time.sleep(1.0)
+            restartable_kafka.start()
+            produce_values(transport, data_source, 0, values[400:])
+            transport.flush(30)
+            after = collect(consumer, 400, timeout_s=40)
+            extra = consumer.poll(1000, 0.5)
+
+        records = before + after
+        assert [r.offset for r in records] == list(range(600))
+        assert values_of(records) == values
+        assert extra == []
+        assert transport.end_offsets(data_source) == {0: 600}
