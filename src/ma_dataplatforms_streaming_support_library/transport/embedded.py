@@ -14,34 +14,45 @@ from pathlib import Path
 
 from .base import Consumer, DeliveryFailure, Record, TopicPartition, Transport, TransportError
 
-__all__ = ["EmbeddedTransport", "default_store_path"]
+__all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
 
 logger = logging.getLogger(__name__)
 
 #: same limit as librdkafka's default ``message.max.bytes``, so every session stays copyable to Kafka
 MAX_RECORD_BYTES = 1_000_000
-_BATCH_RECORDS = 2_000
-_LINGER_S = 0.005
+# The flusher thread commits while producers go on queueing (SQLite releases the GIL), so a queue
+# holds at most this many records before a producer has to commit them itself.
+_MAX_QUEUED_RECORDS = 20_000
+_LINGER_S = 0.002
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
     name TEXT PRIMARY KEY,
     partitions INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS records (
+CREATE TABLE IF NOT EXISTS partitions (
+    pid INTEGER PRIMARY KEY,
     topic TEXT NOT NULL,
     partition INTEGER NOT NULL,
-    offset INTEGER NOT NULL,
+    UNIQUE (topic, partition)
+);
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
     key BLOB,
     value BLOB NOT NULL,
-    timestamp_ms INTEGER NOT NULL,
-    PRIMARY KEY (topic, partition, offset)
-) WITHOUT ROWID;
+    timestamp_ms INTEGER NOT NULL
+);
 """
+
+# A record's rowid is (partition id << 40) + offset: one integer B-tree holds every partition's
+# records in offset order, so appends and range scans cost what a plain rowid table costs.
+_OFFSET_BITS = 40
 
 # Commits by this process wake its own consumers at once; other processes are seen by polling
 # PRAGMA data_version, which changes whenever another connection commits.
 _commit_signal = threading.Condition()
+
+_Queued = tuple[int, str, int, bytes | None, bytes, int]
 
 
 def default_store_path() -> Path:
@@ -74,22 +85,73 @@ def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
     return connection
 
 
+def _id_range(pid: int) -> tuple[int, int]:
+    return pid << _OFFSET_BITS, (pid + 1) << _OFFSET_BITS
+
+
+class _Catalog:
+    """Topic → partition count and (topic, partition) → partition id, read through a connection."""
+
+    def __init__(self, connection: sqlite3.Connection, location: str) -> None:
+        self._connection = connection
+        self._location = location
+        self._pids: dict[TopicPartition, int] = {}
+        self._counts: dict[str, int] = {}
+
+    def refresh(self) -> dict[str, int]:
+        self._counts = dict(self._connection.execute("SELECT name, partitions FROM topics"))
+        for pid, topic, partition in self._connection.execute(
+            "SELECT pid, topic, partition FROM partitions"
+        ):
+            self._pids[(topic, partition)] = pid
+        return dict(self._counts)
+
+    def count(self, topic: str) -> int | None:
+        if topic not in self._counts:
+            self.refresh()
+        return self._counts.get(topic)
+
+    def pid(self, topic: str, partition: int) -> int:
+        count = self.count(topic)
+        if count is None:
+            raise TransportError(
+                f"topic {topic!r} does not exist in {self._location}", code="UNKNOWN_TOPIC"
+            )
+        if not 0 <= partition < count:
+            raise TransportError(
+                f"partition {partition} does not exist: topic {topic!r} has {count}",
+                code="UNKNOWN_PARTITION",
+            )
+        where = (topic, partition)
+        if where not in self._pids:
+            self.refresh()
+        return self._pids[where]
+
+
 class EmbeddedTransport(Transport):
-    """A log on one SQLite file. Produce is queued and committed in batches (after ``_LINGER_S``)."""
+    """A log on one SQLite file. Produce is queued and committed in batches by a flusher thread.
+
+    Queued records are committed in produce order; a producer that gets ahead of the commits
+    commits a full batch itself, which bounds memory (back-pressure, not growth).
+    """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, timeout_s: float = 10.0) -> None:
         self.path = Path(path).expanduser() if path else default_store_path()
         self.location = f"embedded:{self.path}"
         self.timeout_s = timeout_s
-        self._connection = _connect(self.path, timeout_s)
-        self._lock = threading.RLock()
-        self._queue: list[tuple[str, int, bytes | None, bytes, int]] = []
-        self._partitions: dict[str, int] = {}
+        self._writer = _connect(self.path, timeout_s)
+        self._reader = _connect(self.path, timeout_s)
+        self._catalog = _Catalog(self._reader, self.location)
+        self._queue_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._queue: list[_Queued] = []
+        self._pids: dict[TopicPartition, int] = {}
         self._failures: list[DeliveryFailure] = []
         self._closed = False
         self._wake = threading.Event()
         self._flusher = threading.Thread(
-            target=self._flush_loop, name=f"ma-streaming-embedded-flush:{self.path.name}", daemon=True
+            target=self._flush_loop, name=f"ma-streaming-embedded:{self.path.name}", daemon=True
         )
         self._flusher.start()
 
@@ -98,36 +160,31 @@ class EmbeddedTransport(Transport):
         self._check_open()
         for topic, partitions in partitions_by_topic.items():
             if not isinstance(partitions, int) or partitions < 1:
-                raise TransportError(f"topic {topic!r}: partition count must be >= 1, got {partitions}")
-        with self._lock:
-            self._execute_write(
-                "INSERT OR IGNORE INTO topics (name, partitions) VALUES (?, ?)",
-                list(partitions_by_topic.items()),
-            )
-            self._partitions.update(self._read_topics())
+                raise TransportError(
+                    f"topic {topic!r}: partition count must be >= 1, got {partitions}"
+                )
+        with self._commit_lock:
+            try:
+                self._writer.execute("BEGIN IMMEDIATE")
+                for topic, partitions in partitions_by_topic.items():
+                    self._writer.execute(
+                        "INSERT OR IGNORE INTO topics (name, partitions) VALUES (?, ?)",
+                        (topic, partitions),
+                    )
+                    self._writer.executemany(
+                        "INSERT OR IGNORE INTO partitions (topic, partition) VALUES (?, ?)",
+                        [(topic, partition) for partition in range(partitions)],
+                    )
+                self._writer.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
+                raise TransportError(f"creating topics in {self.location} failed: {exc}") from exc
 
     def list_topics(self) -> dict[str, int]:
         self._check_open()
-        with self._lock:
-            topics = self._read_topics()
-            self._partitions.update(topics)
-            return topics
-
-    def _read_topics(self) -> dict[str, int]:
-        return dict(self._connection.execute("SELECT name, partitions FROM topics").fetchall())
-
-    def _partition_count(self, topic: str) -> int:
-        count = self._partitions.get(topic)
-        if count is None:
-            row = self._connection.execute(
-                "SELECT partitions FROM topics WHERE name = ?", (topic,)
-            ).fetchone()
-            if row is None:
-                raise TransportError(
-                    f"topic {topic!r} does not exist in {self.location}", code="UNKNOWN_TOPIC"
-                )
-            count = self._partitions[topic] = int(row[0])
-        return count
+        with self._read_lock:
+            return self._catalog.refresh()
 
     # produce --------------------------------------------------------------------------------
     def produce(self, topic: str, partition: int | None, key: bytes | None, value: bytes) -> None:
@@ -139,78 +196,80 @@ class EmbeddedTransport(Transport):
                 "(Kafka's default message.max.bytes); split the packet",
                 code="MSG_SIZE_TOO_LARGE",
             )
-        with self._lock:
-            count = self._partition_count(topic)
-            if partition is None:
-                partition = zlib.crc32(key) % count if key else 0
-            elif not 0 <= partition < count:
-                raise TransportError(
-                    f"partition {partition} does not exist: topic {topic!r} has {count}",
-                    code="UNKNOWN_PARTITION",
-                )
-            self._queue.append((topic, partition, key, value, int(time.time() * 1000)))
-            if len(self._queue) >= _BATCH_RECORDS:
-                self._commit_queue()
-            else:
-                self._wake.set()
+        pid = self._pids.get((topic, partition)) if partition is not None else None
+        if pid is None:
+            with self._read_lock:
+                if partition is None:
+                    count = self._catalog.count(topic) or 1
+                    partition = zlib.crc32(key) % count if key else 0
+                pid = self._catalog.pid(topic, partition)
+            self._pids[(topic, partition)] = pid
+        with self._queue_lock:
+            self._queue.append((pid, topic, partition, key, value, int(time.time() * 1000)))
+            full = len(self._queue) >= _MAX_QUEUED_RECORDS
+        if full:
+            self._commit_pending()
+        elif not self._wake.is_set():
+            self._wake.set()
 
     def _flush_loop(self) -> None:
         while not self._closed:
             self._wake.wait()
             if self._closed:
                 return
-            time.sleep(_LINGER_S)
             self._wake.clear()
-            with self._lock:
-                try:
-                    self._commit_queue()
-                except TransportError:
-                    logger.exception("background commit to %s failed", self.location)
+            time.sleep(_LINGER_S)
+            self._commit_pending()
+            if self._queue:
+                self._wake.set()
 
-    def _commit_queue(self) -> None:
-        """Append the queued records in one transaction; on failure they become delivery failures."""
-        if not self._queue:
-            return
-        batch, self._queue = self._queue, []
+    def _commit_pending(self) -> None:
+        """Commit everything queued so far, in produce order (the commit lock is taken first)."""
+        with self._commit_lock:
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
+            if batch:
+                self._commit(batch)
+
+    def _commit(self, batch: list[_Queued]) -> None:
+        connection = self._writer
         try:
-            self._connection.execute("BEGIN IMMEDIATE")
+            connection.execute("BEGIN IMMEDIATE")
             try:
-                next_offsets: dict[TopicPartition, int] = {}
+                next_ids: dict[int, int] = {}
                 rows = []
-                for topic, partition, key, value, timestamp_ms in batch:
-                    where = (topic, partition)
-                    offset = next_offsets.get(where)
-                    if offset is None:
-                        offset = self._connection.execute(
-                            "SELECT COALESCE(MAX(offset) + 1, 0) FROM records "
-                            "WHERE topic = ? AND partition = ?",
-                            where,
+                for pid, _, _, key, value, timestamp_ms in batch:
+                    record_id = next_ids.get(pid)
+                    if record_id is None:
+                        low, high = _id_range(pid)
+                        last = connection.execute(
+                            "SELECT MAX(id) FROM records WHERE id >= ? AND id < ?", (low, high)
                         ).fetchone()[0]
-                    rows.append((topic, partition, offset, key, value, timestamp_ms))
-                    next_offsets[where] = offset + 1
-                self._connection.executemany(
-                    "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", rows
-                )
-                self._connection.execute("COMMIT")
+                        record_id = low if last is None else last + 1
+                    rows.append((record_id, key, value, timestamp_ms))
+                    next_ids[pid] = record_id + 1
+                connection.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", rows)
+                connection.execute("COMMIT")
             except BaseException:
-                self._connection.execute("ROLLBACK")
+                connection.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             reason = f"commit to {self.location} failed: {exc}"
-            logger.error("%s (%d records)", reason, len(batch))
-            self._failures.extend(
+            logger.error("%s (%d records lost)", reason, len(batch))
+            failures = [
                 DeliveryFailure(topic, partition, key, reason, retriable=True)
-                for topic, partition, key, _, _ in batch
-            )
+                for _, topic, partition, key, _, _ in batch
+            ]
+            with self._queue_lock:
+                self._failures.extend(failures)
             return
         with _commit_signal:
             _commit_signal.notify_all()
 
     def flush(self, timeout_s: float) -> None:
         self._check_open()
-        with self._lock:
-            self._commit_queue()
-            failures = self.take_delivery_failures()
+        self._commit_pending()
+        failures = self.take_delivery_failures()
         if failures:
             first = failures[0]
             raise TransportError(
@@ -220,51 +279,42 @@ class EmbeddedTransport(Transport):
             )
 
     def take_delivery_failures(self) -> list[DeliveryFailure]:
-        with self._lock:
+        if not self._failures:
+            return []
+        with self._queue_lock:
             failures, self._failures = self._failures, []
             return failures
 
-    def _execute_write(self, sql: str, rows: Iterable[tuple[object, ...]]) -> None:
-        try:
-            self._connection.execute("BEGIN IMMEDIATE")
-            self._connection.executemany(sql, rows)
-            self._connection.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self._connection.in_transaction:
-                self._connection.execute("ROLLBACK")
-            raise TransportError(f"write to {self.location} failed: {exc}") from exc
-
     # offsets --------------------------------------------------------------------------------
     def end_offsets(self, topic: str) -> dict[int, int]:
-        return self._partition_offsets(topic, "COALESCE(MAX(offset) + 1, 0)", 0)
+        return self._partition_offsets(topic, "MAX(id)", 1)
 
     def beginning_offsets(self, topic: str) -> dict[int, int]:
-        return self._partition_offsets(topic, "MIN(offset)", 0)
+        return self._partition_offsets(topic, "MIN(id)", 0)
 
-    def _partition_offsets(self, topic: str, aggregate: str, empty: int) -> dict[int, int]:
+    def _partition_offsets(self, topic: str, aggregate: str, past: int) -> dict[int, int]:
         self._check_open()
-        with self._lock:
-            try:
-                count = self._partition_count(topic)
-            except TransportError:
-                return {}
-            rows = self._connection.execute(
-                f"SELECT partition, {aggregate} FROM records WHERE topic = ? GROUP BY partition",
-                (topic,),
-            ).fetchall()
-        found = {int(partition): int(value) for partition, value in rows}
-        return {partition: found.get(partition, empty) for partition in range(count)}
+        result: dict[int, int] = {}
+        with self._read_lock:
+            count = self._catalog.count(topic)
+            for partition in range(count or 0):
+                low, high = _id_range(self._catalog.pid(topic, partition))
+                found = self._reader.execute(
+                    f"SELECT {aggregate} FROM records WHERE id >= ? AND id < ?", (low, high)
+                ).fetchone()[0]
+                result[partition] = 0 if found is None else found - low + past
+        return result
 
     def offset_for_time(self, topic: str, partition: int, timestamp_ms: int) -> int:
         self._check_open()
-        with self._lock:
-            row = self._connection.execute(
-                "SELECT MIN(offset) FROM records WHERE topic = ? AND partition = ? "
-                "AND timestamp_ms >= ?",
-                (topic, partition, timestamp_ms),
-            ).fetchone()
-        if row[0] is not None:
-            return int(row[0])
+        with self._read_lock:
+            low, high = _id_range(self._catalog.pid(topic, partition))
+            found = self._reader.execute(
+                "SELECT MIN(id) FROM records WHERE id >= ? AND id < ? AND timestamp_ms >= ?",
+                (low, high, timestamp_ms),
+            ).fetchone()[0]
+        if found is not None:
+            return int(found) - low
         return self.end_offsets(topic).get(partition, 0)
 
     # consume --------------------------------------------------------------------------------
@@ -276,9 +326,8 @@ class EmbeddedTransport(Transport):
         if self._closed:
             return
         try:
-            with self._lock:
-                self._commit_queue()
-                failures = self.take_delivery_failures()
+            self._commit_pending()
+            failures = self.take_delivery_failures()
             if failures:
                 logger.error(
                     "%d record(s) could not be stored in %s on close", len(failures), self.location
@@ -287,7 +336,10 @@ class EmbeddedTransport(Transport):
             self._closed = True
             self._wake.set()
             self._flusher.join(timeout=self.timeout_s)
-            self._connection.close()
+            with self._commit_lock:
+                self._writer.close()
+            with self._read_lock:
+                self._reader.close()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -298,28 +350,22 @@ class EmbeddedConsumer(Consumer):
     """Polls the SQLite log; wakes on commits from this process and on data_version changes."""
 
     def __init__(self, path: Path, timeout_s: float) -> None:
-        self._path = path
+        self._location = f"embedded:{path}"
         self._connection = _connect(path, timeout_s)
-        self._positions: dict[TopicPartition, int] = {}
+        self._catalog = _Catalog(self._connection, self._location)
+        self._positions: dict[TopicPartition, tuple[int, int]] = {}
         self._next_turn = 0
         self._closed = False
 
     def assign(self, positions: Mapping[TopicPartition, int]) -> None:
         for (topic, partition), offset in positions.items():
-            row = self._connection.execute(
-                "SELECT partitions FROM topics WHERE name = ?", (topic,)
-            ).fetchone()
-            if row is None:
+            if self._catalog.count(topic) is None:
                 raise TransportError(
-                    f"cannot read topic {topic!r}: it does not exist in embedded:{self._path}",
+                    f"cannot read topic {topic!r}: it does not exist in {self._location}",
                     code="UNKNOWN_TOPIC",
                 )
-            if not 0 <= partition < int(row[0]):
-                raise TransportError(
-                    f"cannot read {topic}:{partition}: topic {topic!r} has {row[0]} partition(s)",
-                    code="UNKNOWN_PARTITION",
-                )
-            self._positions[(topic, partition)] = max(0, int(offset))
+            pid = self._catalog.pid(topic, partition)
+            self._positions[(topic, partition)] = (pid, max(0, int(offset)))
 
     def unassign(self, partitions: Iterable[TopicPartition]) -> None:
         for where in partitions:
@@ -354,17 +400,19 @@ class EmbeddedConsumer(Consumer):
             if room <= 0:
                 break
             topic, partition = where
+            pid, offset = self._positions[where]
+            low, high = _id_range(pid)
             rows = self._connection.execute(
-                "SELECT offset, key, value, timestamp_ms FROM records "
-                "WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?",
-                (topic, partition, self._positions[where], room),
+                "SELECT id, key, value, timestamp_ms FROM records "
+                "WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                (low + offset, high, room),
             ).fetchall()
             if rows:
                 records.extend(
-                    Record(topic, partition, offset, key, value, timestamp_ms)
-                    for offset, key, value, timestamp_ms in rows
+                    Record(topic, partition, record_id - low, key, value, timestamp_ms)
+                    for record_id, key, value, timestamp_ms in rows
                 )
-                self._positions[where] = rows[-1][0] + 1
+                self._positions[where] = (pid, rows[-1][0] - low + 1)
         return records
 
     def close(self) -> None:

@@ -50,7 +50,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
     def __init__(self, context: LibraryContext) -> None:
         super().__init__()
         self._context = context
-        self._ready_routes: set[tuple[str, str]] = set()
+        self._routes: dict[tuple[str, str], tuple[str, int]] = {}
         self._warned_unmapped: set[tuple[str, str]] = set()
 
     def _on_start(self) -> None:
@@ -67,7 +67,12 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         failure = self._not_started("write_data")
         if failure:
             return failure
-        message = data_source_error(data_source, stream) or session_key_error(session_key)
+        route = self._routes.get((data_source, stream))
+        if route is None:
+            message = data_source_error(data_source, stream)
+        else:
+            message = ""
+        message = message or session_key_error(session_key)
         packet = _parse_envelope(packet_bytes)
         if not message and isinstance(packet, str):
             message = packet
@@ -77,23 +82,16 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
             return ApiResult.fail(f"write_data: {message}")
         assert isinstance(packet, open_data_pb2.Packet)
         context = self._context
-        configuration = context.configuration
         try:
-            if (data_source, stream) not in self._ready_routes:
-                context.ensure_topics(data_source, [stream])
-                self._ready_routes.add((data_source, stream))
-                self._warn_if_unmapped(data_source, stream)
-            topic, partition = data_route(
-                data_source,
-                stream,
-                configuration.stream_creation_strategy,
-                configuration.partition_mappings,
-            )
+            if route is None:
+                route = self._prepare_route(data_source, stream)
             key = session_key.encode()
             if packet.is_essential:
                 essential_topic, essential_partition = essential_route(data_source)
-                context.transport.produce(essential_topic, essential_partition, key, packet_bytes.data)
-            context.transport.produce(topic, partition, key, packet_bytes.data)
+                context.transport.produce(
+                    essential_topic, essential_partition, key, packet_bytes.data
+                )
+            context.transport.produce(route[0], route[1], key, packet_bytes.data)
         except TransportError as exc:
             return ApiResult.fail(
                 f"write_data: data source {data_source!r} stream {stream!r} session {session_key!r}: {exc}"
@@ -143,6 +141,20 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         except TransportError as exc:
             return ApiResult.fail(f"flush: {exc}")
         return ApiResult.ok(True)
+
+    def _prepare_route(self, data_source: str, stream: str) -> tuple[str, int]:
+        """Create the topics of a (data source, stream) once and remember where its packets go."""
+        configuration = self._context.configuration
+        self._context.ensure_topics(data_source, [stream])
+        self._warn_if_unmapped(data_source, stream)
+        route = data_route(
+            data_source,
+            stream,
+            configuration.stream_creation_strategy,
+            configuration.partition_mappings,
+        )
+        self._routes[(data_source, stream)] = route
+        return route
 
     def _session_error(self, data_source: str, session_key: str) -> str:
         registry = self._context.sessions

@@ -1,0 +1,135 @@
+"""Writing 100k PeriodicData packets (100 doubles each): writer service on the embedded store vs raw sqlite3.
+
+Both sides get the same pre-serialized packet bytes; the baseline inserts them with ``executemany``
+in batched transactions into a plain WAL table, which is the least any SQLite-backed log must do.
+Prints packets/s, samples/s and the ratio (goal: writer service >= 0.7x raw).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_bytes import (
+    PacketBytes,
+)
+from ma_dataplatforms_streaming_support_library.contracts.session_management.session_creation_info import (  # noqa: E501
+    SessionCreationInfo,
+)
+from ma_dataplatforms_streaming_support_library.contracts.shared.stream_api_configuration import (
+    StreamingApiConfiguration,
+)
+from ma_dataplatforms_streaming_support_library.contracts.shared.stream_creation_strategy import (
+    StreamCreationStrategy,
+)
+from ma_dataplatforms_streaming_support_library.core.base.logger import Logger
+from ma_dataplatforms_streaming_support_library.core.base.support_library_bootstrapper import (
+    SupportLibraryBootstrapper,
+)
+from ma_dataplatforms_streaming_support_library.protos import open_data_pb2
+
+SAMPLES_PER_PACKET = 100
+BATCH = 2_000
+
+
+def build_packets(count: int, session_key: str, data_format_id: int) -> list[bytes]:
+    packets = []
+    for index in range(count):
+        periodic = open_data_pb2.PeriodicDataPacket(
+            data_format=open_data_pb2.SampleDataFormat(data_format_identifier=data_format_id),
+            start_time=1_700_000_000_000_000_000 + index * 1_000_000_000,
+            interval=10_000_000,
+        )
+        samples = periodic.columns.add().double_samples.samples
+        for sample in range(SAMPLES_PER_PACKET):
+            samples.add(value=index + sample * 0.01 + 0.5, status=open_data_pb2.DATA_STATUS_VALID)
+        packets.append(
+            open_data_pb2.Packet(
+                type="PeriodicData", session_key=session_key, content=periodic.SerializeToString()
+            ).SerializeToString()
+        )
+    return packets
+
+
+def raw_sqlite(path: Path, key: bytes, packets: list[bytes]) -> float:
+    connection = sqlite3.connect(str(path), isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("CREATE TABLE records (key BLOB, value BLOB NOT NULL)")
+    started = time.perf_counter()
+    for first in range(0, len(packets), BATCH):
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(
+            "INSERT INTO records VALUES (?, ?)", ((key, p) for p in packets[first : first + BATCH])
+        )
+        connection.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def writer_service(path: Path, count: int) -> tuple[float, int]:
+    configuration = StreamingApiConfiguration(
+        f"embedded:{path}", StreamCreationStrategy.TOPIC_BASE, [], 30
+    )
+    library = SupportLibraryBootstrapper.bootstrap(configuration, Logger()).create()
+    library.start()
+    sessions = library.get_session_manager_api().create_service().data
+    formats = library.get_data_format_manager_api().create_service().data
+    writer = library.get_writing_packet_api().create_service().data
+    assert sessions and formats and writer
+    for service in (sessions, formats, writer):
+        service.start()
+    session = sessions.create_new_session(SessionCreationInfo("Bench", "write")).data
+    assert session is not None
+    format_id = formats.get_parameter_data_format_id("Bench", ["Value:Bench"]).data
+    assert format_id is not None
+    packets = [
+        PacketBytes(p) for p in build_packets(count, session.session_key, format_id.data_format_id)
+    ]
+    key = session.session_key
+    started = time.perf_counter()
+    for packet in packets:
+        if not writer.write_data("Bench", "Car", key, packet).success:
+            raise RuntimeError("write failed")
+    if not writer.flush().success:
+        raise RuntimeError("flush failed")
+    elapsed = time.perf_counter() - started
+    library.stop()
+    return elapsed, len(packets[0].data)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packets", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    count = args.packets
+    raw_packets = build_packets(count, "00000000-0000-4000-8000-000000000000", 1)
+    best_raw = best_service = float("inf")
+    packet_size = 0
+    with tempfile.TemporaryDirectory() as directory:
+        for repeat in range(args.repeats):
+            best_raw = min(
+                best_raw, raw_sqlite(Path(directory) / f"raw{repeat}.db", b"k" * 36, raw_packets)
+            )
+            elapsed, packet_size = writer_service(Path(directory) / f"lib{repeat}.db", count)
+            best_service = min(best_service, elapsed)
+    samples = count * SAMPLES_PER_PACKET
+    print(
+        f"{count} PeriodicData packets x {SAMPLES_PER_PACKET} doubles ({packet_size} bytes each), best of {args.repeats}"
+    )
+    print(
+        f"  raw sqlite3 executemany : {count / best_raw:>10,.0f} packets/s {samples / best_raw:>13,.0f} samples/s"
+    )
+    print(
+        f"  writer service          : {count / best_service:>10,.0f} packets/s {samples / best_service:>13,.0f} samples/s"
+    )
+    print(f"  ratio writer/raw        : {best_raw / best_service:.2f}x (goal >= 0.70x)")
+
+
+if __name__ == "__main__":
+    main()
