@@ -16,7 +16,7 @@ from pathlib import Path
 from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_bytes import (
     PacketBytes,
 )
-from ma_dataplatforms_streaming_support_library.contracts.session_management.session_creation_info import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.session_management.session_creation_info import (
     SessionCreationInfo,
 )
 from ma_dataplatforms_streaming_support_library.contracts.shared.stream_api_configuration import (

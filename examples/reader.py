@@ -16,28 +16,28 @@ import sys
 import threading
 import time
 
-from ma_dataplatforms_streaming_support_library.contracts.data_format_management.i_data_format_management_service import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.data_format_management.i_data_format_management_service import (
     IDataFormatManagementService,
 )
-from ma_dataplatforms_streaming_support_library.contracts.packet_reading.coverage_cursor_info import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.packet_reading.coverage_cursor_info import (
     CoverageCursorInfo,
 )
-from ma_dataplatforms_streaming_support_library.contracts.packet_reading.i_packet_reader_service import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.packet_reading.i_packet_reader_service import (
     IPacketReaderService,
 )
-from ma_dataplatforms_streaming_support_library.contracts.packet_reading.packet_reading_configuration import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.packet_reading.packet_reading_configuration import (
     PacketReadingConfiguration,
 )
-from ma_dataplatforms_streaming_support_library.contracts.packet_reading.packet_reading_type import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.packet_reading.packet_reading_type import (
     PacketReadingType,
 )
-from ma_dataplatforms_streaming_support_library.contracts.packet_reading.received_packet_dto import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.packet_reading.received_packet_dto import (
     ReceivedPacketDto,
 )
 from ma_dataplatforms_streaming_support_library.contracts.packet_reading.stream_info import (
     StreamInfo,
 )
-from ma_dataplatforms_streaming_support_library.contracts.session_management.session_association_info import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.session_management.session_association_info import (
     SessionAssociationInfo,
 )
 from ma_dataplatforms_streaming_support_library.contracts.session_management.session_info import (

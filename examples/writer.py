@@ -17,17 +17,17 @@ import math
 import sys
 import time
 
-from ma_dataplatforms_streaming_support_library.contracts.data_format_management.i_data_format_management_service import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.data_format_management.i_data_format_management_service import (
     IDataFormatManagementService,
 )
-from ma_dataplatforms_streaming_support_library.contracts.packet_writing.i_packet_writer_service import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.packet_writing.i_packet_writer_service import (
     IPacketWriterService,
 )
 from ma_dataplatforms_streaming_support_library.contracts.packet_writing.info_type import InfoType
 from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_bytes import (
     PacketBytes,
 )
-from ma_dataplatforms_streaming_support_library.contracts.session_management.session_creation_info import (  # noqa: E501
+from ma_dataplatforms_streaming_support_library.contracts.session_management.session_creation_info import (
     SessionCreationInfo,
 )
 from ma_dataplatforms_streaming_support_library.contracts.shared.stream_api_configuration import (

@@ -205,7 +205,7 @@ class EmbeddedTransport(Transport):
                 pid = self._catalog.pid(topic, partition)
             self._pids[(topic, partition)] = pid
         with self._queue_lock:
-            self._queue.append((pid, topic, partition, key, value, int(time.time() * 1000)))
+            self._queue.append((pid, topic, partition or 0, key, value, int(time.time() * 1000)))
             full = len(self._queue) >= _MAX_QUEUED_RECORDS
         if full:
             self._commit_pending()

@@ -33,7 +33,9 @@ class IDataFormatManagementService(IServiceModel):
     ) -> ApiResult[EventDataFormatInfo]: ...
 
     @abc.abstractmethod
-    def get_event(self, data_source: str, data_format_id: int) -> ApiResult[EventDataFormatInfo]: ...
+    def get_event(
+        self, data_source: str, data_format_id: int
+    ) -> ApiResult[EventDataFormatInfo]: ...
 
     @abc.abstractmethod
     def get_data_source_data_format_info(

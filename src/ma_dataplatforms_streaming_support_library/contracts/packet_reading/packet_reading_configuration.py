@@ -44,8 +44,7 @@ class PacketReadingConfiguration:
             return f"data_source must be a non-empty str, got {self.data_source!r}"
         if not isinstance(self.session_identifier_pattern, str):
             return (
-                "session_identifier_pattern must be a str, "
-                f"got {self.session_identifier_pattern!r}"
+                f"session_identifier_pattern must be a str, got {self.session_identifier_pattern!r}"
             )
         try:
             PacketReadingType(self.reading_type)

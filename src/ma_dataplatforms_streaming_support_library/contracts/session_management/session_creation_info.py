@@ -32,7 +32,9 @@ def details_to_dict(details: Any, argument: str = "details") -> dict[str, str]:
         elif isinstance(item, tuple) and len(item) == 2:
             key, value = item
         else:
-            raise TypeError(f"{argument}: {item!r} is neither a SessionDetail nor a (key, value) pair")
+            raise TypeError(
+                f"{argument}: {item!r} is neither a SessionDetail nor a (key, value) pair"
+            )
         if not isinstance(key, str) or not isinstance(value, str):
             raise TypeError(f"{argument}: key and value must be str, got {key!r}: {value!r}")
         result[key] = value

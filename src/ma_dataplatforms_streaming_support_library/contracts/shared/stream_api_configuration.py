@@ -51,7 +51,9 @@ def _parse_properties(additional_properties: Any) -> tuple[dict[str, str], list[
                 f"additional_properties: {item!r} is neither a (key, value) pair nor 'key=value'"
             )
         if not isinstance(key, str) or not key.strip():
-            raise ValueError(f"additional_properties: property name {key!r} must be a non-empty str")
+            raise ValueError(
+                f"additional_properties: property name {key!r} must be a non-empty str"
+            )
         properties[key.strip()] = str(value).lower() if isinstance(value, bool) else str(value)
     return properties, mappings
 
@@ -139,7 +141,9 @@ class StreamingApiConfiguration:
         ):
             raise ValueError(f"timeout_seconds must be a positive number, got {timeout_seconds!r}")
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
-            raise TypeError(f"retry_policy must be a RetryPolicy, got {type(retry_policy).__name__}")
+            raise TypeError(
+                f"retry_policy must be a RetryPolicy, got {type(retry_policy).__name__}"
+            )
         properties, slot_mappings = _parse_properties(additional_properties)
         mappings = _parse_mappings(slot_mappings or None)
         mappings.update(_parse_mappings(partition_mappings))

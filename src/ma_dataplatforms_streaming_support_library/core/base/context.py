@@ -7,8 +7,8 @@ import threading
 import time
 from collections.abc import Iterable
 
-from ...contracts.shared.stream_api_configuration import StreamingApiConfiguration
 from ...contracts.shared.retry_mode import RetryMode
+from ...contracts.shared.stream_api_configuration import StreamingApiConfiguration
 from ...layout import data_source_topics
 from ...transport import open_transport
 from ...transport.base import Transport, TransportError

@@ -7,7 +7,7 @@ import enum
 import logging
 import threading
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ...contracts.shared.api_result import ApiResult
 from ...contracts.shared.event import Event
@@ -73,7 +73,9 @@ class ServiceBase(IServiceModel):
             if self._state is ServiceState.STARTED:
                 return
             if self._state is ServiceState.STOPPED:
-                logger.warning("%s %s was stopped; it cannot start again", self.service_name, self.id)
+                logger.warning(
+                    "%s %s was stopped; it cannot start again", self.service_name, self.id
+                )
                 return
             if self._state is ServiceState.CREATED:
                 self._on_initialise()
@@ -98,7 +100,7 @@ class ServiceBase(IServiceModel):
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _not_started(self, operation: str) -> ApiResult[T] | None:
+    def _not_started(self, operation: str) -> ApiResult[Any] | None:
         """A failed result if the service cannot serve ``operation`` now, else ``None``."""
         if self._state is ServiceState.STARTED:
             return None

@@ -19,7 +19,9 @@ def text_error(value: object, argument: str, *, allow_empty: bool = True) -> str
 
 def data_source_error(data_source: object, stream: object = "") -> str:
     """Type checks, then the Kafka topic-name rules for the data source and stream."""
-    error = text_error(data_source, "data_source", allow_empty=False) or text_error(stream, "stream")
+    error = text_error(data_source, "data_source", allow_empty=False) or text_error(
+        stream, "stream"
+    )
     if error:
         return error
     assert isinstance(data_source, str) and isinstance(stream, str)

@@ -48,7 +48,11 @@ class FormatEntry:
 
     def to_info(self) -> DataFormatInfo:
         return DataFormatInfo(
-            self.data_source, format_key(self.identifiers), list(self.ids), list(self.identifiers), self.kind
+            self.data_source,
+            format_key(self.identifiers),
+            list(self.ids),
+            list(self.identifiers),
+            self.kind,
         )
 
 
@@ -158,7 +162,8 @@ class DataFormatCatalog:
             kind = DataFormatInfoType.PARAMETERS
             identifiers = list(definition.parameter_identifiers.parameter_identifiers)
         entry = self._by_key.setdefault(
-            (data_source, kind, format_key(identifiers)), FormatEntry(data_source, kind, identifiers)
+            (data_source, kind, format_key(identifiers)),
+            FormatEntry(data_source, kind, identifiers),
         )
         if definition.identifier in entry.ids:
             return []
@@ -180,7 +185,9 @@ class DataFormatCatalog:
                     return
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TransportError(f"could not read {topic} up to {targets} in time", retriable=True)
+                    raise TransportError(
+                        f"could not read {topic} up to {targets} in time", retriable=True
+                    )
                 self._progress.wait(min(remaining, 0.1))
 
     def catch_up_all(self) -> None:
@@ -210,7 +217,9 @@ class DataFormatCatalog:
         with self._lock:
             return [e.to_info() for e in self._by_key.values() if e.data_source == data_source]
 
-    def snapshot_and_listen(self, listener: Callable[[DataFormatInfo], None]) -> list[DataFormatInfo]:
+    def snapshot_and_listen(
+        self, listener: Callable[[DataFormatInfo], None]
+    ) -> list[DataFormatInfo]:
         """Every format known now, and ``listener`` added for later ones, without a gap between."""
         with self._lock:
             self._listeners.append(listener)

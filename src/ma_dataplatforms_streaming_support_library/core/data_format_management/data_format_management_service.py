@@ -85,7 +85,9 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
             return ApiResult.fail(f"{operation}: {message}")
         identifiers = list(parameter_identifiers)
         try:
-            data_format_id = self._get_or_create(data_source, DataFormatInfoType.PARAMETERS, identifiers)
+            data_format_id = self._get_or_create(
+                data_source, DataFormatInfoType.PARAMETERS, identifiers
+            )
         except TransportError as exc:
             return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
         return ApiResult.ok(ParameterDataFormatInfo(data_source, identifiers, data_format_id))
@@ -124,7 +126,9 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
         if message:
             return ApiResult.fail(f"{operation}: {message}")
         try:
-            data_format_id = self._get_or_create(data_source, DataFormatInfoType.EVENT, [event_name])
+            data_format_id = self._get_or_create(
+                data_source, DataFormatInfoType.EVENT, [event_name]
+            )
         except TransportError as exc:
             return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
         return ApiResult.ok(EventDataFormatInfo(data_source, data_format_id, event_name))
@@ -162,7 +166,9 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
             return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
         return ApiResult.ok(self._context.data_formats.formats_of(data_source))
 
-    def _get_or_create(self, data_source: str, kind: DataFormatInfoType, identifiers: list[str]) -> int:
+    def _get_or_create(
+        self, data_source: str, kind: DataFormatInfoType, identifiers: list[str]
+    ) -> int:
         catalog = self._context.data_formats
         found = catalog.find_by_key(data_source, kind, identifiers)
         if found is not None:

@@ -74,7 +74,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
     # handlers ---------------------------------------------------------------------------------
     def set_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
         if handler is None or not callable(getattr(handler, "handle", None)):
-            raise TypeError(f"set_handler: handler must be an IHandler with handle(), got {handler!r}")
+            raise TypeError(
+                f"set_handler: handler must be an IHandler with handle(), got {handler!r}"
+            )
         with self._handlers_lock:
             if handler not in self._handlers:
                 self._handlers.append(handler)
@@ -153,7 +155,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
             return all(reading.completed for reading in self._readings.values())
         if now - started_at < configuration.timeout_seconds:
             return False
-        wanted = configuration.session_key or f"pattern {configuration.session_identifier_pattern!r}"
+        wanted = (
+            configuration.session_key or f"pattern {configuration.session_identifier_pattern!r}"
+        )
         self._timed_out(
             f"no session of data source {configuration.data_source!r} matching {wanted} "
             f"was found within {configuration.timeout_seconds} s"
@@ -224,7 +228,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         if rewind:
             consumer.assign(rewind)
 
-    def _set_drain_targets(self, reading: SessionReading, end_offsets: dict[TopicPartition, int]) -> None:
+    def _set_drain_targets(
+        self, reading: SessionReading, end_offsets: dict[TopicPartition, int]
+    ) -> None:
         # A C# writer records end offsets before flushing, so records of the session can sit just past
         # them; everything stored when the end became known is still read.
         transport = self._context.transport
@@ -326,7 +332,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
             content = open_data_pb2.Packet.FromString(record.value).content
             cursor = open_data_pb2.CoverageCursorInfoPacket.FromString(content)
         except Exception:
-            logger.warning("unreadable coverage cursor at %s offset %d", record.topic, record.offset)
+            logger.warning(
+                "unreadable coverage cursor at %s offset %d", record.topic, record.offset
+            )
             return
         self.coverage_cursor_received.raise_event(
             self,
@@ -373,7 +381,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
             and self._positions.get(where, 0) >= progress.drain_target
             for where, progress in reading.partitions.items()
         )
-        idle = reading.idle_for(now) > timeout and all(p.completed for p in reading.streams.values())
+        idle = reading.idle_for(now) > timeout and all(
+            p.completed for p in reading.streams.values()
+        )
         if not drained and not idle:
             return
         if idle and not drained:
@@ -399,4 +409,3 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
 
     def __repr__(self) -> str:
         return f"PacketReaderService(id={self.id}, configuration={self.configuration!r})"
-

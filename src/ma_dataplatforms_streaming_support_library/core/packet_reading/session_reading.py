@@ -74,7 +74,8 @@ def plan_partitions(
     candidates.update(tp for tp in start_offsets if tp[0] in topics)
     if strategy == StreamCreationStrategy.TOPIC_BASE:
         candidates.update(
-            (stream_topic(data_source, stream), 0) for stream in discover_streams(data_source, topics)
+            (stream_topic(data_source, stream), 0)
+            for stream in discover_streams(data_source, topics)
         )
     plan: dict[TopicPartition, int] = {}
     for topic, partition in candidates:

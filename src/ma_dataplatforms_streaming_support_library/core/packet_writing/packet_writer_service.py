@@ -68,10 +68,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         if failure:
             return failure
         route = self._routes.get((data_source, stream))
-        if route is None:
-            message = data_source_error(data_source, stream)
-        else:
-            message = ""
+        message = data_source_error(data_source, stream) if route is None else ""
         message = message or session_key_error(session_key)
         packet = _parse_envelope(packet_bytes)
         if not message and isinstance(packet, str):

@@ -279,4 +279,3 @@ class SessionRegistry:
         existing.end_offsets = _offsets(end.topic_partition_offsets)
         existing.info.historical = True
         return [SessionChange(SessionChangeKind.ENDED, existing.info.copy())]
-

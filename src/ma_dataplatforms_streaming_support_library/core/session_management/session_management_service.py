@@ -96,7 +96,9 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
                 )
 
     # operations -------------------------------------------------------------------------------
-    def create_new_session(self, session_creation_info: SessionCreationInfo) -> ApiResult[SessionInfo]:
+    def create_new_session(
+        self, session_creation_info: SessionCreationInfo
+    ) -> ApiResult[SessionInfo]:
         failure = self._not_started("create_new_session")
         if failure:
             return failure
@@ -117,7 +119,11 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
             or not 0 <= info.version <= _UINT32_MAX
         ):
             error = f"version must be an int in 0…{_UINT32_MAX}, got {info.version!r}"
-        if not error and info.utc_offset is not None and not isinstance(info.utc_offset, datetime.timedelta):
+        if (
+            not error
+            and info.utc_offset is not None
+            and not isinstance(info.utc_offset, datetime.timedelta)
+        ):
             error = f"utc_offset must be a datetime.timedelta or None, got {info.utc_offset!r}"
         try:
             details = details_to_dict(info.details)
@@ -152,7 +158,9 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
             )
             self._write(session_key, "NewSession", new_session.SerializeToString())
         except TransportError as exc:
-            return ApiResult.fail(f"create_new_session: the broker did not accept the session: {exc}")
+            return ApiResult.fail(
+                f"create_new_session: the broker did not accept the session: {exc}"
+            )
         return self._current("create_new_session", info.data_source, session_key)
 
     def get_all_sessions(self) -> ApiResult[list[SessionInfo]]:
@@ -245,7 +253,9 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
             )
             self._write(session_key, "EndOfSession", end.SerializeToString())
         except TransportError as exc:
-            return ApiResult.fail(f"end_session: the broker did not accept the end of session: {exc}")
+            return ApiResult.fail(
+                f"end_session: the broker did not accept the end of session: {exc}"
+            )
         return self._current("end_session", data_source, session_key)
 
     # helpers ----------------------------------------------------------------------------------
@@ -269,7 +279,9 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
     def _write(self, session_key: str, packet_type: str, content: bytes) -> None:
         packet = open_data_pb2.Packet(type=packet_type, session_key=session_key, content=content)
         transport = self._context.transport
-        transport.produce(SESSION_INFO_TOPIC, None, session_key.encode(), packet.SerializeToString())
+        transport.produce(
+            SESSION_INFO_TOPIC, None, session_key.encode(), packet.SerializeToString()
+        )
         transport.flush(self._context.timeout_s)
         self._context.sessions.catch_up()
 
@@ -290,7 +302,9 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
                 return ApiResult.fail(f"{operation}: {exc}")
             record = registry.get(session_key)
         if record is None:
-            return ApiResult.fail(f"{operation}: session_key {session_key!r} is not a known session")
+            return ApiResult.fail(
+                f"{operation}: session_key {session_key!r} is not a known session"
+            )
         if record.info.data_source != data_source:
             return ApiResult.fail(
                 f"{operation}: session {session_key!r} belongs to data source "
@@ -298,7 +312,9 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
             )
         return record
 
-    def _current(self, operation: str, data_source: str, session_key: str) -> ApiResult[SessionInfo]:
+    def _current(
+        self, operation: str, data_source: str, session_key: str
+    ) -> ApiResult[SessionInfo]:
         record = self._context.sessions.get(session_key)
         if record is None:
             return ApiResult.fail(
