@@ -9,9 +9,8 @@
   after ``timeout_s``) raises from ``produce``. A record that fails later is logged with its topic
   and partition, kept for ``take_delivery_failures`` and raised from ``flush``: never dropped
   silently.
-- Offsets are checked against what a fetch sees, not only what the broker's offset APIs report
-  (``OffsetProbe``): that corrects tansu's end offsets and offsets_for_times answers, for one short
-  fetch per call on brokers that are right.
+- End offsets and offsets for a time are checked against what a fetch sees (kafka_offsets.py):
+  that corrects tansu's wrong answers, for one short fetch per call on brokers that are right.
 - ``close`` flushes (bounded by ``timeout_s``), releases every client, and then raises
   ``TransportError`` if records could not be delivered.
 """
@@ -32,13 +31,8 @@ from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec  # type: ign
 
 from .base import Consumer, DeliveryFailure, Transport, TransportError
 from .kafka_config import KafkaClientConfig, invalid_topic_name_reason
-from .kafka_consumer import (
-    KafkaConsumer,
-    OffsetProbe,
-    create_client,
-    librdkafka_logger,
-    transport_error,
-)
+from .kafka_consumer import KafkaConsumer, create_client, librdkafka_logger, transport_error
+from .kafka_offsets import OffsetProbe
 
 __all__ = ["KafkaTransport"]
 
@@ -325,24 +319,10 @@ class KafkaTransport(Transport):
             )
         begin = self.beginning_offsets(topic)[partition]
         end = self.end_offsets(topic)[partition]
-        answer = answered[partition]
-        candidate = end if answer < 0 else min(max(answer, begin), end)
         with self._probe_lock:
-            probe = self._offset_probe()
-            if _first_at_or_after(probe, topic, partition, candidate, timestamp_ms, begin, end):
-                return candidate
-            # tansu answers from its own write time, and 0 for "after the end" (kafka-broker.md
-            # §3.2); the records themselves tell the truth.
-            logger.warning(
-                "%s answered offsets_for_times(%s:%d, %d) with %d, which its records contradict; "
-                "searching by record timestamps instead",
-                self.location,
-                topic,
-                partition,
-                timestamp_ms,
-                answer,
+            return self._offset_probe().first_offset_at_or_after(
+                topic, partition, timestamp_ms, answered[partition], begin, end
             )
-            return _search_by_timestamp(probe, topic, partition, timestamp_ms, begin, end)
 
     def _list_offsets(
         self, topic: str, spec: OffsetSpec, partitions: list[int] | None = None
@@ -429,41 +409,3 @@ def _failures_error(failures: list[DeliveryFailure], location: str) -> Transport
         code=first.reason.split(":", 1)[0],
         retriable=all(f.retriable for f in failures),
     )
-
-
-def _first_at_or_after(
-    probe: OffsetProbe,
-    topic: str,
-    partition: int,
-    candidate: int,
-    timestamp_ms: int,
-    begin: int,
-    end: int,
-) -> bool:
-    """Whether ``candidate`` is the first offset with a record stamped at or after the time."""
-    if begin >= end:
-        return True
-    records = probe.read(topic, partition, max(candidate - 1, begin), 2)
-    before = [r for r in records if r.offset < candidate]
-    at = [r for r in records if r.offset >= candidate]
-    if before and before[-1].timestamp_ms >= timestamp_ms:
-        return False
-    return candidate >= end or (bool(at) and at[0].timestamp_ms >= timestamp_ms)
-
-
-def _search_by_timestamp(
-    probe: OffsetProbe, topic: str, partition: int, timestamp_ms: int, begin: int, end: int
-) -> int:
-    """Binary search over record timestamps (exact when they do not decrease with the offset)."""
-    low, high = begin, end
-    while low < high:
-        middle = (low + high) // 2
-        found = probe.read(topic, partition, middle, 1)
-        if not found or found[0].timestamp_ms >= timestamp_ms:
-            high = middle
-        else:
-            low = found[0].offset + 1
-    if low >= end:
-        return end
-    found = probe.read(topic, partition, low, 1)
-    return found[0].offset if found else end

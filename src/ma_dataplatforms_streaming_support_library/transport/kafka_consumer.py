@@ -1,5 +1,4 @@
-"""Kafka consumers for the transport: the public ``KafkaConsumer`` (manual assignment) and the
-``OffsetProbe`` that checks the offsets a broker reports against what a fetch actually sees."""
+"""KafkaConsumer (manual assignment, nothing committed) and the librdkafka helpers it shares."""
 
 from __future__ import annotations
 
@@ -14,7 +13,15 @@ import confluent_kafka
 from .base import Consumer, Record, TopicPartition, TransportError
 from .kafka_config import KafkaClientConfig
 
-__all__ = ["KafkaConsumer", "OffsetProbe", "create_client", "librdkafka_logger", "transport_error"]
+__all__ = [
+    "KafkaConsumer",
+    "create_client",
+    "kafka_partitions",
+    "librdkafka_logger",
+    "new_consumer",
+    "record_of",
+    "transport_error",
+]
 
 logger = logging.getLogger(__name__)
 #: librdkafka's own log lines (connection failures, config warnings) go here, not to stderr
@@ -22,7 +29,7 @@ librdkafka_logger = logging.getLogger("ma_dataplatforms_streaming_support_librar
 
 _EOF = confluent_kafka.KafkaError._PARTITION_EOF
 if TYPE_CHECKING:  # Message is generic only in the type stubs
-    _Message = confluent_kafka.Message[Any, Any]
+    Message = confluent_kafka.Message[Any, Any]
 _Client = TypeVar("_Client")
 
 
@@ -59,7 +66,7 @@ def create_client(
         ) from exc
 
 
-def _new_consumer(
+def new_consumer(
     config: KafkaClientConfig,
     extra_settings: Mapping[str, str],
     error_cb: Callable[[confluent_kafka.KafkaError], None],
@@ -70,7 +77,7 @@ def _new_consumer(
     return create_client(confluent_kafka.Consumer, settings, config)
 
 
-def _record(message: _Message) -> Record:
+def record_of(message: Message) -> Record:
     topic, partition, offset = message.topic(), message.partition(), message.offset()
     if topic is None or partition is None or offset is None:
         raise TransportError(f"librdkafka returned a record without a position: {message!r}")
@@ -78,7 +85,7 @@ def _record(message: _Message) -> Record:
     return Record(topic, partition, offset, message.key(), message.value() or b"", timestamp_ms)
 
 
-def _kafka_partitions(positions: Iterable[TopicPartition]) -> list[confluent_kafka.TopicPartition]:
+def kafka_partitions(positions: Iterable[TopicPartition]) -> list[confluent_kafka.TopicPartition]:
     return [confluent_kafka.TopicPartition(topic, partition) for topic, partition in positions]
 
 
@@ -93,7 +100,7 @@ class KafkaConsumer(Consumer):
     def __init__(self, config: KafkaClientConfig, timeout_s: float) -> None:
         self._config = config
         self._timeout_s = timeout_s
-        self._consumer = _new_consumer(config, {}, self._on_client_error)
+        self._consumer = new_consumer(config, {}, self._on_client_error)
         self._next_offsets: dict[TopicPartition, int] = {}
         self._pending: TransportError | None = None
         self._closed = False
@@ -107,7 +114,7 @@ class KafkaConsumer(Consumer):
         again = [where for where in wanted if where in self._next_offsets]
         try:
             if again:
-                self._consumer.incremental_unassign(_kafka_partitions(again))
+                self._consumer.incremental_unassign(kafka_partitions(again))
             self._consumer.incremental_assign(
                 [confluent_kafka.TopicPartition(t, p, offset) for (t, p), offset in wanted.items()]
             )
@@ -144,7 +151,7 @@ class KafkaConsumer(Consumer):
         if not known:
             return
         try:
-            self._consumer.incremental_unassign(_kafka_partitions(known))
+            self._consumer.incremental_unassign(kafka_partitions(known))
         except confluent_kafka.KafkaException as exc:
             raise transport_error(f"cannot unassign {known}", exc, self._config) from exc
         for where in known:
@@ -172,7 +179,7 @@ class KafkaConsumer(Consumer):
             self._take(messages, records)
         return records
 
-    def _take(self, messages: list[_Message], records: list[Record]) -> None:
+    def _take(self, messages: list[Message], records: list[Record]) -> None:
         error: TransportError | None = None
         for message in messages:
             failure = message.error()
@@ -194,7 +201,7 @@ class KafkaConsumer(Consumer):
                 )
                 error = error or transport_error(f"reading {where} failed", failure, self._config)
                 continue
-            record = _record(message)
+            record = record_of(message)
             position = (record.topic, record.partition)
             expected = self._next_offsets.get(position)
             if expected is None or record.offset < expected:
@@ -230,104 +237,3 @@ class KafkaConsumer(Consumer):
             raise TransportError(
                 f"this consumer of kafka:{self._config.bootstrap_servers} is closed"
             )
-
-
-class OffsetProbe:
-    """Reads a few records, or a partition's end, as a fetch sees them.
-
-    tansu answers ListOffsets LATEST with the base offset of its newest stored batch + 1, however
-    many records that batch holds (kafka-broker.md §3.1), while its Fetch responses carry the true
-    high watermark. The probe reads each partition from the reported end: at the true end the
-    fetch is empty and librdkafka reports end-of-partition at once; below it, the fetch returns the
-    rest of that batch and end-of-partition follows at the true end. Not thread-safe: the
-    transport serialises calls.
-    """
-
-    _SETTINGS: Mapping[str, str] = {
-        "enable.partition.eof": "true",
-        # Answer at once at the end of a partition. Not 0: tansu then never returns records.
-        "fetch.wait.max.ms": "10",
-        # The end is the high watermark, as ListOffsets LATEST means it.
-        "isolation.level": "read_uncommitted",
-        "fetch.max.bytes": "1048576",
-        "max.partition.fetch.bytes": "262144",
-        "queued.max.messages.kbytes": "4096",
-    }
-
-    def __init__(self, config: KafkaClientConfig, timeout_s: float) -> None:
-        self._config = config
-        self._timeout_s = timeout_s
-        self._consumer = _new_consumer(config, self._SETTINGS, self._on_client_error)
-
-    def true_ends(self, topic: str, reported: Mapping[int, int]) -> dict[int, int] | None:
-        """End offsets of ``topic`` as fetches see them, or ``None`` if that took too long."""
-        ends: dict[int, int] = {}
-        with self._assigned({(topic, p): offset for p, offset in reported.items()}):
-            deadline = time.monotonic() + self._timeout_s
-            while len(ends) < len(reported) and time.monotonic() < deadline:
-                for message in self._consumer.consume(1000, 0.05):
-                    failure = message.error()
-                    if failure is None:
-                        continue
-                    partition, offset = message.partition(), message.offset()
-                    if failure.code() == _EOF and partition is not None and offset is not None:
-                        ends[partition] = offset
-                    elif message.topic() is not None:
-                        raise transport_error(
-                            f"reading the end of {topic}:{partition}", failure, self._config
-                        )
-        return ends if len(ends) == len(reported) else None
-
-    def read(self, topic: str, partition: int, offset: int, count: int) -> list[Record]:
-        """Up to ``count`` records of one partition from ``offset`` (fewer at its end)."""
-        records: list[Record] = []
-        with self._assigned({(topic, partition): offset}):
-            deadline = time.monotonic() + self._timeout_s
-            while len(records) < count:
-                if time.monotonic() >= deadline:
-                    raise TransportError(
-                        f"reading {topic}:{partition} at offset {offset} took over "
-                        f"{self._timeout_s} s",
-                        code="_TIMED_OUT",
-                        retriable=True,
-                    )
-                for message in self._consumer.consume(count - len(records), 0.05):
-                    failure = message.error()
-                    if failure is not None and failure.code() == _EOF:
-                        return records
-                    if failure is not None:
-                        raise transport_error(f"reading {topic}:{partition}", failure, self._config)
-                    record = _record(message)
-                    if record.offset >= offset and len(records) < count:
-                        records.append(record)
-        return records
-
-    def _assigned(self, positions: Mapping[TopicPartition, int]) -> _Assignment:
-        return _Assignment(self._consumer, positions)
-
-    def _on_client_error(self, error: confluent_kafka.KafkaError) -> None:
-        logger.warning("Kafka offset probe of %s: %s", self._config.bootstrap_servers, error.str())
-
-    def close(self) -> None:
-        try:
-            self._consumer.close()
-        except (confluent_kafka.KafkaException, RuntimeError) as exc:
-            logger.warning(
-                "closing the offset probe of %s: %s", self._config.bootstrap_servers, exc
-            )
-
-
-class _Assignment:
-    """Partitions assigned for a ``with`` block (which re-arms librdkafka's end-of-partition)."""
-
-    def __init__(self, consumer: confluent_kafka.Consumer, positions: Mapping[TopicPartition, int]):
-        self._consumer = consumer
-        self._positions = positions
-
-    def __enter__(self) -> None:
-        self._consumer.incremental_assign(
-            [confluent_kafka.TopicPartition(t, p, o) for (t, p), o in self._positions.items()]
-        )
-
-    def __exit__(self, *exc: object) -> None:
-        self._consumer.incremental_unassign(_kafka_partitions(self._positions))
