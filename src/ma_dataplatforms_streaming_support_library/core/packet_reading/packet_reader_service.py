@@ -36,6 +36,9 @@ _REFRESH_INTERVAL_S = 0.2
 # The official sample subscribes to events right after set_handler(); this short pause lets those
 # subscriptions land before the first event is raised.
 _HANDLER_GRACE_S = 0.1
+# Packet.type is field 1, so it leads the encoding: these prefixes identify a type without parsing.
+_END_OF_SESSION_TYPE = b"\x0a\x0cEndOfSession"
+_COVERAGE_CURSOR_TYPE = b"\x0a\x12CoverageCursorInfo"
 
 
 class PacketReaderService(ServiceBase, IPacketReaderService):
@@ -59,13 +62,17 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self.session_association_info_updated: Event[SessionAssociationInfo] = Event(
             "session_association_info_updated"
         )
-        self._handlers: list[IHandler[ReceivedPacketDto]] = []
+        # Replaced, never mutated, so the reading thread iterates it without a lock.
+        self._handlers: tuple[IHandler[ReceivedPacketDto], ...] = ()
         self._handlers_lock = threading.Lock()
         self._handler_set = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._readings: dict[str, SessionReading] = {}
         self._positions: dict[TopicPartition, int] = {}
+        self._streams: dict[TopicPartition, str | None] = {}
+        self._last_submit_ms = -1
+        self._last_submit_time = datetime.datetime.fromtimestamp(0, tz=datetime.timezone.utc)
         self._seen: set[str] = set()
         self._known_at_start: set[str] = set()
         self._timeout_error: TimeoutError | None = None
@@ -79,13 +86,12 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
             )
         with self._handlers_lock:
             if handler not in self._handlers:
-                self._handlers.append(handler)
+                self._handlers = (*self._handlers, handler)
         self._handler_set.set()
 
     def remove_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
         with self._handlers_lock:
-            if handler in self._handlers:
-                self._handlers.remove(handler)
+            self._handlers = tuple(h for h in self._handlers if h != handler)
 
     # lifecycle --------------------------------------------------------------------------------
     def _on_start(self) -> None:
@@ -274,17 +280,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         if progress is None or record.offset < progress.next_offset:
             return
         progress.next_offset = record.offset + 1
-        configuration = self._context.configuration
-        stream = stream_of(
-            record.topic,
-            record.partition,
-            reading.info.data_source,
-            configuration.stream_creation_strategy,
-            configuration.partition_mappings,
-        )
+        stream = self._stream_of(where, reading.info.data_source)
         if stream is None:
             return
-        packet_type = self._packet_type(record)
         now = time.monotonic()
         reading.last_packet_at = now
         self._start_stream(reading, stream, now)
@@ -293,11 +291,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
             reading.info.session_key,
             stream,
             PacketBytes(record.value),
-            datetime.datetime.fromtimestamp(record.timestamp_ms / 1000, tz=datetime.timezone.utc),
+            self._submit_time(record.timestamp_ms),
         )
-        with self._handlers_lock:
-            handlers = list(self._handlers)
-        for handler in handlers:
+        for handler in self._handlers:
             try:
                 handler.handle(dto)
             except Exception:
@@ -308,24 +304,45 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                     record.partition,
                     record.offset,
                 )
-        if packet_type == "EndOfSession":
-            self._complete_stream(reading, stream)
-        elif packet_type == "CoverageCursorInfo":
-            self._raise_coverage(reading, record)
-
-    def _packet_type(self, record: Record) -> str:
         value = record.value
-        # Packet.type is field 1, so when present it leads the encoding: read it without parsing.
-        if len(value) > 2 and value[0] == 0x0A and value[1] < 0x80 and len(value) >= 2 + value[1]:
-            return value[2 : 2 + value[1]].decode("utf-8", "replace")
-        try:
-            return open_data_pb2.Packet.FromString(record.value).type
-        except Exception:
-            self._context.logger.error(
-                f"corrupt record at {record.topic}:{record.partition} offset {record.offset} "
-                f"(session {record.key!r}): not an Open Data Packet; delivered as is"
+        if value.startswith(_END_OF_SESSION_TYPE):
+            self._complete_stream(reading, stream)
+        elif value.startswith(_COVERAGE_CURSOR_TYPE):
+            self._raise_coverage(reading, record)
+        elif not value.startswith(b"\x0a"):
+            self._check_envelope(record)
+
+    def _stream_of(self, where: TopicPartition, data_source: str) -> str | None:
+        if where not in self._streams:
+            configuration = self._context.configuration
+            self._streams[where] = stream_of(
+                where[0],
+                where[1],
+                data_source,
+                configuration.stream_creation_strategy,
+                configuration.partition_mappings,
             )
-            return ""
+        return self._streams[where]
+
+    def _submit_time(self, timestamp_ms: int) -> datetime.datetime:
+        if timestamp_ms != self._last_submit_ms:
+            self._last_submit_ms = timestamp_ms
+            self._last_submit_time = datetime.datetime.fromtimestamp(
+                timestamp_ms / 1000, tz=datetime.timezone.utc
+            )
+        return self._last_submit_time
+
+    def _check_envelope(self, record: Record) -> None:
+        """Report a record whose bytes are not an Open Data Packet (it is still delivered)."""
+        try:
+            if open_data_pb2.Packet.FromString(record.value).type:
+                return
+        except Exception:
+            logger.debug("parse error at %s offset %d", record.topic, record.offset, exc_info=True)
+        self._context.logger.error(
+            f"corrupt record at {record.topic}:{record.partition} offset {record.offset} "
+            f"(session {record.key!r}): not an Open Data Packet; delivered as is"
+        )
 
     def _raise_coverage(self, reading: SessionReading, record: Record) -> None:
         try:
