@@ -32,9 +32,8 @@ def _failures_message(failures: list[DeliveryFailure]) -> str:
 def _parse_envelope(packet_bytes: object) -> open_data_pb2.Packet | str:
     if not isinstance(packet_bytes, PacketBytes):
         return f"packet_bytes must be a PacketBytes, got {type(packet_bytes).__name__}"
-    packet = open_data_pb2.Packet()
     try:
-        packet.ParseFromString(packet_bytes.data)
+        packet = open_data_pb2.Packet.FromString(packet_bytes.data)
     except Exception:
         return "packet_bytes is not a serialized Open Data Packet (protobuf parse failed)"
     if not packet.type:
@@ -64,12 +63,28 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
     def write_data(
         self, data_source: str, stream: str, session_key: str, packet_bytes: PacketBytes
     ) -> ApiResult[bool]:
+        route = self._routes.get((data_source, stream))
+        state = self._context.sessions.state(session_key) if type(session_key) is str else None
+        if (
+            route is None
+            or state != (data_source, False)
+            or not self.is_started
+            or type(packet_bytes) is not PacketBytes
+        ):
+            return self._write_checked(data_source, stream, session_key, packet_bytes)
+        packet = _parse_envelope(packet_bytes)
+        if isinstance(packet, str):
+            return ApiResult(False, None, f"write_data: {packet}")
+        return self._produce(data_source, stream, session_key, route, packet, packet_bytes)
+
+    def _write_checked(
+        self, data_source: str, stream: str, session_key: str, packet_bytes: PacketBytes
+    ) -> ApiResult[bool]:
+        """write_data with every argument checked: the first write of a route or session, or bad input."""
         failure = self._not_started("write_data")
         if failure:
             return failure
-        route = self._routes.get((data_source, stream))
-        message = data_source_error(data_source, stream) if route is None else ""
-        message = message or session_key_error(session_key)
+        message = data_source_error(data_source, stream) or session_key_error(session_key)
         packet = _parse_envelope(packet_bytes)
         if not message and isinstance(packet, str):
             message = packet
@@ -78,25 +93,40 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         if message:
             return ApiResult.fail(f"write_data: {message}")
         assert isinstance(packet, open_data_pb2.Packet)
-        context = self._context
         try:
-            if route is None:
-                route = self._prepare_route(data_source, stream)
+            route = self._routes.get((data_source, stream)) or self._prepare_route(
+                data_source, stream
+            )
+        except TransportError as exc:
+            return ApiResult.fail(
+                f"write_data: data source {data_source!r} stream {stream!r}: {exc}"
+            )
+        return self._produce(data_source, stream, session_key, route, packet, packet_bytes)
+
+    def _produce(
+        self,
+        data_source: str,
+        stream: str,
+        session_key: str,
+        route: tuple[str, int],
+        packet: open_data_pb2.Packet,
+        packet_bytes: PacketBytes,
+    ) -> ApiResult[bool]:
+        transport = self._context.transport
+        try:
             key = session_key.encode()
             if packet.is_essential:
                 essential_topic, essential_partition = essential_route(data_source)
-                context.transport.produce(
-                    essential_topic, essential_partition, key, packet_bytes.data
-                )
-            context.transport.produce(route[0], route[1], key, packet_bytes.data)
+                transport.produce(essential_topic, essential_partition, key, packet_bytes.data)
+            transport.produce(route[0], route[1], key, packet_bytes.data)
         except TransportError as exc:
             return ApiResult.fail(
                 f"write_data: data source {data_source!r} stream {stream!r} session {session_key!r}: {exc}"
             )
-        failures = context.transport.take_delivery_failures()
+        failures = transport.take_delivery_failures()
         if failures:
             return ApiResult.fail(f"write_data: {_failures_message(failures)}")
-        return ApiResult.ok(True)
+        return ApiResult(True, True)
 
     def write_info(
         self, packet_bytes: PacketBytes, info_type: InfoType = InfoType.SESSION_INFO
