@@ -1,0 +1,14 @@
+"""ValueStatus: the status of one sample value (mirrors the protobuf ``DataStatus``)."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["ValueStatus"]
+
+
+class ValueStatus(enum.IntEnum):
+    UNSPECIFIED = 0
+    VALID = 1
+    MISSING = 2
+    ERROR = 3

@@ -1,0 +1,47 @@
+"""DefaultResult: the statistics (first/last/min/max/mean/count) of one parameter in one cell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .process_result import ProcessResult
+
+__all__ = ["DefaultResult"]
+
+
+@dataclass(slots=True)
+class DefaultResult(ProcessResult):
+    """Statistics of the VALID, non-NaN numeric samples of a cell.
+
+    Three shapes (the three C# constructors): a cell with samples (``count`` > 0); a super-sampled
+    cell without samples, every statistic equal to the last value before it and ``count`` 0
+    (``super_sampled``); an empty cell before the parameter's first value, statistics ``None``
+    (``empty``). ``missing_count``, ``error_count``, ``unspecified_count`` count the samples with
+    those statuses and ``nan_count`` the VALID samples whose value is NaN; none of them enter the
+    statistics. These four are keyword-only additions with default 0.
+    """
+
+    first: float | None = None
+    last: float | None = None
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    count: int = 0
+    is_super_sampled: bool = False
+    missing_count: int = field(default=0, kw_only=True)
+    error_count: int = field(default=0, kw_only=True)
+    unspecified_count: int = field(default=0, kw_only=True)
+    nan_count: int = field(default=0, kw_only=True)
+
+    @classmethod
+    def super_sampled(
+        cls, identifier: str, start: int, end: int, last_value_before: float
+    ) -> DefaultResult:
+        """A cell without samples, filled with the last value before it."""
+        value = float(last_value_before)
+        return cls(identifier, start, end, value, value, value, value, value, 0, True)
+
+    @classmethod
+    def empty(cls, identifier: str, start: int, end: int) -> DefaultResult:
+        """A cell without samples and without any earlier value."""
+        return cls(identifier, start, end)

@@ -1,0 +1,35 @@
+"""IDataReaderService: resamples buffered parameters onto fixed grids and delivers batches."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from ..buffering.i_sample_reader_service import ISampleReaderService
+from ..shared.i_service_model import IServiceModel
+from .i_batch_result_handler import IBatchResultHandler
+from .i_subscription_processor import ISubscriptionProcessor
+
+__all__ = ["IDataReaderService"]
+
+
+class IDataReaderService(IServiceModel):
+    """The interpolation (data reader) service of the C# ``InterpolationModule``."""
+
+    @abc.abstractmethod
+    def set_sample_reader_service(self, sample_reader_service: ISampleReaderService) -> None: ...
+
+    @abc.abstractmethod
+    def subscribe(
+        self,
+        subscription_key: str,
+        parameter_identifiers: Sequence[str],
+        subscription_frequency_hz: float,
+        handler: IBatchResultHandler,
+        delivery_frequency_hz: float | None = None,
+        processor: ISubscriptionProcessor | None = None,
+    ) -> bool:
+        """``False`` (and a log line naming the argument) for a bad or duplicate subscription."""
+
+    @abc.abstractmethod
+    def unsubscribe(self, subscription_key: str) -> bool: ...

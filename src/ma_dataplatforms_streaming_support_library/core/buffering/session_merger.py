@@ -1,0 +1,256 @@
+"""SessionMerger: routes decoded packets into per-session buffers and reports what to deliver."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from ...contracts.buffering.buffering_configuration import BufferingConfiguration
+from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
+from ...contracts.packet_reading.received_packet_dto import ReceivedPacketDto
+from ...contracts.session_management.session_info import SessionInfo
+from ...protos import open_data_pb2
+from .merged_block import MergedBlock
+from .packet_decoding import (
+    SAMPLE_PACKET_TYPES,
+    DecodedSamples,
+    FormatResolver,
+    SampleDecoder,
+    decode_extra,
+    numeric_rows,
+)
+from .parameter_registry import ParameterRegistry
+from .sample_block import Int32Array, SampleBlock
+from .session_buffer import SessionBuffer
+
+__all__ = ["Action", "SessionMerger", "SessionState"]
+
+logger = logging.getLogger(__name__)
+
+_EXTRA_FLAGS = {
+    "Marker": "include_marker_data",
+    "Event": "include_event_data",
+    "Error": "include_error_data",
+    "RawCANData": "include_can_data",
+}
+
+
+@dataclass(slots=True)
+class SessionState:
+    info: SessionInfo
+    buffer: SessionBuffer
+    completed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Something to hand to handlers: a session start, a released block, or a session end."""
+
+    kind: Literal["start", "block", "end"]
+    session: SessionState
+    block: MergedBlock | None = None
+
+
+class SessionMerger:
+    """The sample reader's state: sessions, their buffers, and the parameter numbering.
+
+    Not thread-safe: the sample reader calls it under its lock and delivers the returned
+    actions afterwards.
+    """
+
+    def __init__(
+        self,
+        configuration: BufferingConfiguration,
+        registry: ParameterRegistry,
+        decoder: SampleDecoder,
+        resolver: FormatResolver | None,
+    ) -> None:
+        self.configuration = configuration
+        self.registry = registry
+        self._decoder = decoder
+        self._resolver = resolver
+        self._sessions: dict[tuple[str, str], SessionState] = {}
+        self._expected_streams: list[str] = []
+        self._formats: dict[tuple[str, object], tuple[int, Int32Array, np.ndarray]] = {}
+        self._unresolved: set[tuple[str, int]] = set()
+        self._extra_types = {
+            packet_type
+            for packet_type, flag in _EXTRA_FLAGS.items()
+            if getattr(configuration, flag)
+        }
+
+    def expect_streams(self, streams: Iterable[str]) -> None:
+        """Streams every session will carry: releases wait for them from the start."""
+        self._expected_streams = list(streams)
+
+    # --------------------------------------------------------------- sessions
+
+    def session(self, data_source: str, session_key: str) -> SessionState | None:
+        return self._sessions.get((data_source, session_key))
+
+    def open_sessions(self) -> list[SessionState]:
+        return [state for state in self._sessions.values() if not state.completed]
+
+    def session_started(self, info: SessionInfo) -> list[Action]:
+        actions: list[Action] = []
+        self._state(info.data_source, info.session_key, info, actions)
+        return actions
+
+    def stream_completed(self, data_source: str, session_key: str, stream: str) -> list[Action]:
+        state = self._sessions.get((data_source, session_key))
+        if state is None or state.completed:
+            return []
+        return self._released(state, state.buffer.complete_stream(stream))
+
+    def session_completed(self, info: SessionInfo) -> list[Action]:
+        actions: list[Action] = []
+        state = self._state(info.data_source, info.session_key, info, actions)
+        if state.completed:
+            return actions
+        state.info = info
+        state.completed = True
+        final = state.buffer.finish()
+        if final is not None:
+            actions.append(Action("block", state, final))
+        actions.append(Action("end", state))
+        return actions
+
+    def _state(
+        self, data_source: str, session_key: str, info: SessionInfo | None, actions: list[Action]
+    ) -> SessionState:
+        state = self._sessions.get((data_source, session_key))
+        if state is None:
+            buffer = SessionBuffer(
+                self.configuration.window_length_ns,
+                self.configuration.slide_length_ns,
+                self.configuration.merge_strategy,
+                name=f"{data_source}/{session_key}",
+            )
+            buffer.expect_streams(self._expected_streams)
+            state = SessionState(info or SessionInfo(session_key, data_source), buffer)
+            self._sessions[(data_source, session_key)] = state
+            actions.append(Action("start", state))
+        return state
+
+    def _released(self, state: SessionState, block: MergedBlock | None) -> list[Action]:
+        return [] if block is None else [Action("block", state, block)]
+
+    # ---------------------------------------------------------------- packets
+
+    def packet(self, dto: ReceivedPacketDto) -> list[Action]:
+        actions: list[Action] = []
+        state = self._state(dto.data_source, dto.session_key, None, actions)
+        try:
+            packet = open_data_pb2.Packet.FromString(dto.packet_bytes.data)
+        except Exception:
+            logger.error(
+                "session %s stream %r: a record is not an Open Data Packet; skipped",
+                dto.session_key,
+                dto.stream,
+            )
+            return actions
+        if packet.type in SAMPLE_PACKET_TYPES:
+            try:
+                decoded = self._decoder(packet.type, packet.content)
+            except Exception:
+                logger.exception(
+                    "session %s stream %r: could not decode a %s packet; skipped",
+                    dto.session_key,
+                    dto.stream,
+                    packet.type,
+                )
+                return actions
+            for samples in decoded:
+                actions.extend(self._add_samples(state, dto.stream, samples))
+        elif packet.type in self._extra_types:
+            item = decode_extra(packet.type, packet.content, dto.data_source, self._resolver)
+            if item is not None:
+                stamp, identifier, value = item
+                actions.extend(
+                    self._released(
+                        state, state.buffer.add_extra(dto.stream, stamp, identifier, value)
+                    )
+                )
+        return actions
+
+    def _add_samples(
+        self, state: SessionState, stream: str, samples: DecodedSamples
+    ) -> list[Action]:
+        if samples.timestamps.size == 0:
+            return []
+        buffer = state.buffer
+        numbers_and_mask = self._numbers(state.info.data_source, samples)
+        if numbers_and_mask is None:
+            buffer.note_time(stream, int(samples.timestamps.max()))
+            return []
+        numbers, subscribed = numbers_and_mask
+        values, rows = numeric_rows(samples.values)
+        keep = subscribed[rows]
+        block = None
+        if keep.any():
+            rows = rows[keep]
+            block = SampleBlock.build(
+                numbers[rows], samples.timestamps, values[keep], samples.status[rows]
+            )
+        if block is None:
+            buffer.note_time(stream, int(samples.timestamps.max()))
+            return []
+        return self._released(state, buffer.add(stream, block))
+
+    def _numbers(
+        self, data_source: str, samples: DecodedSamples
+    ) -> tuple[Int32Array, np.ndarray] | None:
+        """Parameter numbers of the packet's rows and which are subscribed (cached)."""
+        key = (data_source, samples.data_format)
+        cached = self._formats.get(key)
+        if cached is not None and cached[0] == self.registry.version:
+            return cached[1], cached[2]
+        identifiers = self._identifiers(data_source, samples.data_format)
+        if identifiers is None:
+            return None
+        if len(identifiers) != samples.values.shape[0]:
+            logger.error(
+                "data source %r: data format %r names %d parameter(s) but the packet has %d "
+                "column(s); packet skipped",
+                data_source,
+                samples.data_format,
+                len(identifiers),
+                samples.values.shape[0],
+            )
+            return None
+        numbers = self.registry.indices(identifiers)
+        mask = self.registry.subscribed_mask(numbers)
+        self._formats[key] = (self.registry.version, numbers, mask)
+        return numbers, mask
+
+    def _identifiers(
+        self, data_source: str, data_format: int | tuple[str, ...] | None
+    ) -> list[str] | None:
+        if isinstance(data_format, tuple):
+            return list(data_format)
+        if data_format is None:
+            logger.warning(
+                "data source %r: a sample packet has no data format; skipped", data_source
+            )
+            return None
+        names = None
+        if self._resolver is not None:
+            names = self._resolver(data_source, DataFormatInfoType.PARAMETERS, data_format)
+        if names is None and (data_source, data_format) not in self._unresolved:
+            self._unresolved.add((data_source, data_format))
+            logger.error(
+                "data source %r: data format id %d is not defined; its packets are skipped",
+                data_source,
+                data_format,
+            )
+        return names
+
+    # ------------------------------------------------------------- maintenance
+
+    def drop_parameters(self, numbers: list[int]) -> None:
+        for state in self._sessions.values():
+            state.buffer.drop_parameters(numbers)

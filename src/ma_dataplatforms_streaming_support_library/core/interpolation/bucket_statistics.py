@@ -1,0 +1,209 @@
+"""Vectorised cell statistics (first/last/min/max/mean/count) and super-sampling fill."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
+
+from ...contracts.buffering.value_status import ValueStatus
+from ..buffering.sample_block import Float64Array
+from .grid_accumulator import CellPart, CompletedCells
+
+__all__ = ["BucketStatistics", "compute_statistics"]
+
+logger = logging.getLogger(__name__)
+
+Int64Array = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_VALID = int(ValueStatus.VALID)
+_MISSING = int(ValueStatus.MISSING)
+_ERROR = int(ValueStatus.ERROR)
+_FLOAT_FIELDS = ("first", "last", "min", "max", "mean")
+_COUNT_FIELDS = ("count", "missing_count", "error_count", "unspecified_count", "nan_count")
+
+
+@dataclass(slots=True)
+class BucketStatistics:
+    """Statistics of ``slot x cell`` as arrays of shape ``(slot_count, cell_count)``.
+
+    Float fields hold NaN where the result has ``None``. Cells are
+    ``[(first_cell + j)·cell_ns, (first_cell + j + 1)·cell_ns)``.
+    """
+
+    first_cell: int
+    cell_count: int
+    cell_ns: int
+    first: Float64Array
+    last: Float64Array
+    min: Float64Array
+    max: Float64Array
+    mean: Float64Array
+    count: Int64Array
+    missing_count: Int64Array
+    error_count: Int64Array
+    unspecified_count: Int64Array
+    nan_count: Int64Array
+    super_sampled: BoolArray
+
+    @classmethod
+    def blank(cls, first_cell: int, cell_count: int, cell_ns: int, slots: int) -> BucketStatistics:
+        shape = (slots, cell_count)
+
+        def floats() -> Float64Array:
+            return np.full(shape, np.nan)
+
+        def counts() -> Int64Array:
+            return np.zeros(shape, dtype=np.int64)
+
+        return cls(
+            first_cell,
+            cell_count,
+            cell_ns,
+            first=floats(),
+            last=floats(),
+            min=floats(),
+            max=floats(),
+            mean=floats(),
+            count=counts(),
+            missing_count=counts(),
+            error_count=counts(),
+            unspecified_count=counts(),
+            nan_count=counts(),
+            super_sampled=np.zeros(shape, dtype=np.bool_),
+        )
+
+    @property
+    def start_ns(self) -> int:
+        return self.first_cell * self.cell_ns
+
+    @property
+    def end_ns(self) -> int:
+        return (self.first_cell + self.cell_count) * self.cell_ns
+
+    @staticmethod
+    def concatenate(parts: Sequence[BucketStatistics]) -> BucketStatistics:
+        """Join statistics of consecutive cell ranges along the cell axis."""
+        if len(parts) == 1:
+            return parts[0]
+        for earlier, later in pairwise(parts):
+            if earlier.first_cell + earlier.cell_count != later.first_cell:
+                raise ValueError("cell ranges to concatenate must be consecutive")
+        fields = [
+            np.concatenate([getattr(part, name) for part in parts], axis=1)
+            for name in (*_FLOAT_FIELDS, *_COUNT_FIELDS, "super_sampled")
+        ]
+        total = sum(part.cell_count for part in parts)
+        return BucketStatistics(parts[0].first_cell, total, parts[0].cell_ns, *fields)
+
+
+def compute_statistics(
+    cells: CompletedCells, last_before: Float64Array
+) -> tuple[BucketStatistics, Float64Array]:
+    """Statistics of completed cells, and each slot's last valid value after them.
+
+    Only VALID samples with a non-NaN value enter first/last/min/max/mean/count; MISSING, ERROR
+    and other statuses, and VALID NaN values, are counted in their own fields. A cell without
+    such a sample takes every statistic from ``last_before`` / the previous cells (super-sampled,
+    count 0) or stays all-NaN when the slot has no earlier value (DECISIONS 13).
+    """
+    stats = BucketStatistics.blank(
+        cells.first_cell, cells.cell_count, cells.cell_ns, cells.slot_count
+    )
+    for part in cells.parts:
+        _fill_part(stats, part)
+    return stats, _super_sample(stats, last_before)
+
+
+def _fill_part(stats: BucketStatistics, part: CellPart) -> None:
+    bounds = part.bounds
+    sizes = np.diff(bounds)
+    cells = np.flatnonzero(sizes > 0)
+    if cells.size == 0:
+        return
+    # Reducing over the occupied cells only keeps reduceat away from empty segments, for which
+    # it would return the element at the index instead of an identity.
+    starts = bounds[cells]
+    ends = bounds[cells + 1]
+    values, status = part.values, part.status
+    target = (part.slots[:, np.newaxis], cells[np.newaxis, :])
+    minimum = np.minimum.reduceat(values, starts, axis=1)
+    maximum = np.maximum.reduceat(values, starts, axis=1)
+    total = np.add.reduceat(values, starts, axis=1)
+    first = values[:, starts]
+    last = values[:, ends - 1]
+    count = np.broadcast_to(sizes[cells], total.shape)
+    stats.count[target] = count
+    suspect = np.isnan(total).any(axis=1) | (status != _VALID).any(axis=1)
+    if suspect.any():
+        rows = np.flatnonzero(suspect)
+        masked = _masked_statistics(values[rows], status[rows], starts, ends)
+        for result, fixed in zip((minimum, maximum, total, first, last), masked[:5], strict=True):
+            result[rows] = fixed
+        good_count = masked[5]
+        stats.count[part.slots[rows][:, np.newaxis], cells[np.newaxis, :]] = good_count
+        for name, counted in zip(_COUNT_FIELDS[1:], masked[6:], strict=True):
+            getattr(stats, name)[part.slots[rows][:, np.newaxis], cells[np.newaxis, :]] = counted
+        count = stats.count[target]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+    stats.first[target] = first
+    stats.last[target] = last
+    stats.min[target] = minimum
+    stats.max[target] = maximum
+    stats.mean[target] = np.where(count > 0, mean, np.nan)
+
+
+def _masked_statistics(
+    values: Float64Array,
+    status: npt.NDArray[np.int8],
+    starts: npt.NDArray[np.intp],
+    ends: npt.NDArray[np.intp],
+) -> list[npt.NDArray[np.float64] | Int64Array]:
+    """Statistics over the VALID non-NaN samples only, plus the per-status counts."""
+    valid = status == _VALID
+    is_nan = np.isnan(values)
+    good = valid & ~is_nan
+    count = np.add.reduceat(good, starts, axis=1, dtype=np.int64)
+    empty = count == 0
+    minimum = np.minimum.reduceat(np.where(good, values, np.inf), starts, axis=1)
+    maximum = np.maximum.reduceat(np.where(good, values, -np.inf), starts, axis=1)
+    total = np.add.reduceat(np.where(good, values, 0.0), starts, axis=1)
+    width = values.shape[1]
+    row_offsets = np.arange(values.shape[0], dtype=np.intp)[:, np.newaxis] * width
+    positions = np.flatnonzero(good)
+    flat = values.ravel()
+    first_at = np.searchsorted(positions, row_offsets + starts, side="left")
+    last_at = np.searchsorted(positions, row_offsets + ends, side="left") - 1
+    safe = max(positions.size - 1, 0)
+    first = flat[positions[np.clip(first_at, 0, safe)]] if positions.size else np.zeros(count.shape)
+    last = flat[positions[np.clip(last_at, 0, safe)]] if positions.size else np.zeros(count.shape)
+    for result in (minimum, maximum, total, first, last):
+        result[empty] = np.nan
+    missing = np.add.reduceat(status == _MISSING, starts, axis=1, dtype=np.int64)
+    error = np.add.reduceat(status == _ERROR, starts, axis=1, dtype=np.int64)
+    known = valid | (status == _MISSING) | (status == _ERROR)
+    unspecified = np.add.reduceat(~known, starts, axis=1, dtype=np.int64)
+    nans = np.add.reduceat(valid & is_nan, starts, axis=1, dtype=np.int64)
+    return [minimum, maximum, total, first, last, count, missing, error, unspecified, nans]
+
+
+def _super_sample(stats: BucketStatistics, last_before: Float64Array) -> Float64Array:
+    cells = stats.cell_count
+    extended = np.concatenate([last_before[:, np.newaxis], stats.last], axis=1)
+    index = np.where(np.isnan(extended), 0, np.arange(cells + 1))
+    np.maximum.accumulate(index, axis=1, out=index)
+    filled = np.take_along_axis(extended, index, axis=1)
+    before = filled[:, :cells]
+    held = (stats.count == 0) & ~np.isnan(before)
+    if held.any():
+        for name in _FLOAT_FIELDS:
+            getattr(stats, name)[held] = before[held]
+        stats.super_sampled = held
+    result: Float64Array = filled[:, cells].copy()
+    return result

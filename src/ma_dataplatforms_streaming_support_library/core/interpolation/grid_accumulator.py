@@ -1,0 +1,173 @@
+"""GridAccumulator: cuts one session's released samples into complete epoch-aligned grid cells."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..buffering.merge import merge_blocks
+from ..buffering.merged_block import MergedBlock
+from ..buffering.sample_block import Float64Array, Int8Array, Int64Array, SampleBlock
+
+__all__ = ["CellPart", "CompletedCells", "GridAccumulator"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CellPart:
+    """Samples of some slots sharing a time base, cut at cell edges.
+
+    Row ``i`` belongs to subscription slot ``slots[i]``; cell ``j`` holds columns
+    ``bounds[j]:bounds[j + 1]`` (``bounds[0] == 0``, ``bounds[-1] == timestamps.size``).
+    """
+
+    slots: npt.NDArray[np.intp]
+    timestamps: Int64Array
+    values: Float64Array
+    status: Int8Array
+    bounds: npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedCells:
+    """Cells ``first_cell … first_cell + cell_count - 1`` (index x ``cell_ns`` = start time)."""
+
+    first_cell: int
+    cell_count: int
+    cell_ns: int
+    slot_count: int
+    parts: list[CellPart]
+
+    @property
+    def start_ns(self) -> int:
+        return self.first_cell * self.cell_ns
+
+    @property
+    def end_ns(self) -> int:
+        return (self.first_cell + self.cell_count) * self.cell_ns
+
+
+class GridAccumulator:
+    """Keeps the samples of not-yet-complete cells of one subscription in one session.
+
+    Cells are ``[k·B, (k+1)·B)``, aligned to the Unix epoch (DECISIONS 13). The grid starts at the
+    cell holding the start of the first released range this accumulator sees. A cell is complete
+    once the released range has passed its end (no earlier sample can still arrive, DECISIONS 14)
+    or, at the end of the session, when it holds or precedes the session's last sample.
+
+    ``push`` only files a block away; ``complete`` does the work for every block pushed since,
+    so a fast replay is cut and reduced in large chunks rather than per release.
+    """
+
+    def __init__(self, parameters: Sequence[int] | npt.NDArray[np.int32], cell_ns: int) -> None:
+        if cell_ns <= 0:
+            raise ValueError(f"cell_ns must be > 0, got {cell_ns!r}")
+        self.cell_ns = int(cell_ns)
+        self._parameters = np.asarray(parameters, dtype=np.int32)
+        self._slot_of = {int(p): slot for slot, p in enumerate(self._parameters.tolist())}
+        self._rows_by_signature: dict[bytes, npt.NDArray[np.intp] | None] = {}
+        self._next_cell: int | None = None
+        self._end_cell = 0
+        self._carry: list[SampleBlock] = []
+        self._waiting: list[SampleBlock] = []
+        self._last_timestamp: int | None = None
+        self.final = False
+
+    @property
+    def slot_count(self) -> int:
+        return int(self._parameters.size)
+
+    @property
+    def next_cell(self) -> int | None:
+        """Index of the first cell not yet completed (``None`` before the first block)."""
+        return self._next_cell
+
+    @property
+    def has_work(self) -> bool:
+        """Whether ``complete`` could produce cells now."""
+        return self._next_cell is not None and self._end_cell > self._next_cell
+
+    def push(self, block: MergedBlock) -> None:
+        """File one released block away (``block.final`` ends the session)."""
+        if self._next_cell is None:
+            self._next_cell = block.start // self.cell_ns
+            self._end_cell = self._next_cell
+        latest = block.max_timestamp
+        if latest is not None and (self._last_timestamp is None or latest > self._last_timestamp):
+            self._last_timestamp = latest
+        for group in block.groups:
+            rows = self._rows(group.parameters)
+            if rows is not None:
+                self._waiting.append(
+                    group
+                    if rows.size == group.parameters.size
+                    else SampleBlock(
+                        group.parameters[rows],
+                        group.timestamps,
+                        group.values[rows],
+                        group.status[rows],
+                    )
+                )
+        if block.final:
+            self.finish()
+        else:
+            self._end_cell = max(self._end_cell, block.end // self.cell_ns)
+
+    def finish(self) -> None:
+        """End of session: the cells up to the session's last sample become complete."""
+        self.final = True
+        if self._last_timestamp is not None:
+            self._end_cell = max(self._end_cell, self._last_timestamp // self.cell_ns + 1)
+
+    def complete(self) -> CompletedCells | None:
+        """Cut every complete cell not yet returned; keep the rest for later."""
+        groups = merge_blocks([*self._carry, *self._waiting]) if self._waiting else self._carry
+        self._waiting = []
+        return self._complete(groups, self._end_cell)
+
+    def advance(self, block: MergedBlock) -> CompletedCells | None:
+        """``push`` then ``complete``."""
+        self.push(block)
+        return self.complete()
+
+    def _rows(self, parameters: npt.NDArray[np.int32]) -> npt.NDArray[np.intp] | None:
+        signature = parameters.tobytes()
+        if signature not in self._rows_by_signature:
+            rows = np.flatnonzero(np.isin(parameters, self._parameters))
+            self._rows_by_signature[signature] = rows if rows.size else None
+        return self._rows_by_signature[signature]
+
+    def _complete(self, groups: list[SampleBlock], end_cell: int) -> CompletedCells | None:
+        first = self._next_cell
+        if first is None or end_cell <= first:
+            self._carry = groups
+            return None
+        count = end_cell - first
+        edges = (first + np.arange(count + 1, dtype=np.int64)) * self.cell_ns
+        parts: list[CellPart] = []
+        carry: list[SampleBlock] = []
+        for group in groups:
+            bounds = np.searchsorted(group.timestamps, edges)
+            lo, hi = int(bounds[0]), int(bounds[-1])
+            if lo > 0:
+                logger.debug("dropping %d sample column(s) before the grid start %d", lo, edges[0])
+            if hi > lo:
+                parts.append(
+                    CellPart(
+                        np.array([self._slot_of[p] for p in group.parameters.tolist()], np.intp),
+                        group.timestamps[lo:hi],
+                        group.values[:, lo:hi],
+                        group.status[:, lo:hi],
+                        bounds - lo,
+                    )
+                )
+            if hi < group.timestamps.size:
+                carry.append(group.tail(hi))
+        self._carry = carry
+        self._next_cell = end_cell
+        return CompletedCells(first, count, self.cell_ns, self.slot_count, parts)
