@@ -1,0 +1,147 @@
+"""The record-chain decoder of sample lists, against protobuf, including adversarial bytes."""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ma_dataplatforms_streaming_support_library.columnar import ColumnKind, ContentBatch
+from ma_dataplatforms_streaming_support_library.columnar._records import decode_sample_lists
+from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
+
+SPECIAL = [0.0, -0.0, math.nan, -math.nan, math.inf, -math.inf, 5e-324, -5e-324, 2.2e-308, 1.5]
+DOUBLES = st.one_of(st.sampled_from(SPECIAL), st.floats(allow_nan=True, width=64))
+STATUS = st.one_of(st.sampled_from([0, 1, 2, 3]), st.integers(0, 127))
+# Doubles whose bytes imitate record starts (0A 00, 0A 02 10 .., 0A 0B 09 ..) inside values.
+ADVERSARIAL = [
+    struct.unpack("<d", bytes(b))[0]
+    for b in (
+        [0x0A, 0x00, 0x0A, 0x00, 0x0A, 0x00, 0x0A, 0x00],
+        [0x0A, 0x02, 0x10, 0x01, 0x0A, 0x0B, 0x09, 0x3F],
+        [0x00, 0x0A, 0x09, 0x09, 0x0A, 0x0B, 0x09, 0x40],
+        [0x0A, 0x0B, 0x09, 0x0A, 0x02, 0x10, 0x02, 0x0A],
+    )
+]
+
+
+def _double_list(values: list[float], status: list[int]) -> bytes:
+    msg = pb.DoubleSampleList()
+    for v, s in zip(values, status, strict=True):
+        msg.samples.add(value=v, status=s)
+    return msg.SerializeToString()
+
+
+def _bits(values: np.ndarray) -> list[int]:
+    return np.asarray(values, np.float64).view(np.uint64).tolist()
+
+
+@st.composite
+def double_lists(draw: st.DrawFn, elements: st.SearchStrategy[float] = DOUBLES) -> tuple[list[float], list[int]]:
+    n = draw(st.integers(0, 40))
+    return draw(st.lists(elements, min_size=n, max_size=n)), draw(
+        st.lists(STATUS, min_size=n, max_size=n)
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(double_lists(st.one_of(DOUBLES, st.sampled_from(ADVERSARIAL))), max_size=30))
+def test_double_lists_match_protobuf(lists: list[tuple[list[float], list[int]]]) -> None:
+    batch = ContentBatch.from_messages([_double_list(v, s) for v, s in lists])
+    out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.DOUBLE)
+    assert not out.bad.any()
+    assert out.counts.tolist() == [len(v) for v, _ in lists]
+    assert _bits(out.values) == _bits(np.array([x for v, _ in lists for x in v], np.float64))
+    assert out.status.tolist() == [x for _, s in lists for x in s]
+
+
+def test_many_false_candidates_still_decode() -> None:
+    values = ADVERSARIAL * 500 + [0.0] * 100
+    status = [1] * len(values)
+    raw = _double_list(values, status)
+    batch = ContentBatch.from_messages([raw, raw[:0], raw])
+    out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.DOUBLE)
+    assert out.counts.tolist() == [len(values), 0, len(values)]
+    assert _bits(out.values) == _bits(np.array(values * 2))
+
+
+def test_lists_out_of_position_order() -> None:
+    lists = [_double_list([float(i)] * (i + 1), [1] * (i + 1)) for i in range(5)]
+    batch = ContentBatch.from_messages(lists).take([3, 0, 4, 0])
+    out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.DOUBLE)
+    assert out.counts.tolist() == [4, 1, 5, 1]
+    assert out.values.tolist() == [3.0] * 4 + [0.0] + [4.0] * 5 + [0.0]
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        b"\x0a\x0b\x10\x01\x09" + bytes(8),  # status before value: valid protobuf, not canonical
+        b"\x0a\x03\x10\x81\x01",  # two-byte status varint
+        b"\x0a\x02\x18\x01",  # unknown field
+        b"\x0a\x09\x10" + bytes(8),  # wrong tag for a 9-byte payload
+        b"\x12\x00",  # another field number in the list
+        b"\x0a\x0b\x09" + bytes(8) + b"\x10\x80",  # status byte with continuation bit
+    ],
+)
+def test_non_canonical_records_mark_the_list_bad(record: bytes) -> None:
+    good = _double_list([1.0, 2.0], [1, 1])
+    batch = ContentBatch.from_messages([good, good + record + good, good])
+    out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.DOUBLE)
+    assert out.bad.tolist() == [False, True, False]
+    assert out.counts.tolist() == [2, 0, 2]
+    assert out.values.tolist() == [1.0, 2.0, 1.0, 2.0]
+
+
+def test_truncated_list_is_bad() -> None:
+    raw = _double_list([1.0, 2.0], [1, 1])
+    batch = ContentBatch.from_messages([raw[:-1], raw[:-5], raw])
+    out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.DOUBLE)
+    assert out.bad.tolist() == [True, True, False]
+
+
+INT32 = st.one_of(st.sampled_from([0, -1, 1, 10, -(2**31), 2**31 - 1]), st.integers(-(2**31), 2**31 - 1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.one_of(INT32, st.booleans()), STATUS), max_size=30), max_size=20
+    ),
+    st.sampled_from([ColumnKind.INT32, ColumnKind.BOOL]),
+)
+def test_varint_lists_match_protobuf(lists: list[list[tuple[int, int]]], kind: ColumnKind) -> None:
+    message = pb.Int32SampleList if kind == ColumnKind.INT32 else pb.BoolSampleList
+    raws = []
+    expected = []
+    for samples in lists:
+        msg = message()
+        for value, status in samples:
+            v = int(value) if kind == ColumnKind.INT32 else bool(value)
+            msg.samples.add(value=v, status=status)
+            expected.append((float(v), status))
+        raws.append(msg.SerializeToString())
+    batch = ContentBatch.from_messages(raws)
+    out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, kind)
+    assert not out.bad.any()
+    assert out.counts.tolist() == [len(s) for s in lists]
+    assert list(zip(out.values.tolist(), out.status.tolist(), strict=True)) == expected
+
+
+def test_varint_value_is_truncated_like_protobuf() -> None:
+    # A 5-byte varint of 2**32 + 7: int32 keeps the low 32 bits, bool any nonzero value.
+    record = b"\x0a\x06\x08\x87\x80\x80\x80\x10"
+    for kind, message in ((ColumnKind.INT32, pb.Int32SampleList), (ColumnKind.BOOL, pb.BoolSampleList)):
+        batch = ContentBatch.from_messages([record])
+        out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, kind)
+        assert out.values.tolist() == [float(message.FromString(record).samples[0].value)]
+
+
+def test_unknown_kind_is_rejected() -> None:
+    batch = ContentBatch.from_messages([b""])
+    with pytest.raises(ValueError, match="no vectorised decoder"):
+        decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.STRING)
