@@ -312,6 +312,26 @@ def test_a_consumer_reads_several_partitions_each_in_order(
     assert extra == []
 
 
+def test_a_consumer_assigned_past_the_end_returns_records_from_that_offset_only(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 1})
+    produce_values(transport, data_source, 0, numbered("before", 3))
+    transport.flush(10)
+
+    with transport.consumer() as consumer:
+        consumer.assign({(data_source, 0): 5})
+        early = consumer.poll(100, 0.5)
+        produce_values(transport, data_source, 0, numbered("after", 4))  # offsets 3..6
+        transport.flush(10)
+        records = collect(consumer, 2)
+        extra = consumer.poll(100, 0.3)
+
+    assert early == []
+    assert [(r.offset, r.value) for r in records] == [(5, b"after-2"), (6, b"after-3")]
+    assert extra == []
+
+
 def test_poll_returns_at_most_max_records(transport: Transport, data_source: str) -> None:
     transport.create_topics({data_source: 1})
     produce_values(transport, data_source, 0, numbered("v", 30))
@@ -414,6 +434,80 @@ def test_secrets_never_reach_the_log(
         pass
     assert "sasl.password" in caplog.text
     assert "hunter2-secret-value" not in caplog.text
+
+
+@pytest.mark.kafka
+def test_properties_of_one_client_kind_do_not_warn_on_the_others(
+    kafka_bootstrap: str, data_source: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    properties = {"auto.offset.reset": "earliest", "fetch.min.bytes": "1", "linger.ms": "5"}
+    with KafkaTransport(kafka_bootstrap, properties, timeout_s=10) as transport:
+        transport.create_topics({data_source: 1})
+        with transport.consumer() as consumer:
+            consumer.assign({(data_source, 0): 0})
+            consumer.poll(10, 0.2)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.kafka
+def test_a_consumer_error_raises_naming_the_partition(
+    kafka_bootstrap: str,
+    kafka_broker_kind: str,
+    data_source: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    if kafka_broker_kind == "tansu":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="tansu answers a fetch past the end with no records, never with "
+                "OFFSET_OUT_OF_RANGE, so there is no broker error to report",
+            )
+        )
+    # With auto.offset.reset=error an out-of-range start offset is a real broker error.
+    with KafkaTransport(kafka_bootstrap, {"auto.offset.reset": "error"}, timeout_s=10) as transport:
+        transport.create_topics({data_source: 1})
+        produce_values(transport, data_source, 0, numbered("v", 3))
+        transport.flush(10)
+        with transport.consumer() as consumer:
+            consumer.assign({(data_source, 0): 10})
+            with pytest.raises(TransportError, match=f"{data_source}:0") as raised:
+                collect(consumer, 1, timeout_s=10)
+    assert raised.value.code
+
+
+@pytest.mark.kafka
+def test_a_full_producer_queue_applies_back_pressure(
+    kafka_bootstrap: str, data_source: str
+) -> None:
+    properties = {"queue.buffering.max.messages": "20", "linger.ms": "1"}
+    with KafkaTransport(kafka_bootstrap, properties, timeout_s=10) as transport:
+        transport.create_topics({data_source: 1})
+        produce_values(transport, data_source, 0, numbered("v", 2000))
+        transport.flush(10)
+        assert transport.end_offsets(data_source) == {0: 2000}
+
+
+@pytest.mark.kafka
+def test_a_queue_full_past_the_timeout_raises_and_close_reports_the_loss(
+    restartable_kafka: BrokerProcess, data_source: str
+) -> None:
+    properties = {"queue.buffering.max.messages": "5"}
+    transport = KafkaTransport(restartable_kafka.bootstrap, properties, timeout_s=2)
+    transport.create_topics({data_source: 1})
+    restartable_kafka.stop()
+    produce_values(transport, data_source, 0, numbered("queued", 5))
+
+    started = time.monotonic()
+    with pytest.raises(TransportError, match=f"still full after 2 s.*{data_source}:0") as raised:
+        transport.produce(data_source, 0, b"k", b"one too many")
+    assert raised.value.retriable
+    assert 1.5 < time.monotonic() - started < 15
+
+    with pytest.raises(TransportError, match=rf"5 record\(s\) were not delivered.*{data_source}:0"):
+        transport.close()
+    transport.close()  # idempotent, and the loss is reported only once
 
 
 @pytest.mark.kafka

@@ -27,6 +27,22 @@ logger = logging.getLogger(__name__)
 #: librdkafka's own log lines (connection failures, config warnings) go here, not to stderr
 librdkafka_logger = logging.getLogger("ma_dataplatforms_streaming_support_library.librdkafka")
 
+
+class _SharedPropertiesFilter(logging.Filter):
+    """Demote librdkafka's "consumer property … will be ignored by this producer instance" to DEBUG.
+
+    One set of user properties feeds the producer, the consumers and the admin client (as in the
+    Stream API), so each client ignoring the others' keys is expected, not worth a warning.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and "will be ignored by this" in record.getMessage():
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+librdkafka_logger.addFilter(_SharedPropertiesFilter())
+
 _EOF = confluent_kafka.KafkaError._PARTITION_EOF
 if TYPE_CHECKING:  # Message is generic only in the type stubs
     Message = confluent_kafka.Message[Any, Any]
