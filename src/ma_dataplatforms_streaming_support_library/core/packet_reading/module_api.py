@@ -8,6 +8,7 @@ from ...contracts.packet_reading.packet_reading_configuration import PacketReadi
 from ...contracts.packet_reading.packet_reading_type import PacketReadingType
 from ...contracts.shared.api_result import ApiResult
 from ..base.module_api import ModuleApiBase
+from ..base.validation import data_source_error
 from .packet_reader_service import PacketReaderService
 
 __all__ = ["PacketReadingModuleApi"]
@@ -51,6 +52,12 @@ class PacketReadingModuleApi(ModuleApiBase, IPacketReadingModuleApi):
                 f"got {type(config).__name__}"
             )
         error = config.validate()
+        if not error:
+            # Names Kafka could not hold as topics can never match a session: say so at once.
+            error = next(
+                filter(None, (data_source_error(config.data_source, s) for s in config.streams)),
+                data_source_error(config.data_source),
+            )
         if error:
             return ApiResult.fail(f"create_service_with_config: {error}")
         return self._create(  # type: ignore[return-value]

@@ -75,6 +75,7 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self._last_submit_time = datetime.datetime.fromtimestamp(0, tz=datetime.timezone.utc)
         self._seen: set[str] = set()
         self._known_at_start: set[str] = set()
+        self._ended_at_start: set[str] = set()
         self._timeout_error: TimeoutError | None = None
         self.finished = threading.Event()
 
@@ -97,7 +98,10 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
     def _on_start(self) -> None:
         registry = self._context.sessions
         registry.catch_up()
-        self._known_at_start = {record.info.session_key for record in registry.records()}
+        records = registry.records()
+        self._known_at_start = {record.info.session_key for record in records}
+        # LIVE reads every session open at start(), even one that ends before the first refresh.
+        self._ended_at_start = {r.info.session_key for r in records if r.info.historical}
         self._thread = threading.Thread(
             target=self._run, name=f"ma-streaming-reader-{str(self.id)[:8]}", daemon=True
         )
@@ -181,7 +185,7 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         if pattern and pattern != "*" and not fnmatch.fnmatchcase(info.identifier, pattern):
             return False
         if configuration.reading_type is PacketReadingType.LIVE:
-            return not (info.session_key in self._known_at_start and info.historical)
+            return info.session_key not in self._ended_at_start
         if configuration.reading_type is PacketReadingType.HISTORIC:
             return info.session_key in self._known_at_start
         return True

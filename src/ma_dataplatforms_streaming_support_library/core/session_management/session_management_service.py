@@ -125,9 +125,20 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
             and not isinstance(info.utc_offset, datetime.timedelta)
         ):
             error = f"utc_offset must be a datetime.timedelta or None, got {info.utc_offset!r}"
+        keys = info.associate_session_keys
+        if (
+            not error
+            and keys is not None
+            and (
+                isinstance(keys, (str, bytes))
+                or not isinstance(keys, (list, tuple))
+                or not all(isinstance(key, str) and key for key in keys)
+            )
+        ):
+            error = f"associate_session_keys must be a list of non-empty str, got {keys!r}"
         try:
             details = details_to_dict(info.details)
-            associates = [str(k) for k in dict.fromkeys(info.associate_keys)]
+            associates = list(dict.fromkeys(info.associate_keys))
         except TypeError as exc:
             error = error or str(exc)
         if error:
