@@ -109,8 +109,8 @@ class KafkaConsumer(Consumer):
     """Manual assignment only (never a group subscription); nothing is ever committed.
 
     Use one consumer from one thread at a time. Records below a partition's next expected offset
-    are dropped, so each record is returned once even if a broker re-sends part of a batch.
-    A negative start offset is read as 0, as the embedded transport does.
+    are dropped, so each record is returned at most once and never one before the assigned
+    offset. A negative start offset is read as 0, as the embedded transport does.
     """
 
     def __init__(self, config: KafkaClientConfig, timeout_s: float) -> None:
@@ -221,8 +221,10 @@ class KafkaConsumer(Consumer):
             position = (record.topic, record.partition)
             expected = self._next_offsets.get(position)
             if expected is None or record.offset < expected:
-                # Unassigned meanwhile, or a re-sent record (tansu's OFFSET_END bug re-sends the
-                # tail of the last batch, kafka-broker.md §3.1): never returned twice.
+                # Unassigned meanwhile; or before the assigned offset: a start past the end is
+                # "out of range", which auto.offset.reset=earliest answers from the beginning
+                # (the embedded store just waits there); or re-sent by a broker (tansu re-sends
+                # the tail of its last batch, kafka-broker.md §3.1). Each record at most once.
                 continue
             self._next_offsets[position] = record.offset + 1
             records.append(record)
