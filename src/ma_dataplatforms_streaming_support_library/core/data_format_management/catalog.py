@@ -68,6 +68,9 @@ class DataFormatCatalog:
         self._applied: dict[TopicPartition, int] = {}
         self._lock = threading.Lock()
         self._progress = threading.Condition(self._lock)
+        #: held while one get-or-create looks up, publishes and reads back a definition, so that
+        #: threads of this process asking for the same new format publish it once
+        self.creation_lock = threading.Lock()
         self._assignments: queue.SimpleQueue[dict[TopicPartition, int]] = queue.SimpleQueue()
         self._listeners: list[Callable[[DataFormatInfo], None]] = []
         self._thread: threading.Thread | None = None

@@ -78,7 +78,7 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
     ) -> ApiResult[ParameterDataFormatInfo]:
         operation = "get_parameter_data_format_id"
         error = self._not_started(operation)
-        if error:
+        if error is not None:
             return error
         message = data_source_error(data_source) or _identifiers_error(parameter_identifiers)
         if message:
@@ -97,7 +97,7 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
     ) -> ApiResult[ParameterDataFormatInfo]:
         operation = "get_parameters_list"
         error = self._not_started(operation)
-        if error:
+        if error is not None:
             return error
         message = data_source_error(data_source) or _id_error(data_format_id)
         if message:
@@ -118,7 +118,7 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
     ) -> ApiResult[EventDataFormatInfo]:
         operation = "get_event_data_format_id"
         error = self._not_started(operation)
-        if error:
+        if error is not None:
             return error
         message = data_source_error(data_source)
         if not message and (not isinstance(event_name, str) or not event_name):
@@ -136,7 +136,7 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
     def get_event(self, data_source: str, data_format_id: int) -> ApiResult[EventDataFormatInfo]:
         operation = "get_event"
         error = self._not_started(operation)
-        if error:
+        if error is not None:
             return error
         message = data_source_error(data_source) or _id_error(data_format_id)
         if message:
@@ -155,7 +155,7 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
     def get_data_source_data_format_info(self, data_source: str) -> ApiResult[list[DataFormatInfo]]:
         operation = "get_data_source_data_format_info"
         error = self._not_started(operation)
-        if error:
+        if error is not None:
             return error
         message = data_source_error(data_source)
         if message:
@@ -173,13 +173,14 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
         found = catalog.find_by_key(data_source, kind, identifiers)
         if found is not None:
             return found
-        catalog.catch_up(data_source)
-        found = catalog.find_by_key(data_source, kind, identifiers)
-        if found is not None:
-            return found
-        self._context.ensure_topics(data_source)
-        published = catalog.publish(data_source, kind, identifiers)
-        catalog.catch_up(data_source)
+        with catalog.creation_lock:
+            catalog.catch_up(data_source)
+            found = catalog.find_by_key(data_source, kind, identifiers)
+            if found is not None:
+                return found
+            self._context.ensure_topics(data_source)
+            published = catalog.publish(data_source, kind, identifiers)
+            catalog.catch_up(data_source)
         # If another process published the same format first, its id is the one everybody reuses.
         return catalog.find_by_key(data_source, kind, identifiers) or published
 

@@ -82,7 +82,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
     ) -> ApiResult[bool]:
         """write_data with every argument checked: the first write of a route or session, or bad input."""
         failure = self._not_started("write_data")
-        if failure:
+        if failure is not None:
             return failure
         message = data_source_error(data_source, stream) or session_key_error(session_key)
         packet = _parse_envelope(packet_bytes)
@@ -132,7 +132,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         self, packet_bytes: PacketBytes, info_type: InfoType = InfoType.SESSION_INFO
     ) -> ApiResult[bool]:
         failure = self._not_started("write_info")
-        if failure:
+        if failure is not None:
             return failure
         try:
             InfoType(info_type)
@@ -158,7 +158,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
 
     def flush(self) -> ApiResult[bool]:
         failure = self._not_started("flush")
-        if failure:
+        if failure is not None:
             return failure
         return self.flush_now()
 

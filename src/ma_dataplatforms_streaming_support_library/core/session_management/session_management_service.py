@@ -100,7 +100,7 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
         self, session_creation_info: SessionCreationInfo
     ) -> ApiResult[SessionInfo]:
         failure = self._not_started("create_new_session")
-        if failure:
+        if failure is not None:
             return failure
         if not isinstance(session_creation_info, SessionCreationInfo):
             return ApiResult.fail(
@@ -176,7 +176,7 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
 
     def get_all_sessions(self) -> ApiResult[list[SessionInfo]]:
         failure = self._not_started("get_all_sessions")
-        if failure:
+        if failure is not None:
             return failure
         try:
             self._context.sessions.catch_up()
@@ -186,7 +186,7 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
 
     def get_session_info(self, data_source: str, session_key: str) -> ApiResult[SessionInfo]:
         failure = self._not_started("get_session_info")
-        if failure:
+        if failure is not None:
             return failure
         found = self._find("get_session_info", data_source, session_key)
         if isinstance(found, ApiResult):
@@ -244,7 +244,7 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
 
     def end_session(self, data_source: str, session_key: str) -> ApiResult[SessionInfo]:
         failure = self._not_started("end_session")
-        if failure:
+        if failure is not None:
             return failure
         found = self._find("end_session", data_source, session_key)
         if isinstance(found, ApiResult):
@@ -338,7 +338,7 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
         self, operation: str, data_source: str, session_key: str, change: Any
     ) -> ApiResult[SessionInfo]:
         failure = self._not_started(operation)
-        if failure:
+        if failure is not None:
             return failure
         found = self._find(operation, data_source, session_key)
         if isinstance(found, ApiResult):
