@@ -41,7 +41,9 @@ def _bits(values: np.ndarray) -> list[int]:
 
 
 @st.composite
-def double_lists(draw: st.DrawFn, elements: st.SearchStrategy[float] = DOUBLES) -> tuple[list[float], list[int]]:
+def double_lists(
+    draw: st.DrawFn, elements: st.SearchStrategy[float] = DOUBLES
+) -> tuple[list[float], list[int]]:
     n = draw(st.integers(0, 40))
     return draw(st.lists(elements, min_size=n, max_size=n)), draw(
         st.lists(STATUS, min_size=n, max_size=n)
@@ -104,7 +106,9 @@ def test_truncated_list_is_bad() -> None:
     assert out.bad.tolist() == [True, True, False]
 
 
-INT32 = st.one_of(st.sampled_from([0, -1, 1, 10, -(2**31), 2**31 - 1]), st.integers(-(2**31), 2**31 - 1))
+INT32 = st.one_of(
+    st.sampled_from([0, -1, 1, 10, -(2**31), 2**31 - 1]), st.integers(-(2**31), 2**31 - 1)
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -135,7 +139,10 @@ def test_varint_lists_match_protobuf(lists: list[list[tuple[int, int]]], kind: C
 def test_varint_value_is_truncated_like_protobuf() -> None:
     # A 5-byte varint of 2**32 + 7: int32 keeps the low 32 bits, bool any nonzero value.
     record = b"\x0a\x06\x08\x87\x80\x80\x80\x10"
-    for kind, message in ((ColumnKind.INT32, pb.Int32SampleList), (ColumnKind.BOOL, pb.BoolSampleList)):
+    for kind, message in (
+        (ColumnKind.INT32, pb.Int32SampleList),
+        (ColumnKind.BOOL, pb.BoolSampleList),
+    ):
         batch = ContentBatch.from_messages([record])
         out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, kind)
         assert out.values.tolist() == [float(message.FromString(record).samples[0].value)]

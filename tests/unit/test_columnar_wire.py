@@ -91,15 +91,19 @@ FIELD = st.one_of(
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(FIELD, max_size=12), max_size=30))
-def test_scan_fields_lists_every_field_in_order(messages: list[list[tuple[int, int, int | bytes]]]) -> None:
+def test_scan_fields_lists_every_field_in_order(
+    messages: list[list[tuple[int, int, int | bytes]]],
+) -> None:
     batch = ContentBatch.from_messages([_message(m) for m in messages])
     table = scan_fields(batch.buffer, batch.starts, batch.ends)
     assert not table.malformed.any()
     expected = [(i, n, w) for i, m in enumerate(messages) for n, w, _ in m]
-    got = list(zip(table.message.tolist(), table.number.tolist(), table.wire_type.tolist(), strict=True))
+    got = list(
+        zip(table.message.tolist(), table.number.tolist(), table.wire_type.tolist(), strict=True)
+    )
     assert got == expected
     for row, (i, j) in enumerate((i, j) for i, m in enumerate(messages) for j in range(len(m))):
-        number, wire, value = messages[i][j]
+        _, wire, value = messages[i][j]
         payload = batch.buffer[table.start[row] : table.end[row]]
         if wire == 0:
             assert int(table.varint[row]) == value

@@ -60,19 +60,20 @@ def _block(
 ) -> tuple[ValuesArray, I8Array]:
     """``(values, status)`` of packet ``p`` as ``params x points`` (views where possible)."""
     k, n = int(shapes.params[p]), int(shapes.points[p])
-    if k * n == 0:
-        return np.zeros((k, n), np.float64), np.zeros((k, n), np.int8)
     first_list = int(parsed.list_offsets[p])
+    text: list[int] = []
+    if parsed.strings:
+        lists = range(first_list, first_list + (n if kind is PacketKind.ROW else k))
+        text = [j for j in lists if j in parsed.strings]
+    if k * n == 0:
+        empty = np.zeros((k, n), object if text else np.float64)
+        return empty, np.zeros((k, n), np.int8)
     a = int(parsed.sample_offsets[first_list])
     values, status = parsed.values[a : a + k * n], parsed.status[a : a + k * n]
     if kind is PacketKind.ROW:
         values, status = values.reshape(n, k).T, status.reshape(n, k).T
     else:
         values, status = values.reshape(k, n), status.reshape(k, n)
-    if not parsed.strings:
-        return values, status
-    lists = range(first_list, first_list + (n if kind is PacketKind.ROW else k))
-    text = [j for j in lists if j in parsed.strings]
     if not text:
         return values, status
     mixed = values.astype(object)
@@ -190,6 +191,8 @@ def _batch(parsed: ParsedPackets, shapes: Shapes, kind: PacketKind, g: I64Array)
     else:
         values, status = _gather(parsed, kind, heads, n, k, everything)
     fmt = data_format_of(parsed, int(g[0]))
+    # Each parameter's series must be one contiguous row, whatever path built it.
+    values, status = np.ascontiguousarray(values), np.ascontiguousarray(status)
     return FormatBatch(fmt, g, kinds, timestamps, values, status)
 
 
@@ -203,10 +206,7 @@ def _gather(
         take = concat_ranges(heads, n * k)
         values, status = parsed.values[take], parsed.status[take]
     if kind is PacketKind.ROW:
-        return (
-            np.ascontiguousarray(values.reshape(-1, k).T),
-            np.ascontiguousarray(status.reshape(-1, k).T),
-        )
+        return values.reshape(-1, k).T, status.reshape(-1, k).T
     if np.all(n == n[0]):
         # Packet-major (packet, parameter, point) to parameter-major in one strided copy.
         shape = (n.size, k, int(n[0]))

@@ -79,6 +79,8 @@ def encode_periodic_batch(
     if vals.ndim != 3:
         raise ValueError(f"values must be (packets, columns, samples), got shape {vals.shape}")
     packets, columns, samples = vals.shape
+    if packets == 0:
+        return []
     stat = np.broadcast_to(np.asarray(status), vals.shape)
     if stat.size and (stat.min() < 0 or stat.max() > 127):
         raise ValueError("status values must be DataStatus numbers in 0..127")
