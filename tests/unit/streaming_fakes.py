@@ -1,12 +1,9 @@
-"""Test doubles for the buffering/interpolation tests: a scripted packet reader, packet builders
-and a plain protobuf decoder (one sample at a time, the obvious way)."""
+"""Test doubles for the buffering/interpolation tests: a scripted packet reader and packet builders."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-
-import numpy as np
 
 from ma_dataplatforms_streaming_support_library.contracts.packet_reading.i_packet_reader_service import (
     IPacketReaderService,
@@ -26,9 +23,6 @@ from ma_dataplatforms_streaming_support_library.contracts.session_management.ses
 from ma_dataplatforms_streaming_support_library.contracts.shared.event import Event
 from ma_dataplatforms_streaming_support_library.contracts.shared.i_handler import IHandler
 from ma_dataplatforms_streaming_support_library.core.base.service import ServiceBase
-from ma_dataplatforms_streaming_support_library.core.buffering.packet_decoding import (
-    DecodedSamples,
-)
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
 
 
@@ -125,37 +119,3 @@ def row_packet(
 
 def marker_packet(timestamp_ns: int, label: str, value: int = 0) -> bytes:
     return envelope("Marker", pb.MarkerPacket(timestamp=timestamp_ns, label=label, value=value))
-
-
-def decode_plainly(packet_type: str, content: bytes) -> list[DecodedSamples]:
-    """The obvious protobuf decoding of periodic and row packets (double columns only)."""
-    if packet_type == "PeriodicData":
-        periodic = pb.PeriodicDataPacket.FromString(content)
-        columns = [list(c.double_samples.samples) for c in periodic.columns]
-        count = len(columns[0]) if columns else 0
-        stamps = [periodic.start_time + i * periodic.interval for i in range(count)]
-        data_format = periodic.data_format
-    elif packet_type == "RowData":
-        row_data = pb.RowDataPacket.FromString(content)
-        rows = [list(r.double_samples.samples) for r in row_data.rows]
-        columns = [list(c) for c in zip(*rows, strict=True)]
-        stamps = list(row_data.timestamps)
-        data_format = row_data.data_format
-    else:
-        raise ValueError(f"not a sample packet: {packet_type}")
-    if data_format.WhichOneof("format") == "data_format_identifier":
-        key: int | tuple[str, ...] = data_format.data_format_identifier
-    else:
-        key = tuple(data_format.parameter_identifiers.parameter_identifiers)
-    return [
-        DecodedSamples(
-            key,
-            np.array(stamps, dtype=np.int64),
-            np.array([[s.value for s in c] for c in columns], dtype=np.float64).reshape(
-                len(columns), len(stamps)
-            ),
-            np.array([[s.status for s in c] for c in columns], dtype=np.int8).reshape(
-                len(columns), len(stamps)
-            ),
-        )
-    ]

@@ -16,6 +16,7 @@ from ma_dataplatforms_streaming_support_library.contracts.buffering import (
 
 def test_defaults_are_resolved() -> None:
     configuration = BufferingConfiguration()
+    configuration.validate()
     assert configuration.subscribed_parameters is None
     assert configuration.buffering_window_length == 3000
     assert configuration.sliding_window_percentage == 5
@@ -52,8 +53,9 @@ def test_positional_order() -> None:
 
 @pytest.mark.parametrize("window", [0, -1, math.nan, math.inf, True, "3000"])
 def test_bad_window_length(window: object) -> None:
+    configuration = BufferingConfiguration(None, window)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="buffering_window_length"):
-        BufferingConfiguration(None, window)  # type: ignore[arg-type]
+        configuration.validate()
 
 
 @given(
@@ -61,21 +63,24 @@ def test_bad_window_length(window: object) -> None:
 )
 def test_bad_sliding_percentage(percentage: float) -> None:
     with pytest.raises(ValueError, match="sliding_window_percentage"):
-        BufferingConfiguration(None, 3000, percentage)
+        BufferingConfiguration(None, 3000, percentage).validate()
 
 
 @given(st.floats(min_value=0, max_value=100, exclude_min=True))
 def test_good_sliding_percentage(percentage: float) -> None:
-    assert BufferingConfiguration(None, 3000, percentage).slide_length_ns >= 1
+    configuration = BufferingConfiguration(None, 3000, percentage)
+    configuration.validate()
+    assert configuration.slide_length_ns >= 1
 
 
 def test_bad_parameter_list_and_strategy() -> None:
     with pytest.raises(ValueError, match="subscribed_parameters"):
-        BufferingConfiguration("vCar")  # type: ignore[arg-type]
+        BufferingConfiguration("vCar").validate()  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="subscribed_parameters"):
-        BufferingConfiguration([1])  # type: ignore[list-item]
+        BufferingConfiguration([1]).validate()  # type: ignore[list-item]
     with pytest.raises(ValueError, match="merge_strategy"):
-        BufferingConfiguration(None, 3000, 5, 7)  # type: ignore[arg-type]
+        BufferingConfiguration(None, 3000, 5, 7).validate()  # type: ignore[arg-type]
+    BufferingConfiguration(None, 3000, 5, 0).validate()  # the enum's value is accepted
 
 
 def test_empty_list_subscribes_nothing_none_subscribes_all() -> None:

@@ -7,7 +7,6 @@ import logging
 import pytest
 from streaming_fakes import (
     ScriptedReader,
-    decode_plainly,
     marker_packet,
     periodic_packet,
     row_packet,
@@ -59,7 +58,9 @@ class SampleCollector(IHandler[SampleData]):
 def _service(
     configuration: BufferingConfiguration | None = None, streams: tuple[str, ...] = ()
 ) -> tuple[SampleReaderService, ScriptedReader]:
-    service = SampleReaderService(configuration or BufferingConfiguration(), decode_plainly)
+    service = SampleReaderService(
+        configuration or BufferingConfiguration(), stream_discovery_grace_s=0
+    )
     reader = ScriptedReader(streams)
     service.set_reader_service(reader)
     service.start()
@@ -188,7 +189,9 @@ def test_data_format_ids_are_resolved() -> None:
         asked.append((data_source, kind, data_format_id))
         return ["p", "q"] if data_format_id == 42 else None
 
-    service = SampleReaderService(BufferingConfiguration(None, 100, 100), decode_plainly, resolve)
+    service = SampleReaderService(
+        BufferingConfiguration(None, 100, 100), resolver=resolve, stream_discovery_grace_s=0
+    )
     reader = ScriptedReader()
     service.set_reader_service(reader)
     service.start()
@@ -240,7 +243,7 @@ def test_remove_handler_stops_delivery() -> None:
 
 
 def test_packets_before_start_are_dropped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    service = SampleReaderService(BufferingConfiguration(), decode_plainly)
+    service = SampleReaderService(BufferingConfiguration())
     reader = ScriptedReader()
     service.set_reader_service(reader)
     with caplog.at_level(logging.WARNING):

@@ -180,6 +180,29 @@ def test_expected_stream_holds_releases_until_it_delivers() -> None:
     assert set(delivered) == {(0, 0), (1, 5)}
 
 
+def test_expected_stream_stops_holding_once_it_has_a_timestamp() -> None:
+    buffer = SessionBuffer(100, 10)
+    buffer.expect_streams(["A", ""])
+    _single(buffer, "A", 0, 0)
+    assert _single(buffer, "A", 0, 1000) is None  # the main stream has not shown up
+    buffer.note_time("", 3)  # a marker, say: the main stream carries no samples
+    released = _single(buffer, "A", 0, 1001)
+    assert released is not None and released.end == 910
+
+
+def test_discovery_grace_holds_releases_then_the_watermark_rules() -> None:
+    now = [100.0]
+    buffer = SessionBuffer(100, 10, discovery_grace_s=1.0, clock=lambda: now[0])
+    _single(buffer, "A", 0, 0)
+    assert _single(buffer, "A", 0, 1000) is None  # within the grace: nothing leaves
+    _single(buffer, "B", 1, 0)  # B shows up late, its samples are not late
+    now[0] = 101.0
+    released = _single(buffer, "B", 1, 500)
+    assert released is not None and released.end == 410
+    assert buffer.late_sample_count == 0
+    assert {p for p, *_ in released.series()} == {0, 1}
+
+
 def test_merge_example_of_two_streams() -> None:
     buffer = SessionBuffer(3000 * MS, 150 * MS)
     periodic = SampleBlock.build(

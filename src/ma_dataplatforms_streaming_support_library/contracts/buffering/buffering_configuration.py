@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .merge_strategy import MergeStrategy
 
@@ -19,11 +20,15 @@ class BufferingConfiguration:
     exactly those (an empty list subscribes nothing). ``buffering_window_length`` is in
     milliseconds and must be > 0; ``sliding_window_percentage`` must lie in (0, 100]. ``None``
     for the merge strategy and the include flags resolves to ``READING_MERGE`` / ``False``, so the
-    attributes always hold the effective values. A bad argument raises ``ValueError`` naming it.
+    attributes hold the effective values.
+
+    Construction never raises (as with the official package, a bad configuration is reported by
+    ``create_service``): ``validate()`` raises ``ValueError`` naming the first bad argument, and
+    the sample reading module API turns that into ``ApiResult(success=False)``.
     """
 
     subscribed_parameters: list[str] | None
-    buffering_window_length: int
+    buffering_window_length: float
     sliding_window_percentage: float
     merge_strategy: MergeStrategy
     include_marker_data: bool
@@ -34,7 +39,7 @@ class BufferingConfiguration:
     def __init__(
         self,
         subscribed_parameters: Iterable[str] | None = None,
-        buffering_window_length: int = 3000,
+        buffering_window_length: float = 3000,
         sliding_window_percentage: float = 5,
         merge_strategy: MergeStrategy | None = None,
         include_marker_data: bool | None = None,
@@ -42,30 +47,51 @@ class BufferingConfiguration:
         include_error_data: bool | None = None,
         include_can_data: bool | None = None,
     ) -> None:
-        parameters = _parameter_list(subscribed_parameters)
-        window = _positive_number("buffering_window_length", buffering_window_length)
-        percentage = _percentage(sliding_window_percentage)
+        parameters: Any = subscribed_parameters
+        if parameters is not None and not isinstance(parameters, (str, bytes)):
+            parameters = list(parameters)
         strategy = MergeStrategy.READING_MERGE if merge_strategy is None else merge_strategy
-        try:
+        if isinstance(strategy, int) and strategy in (m.value for m in MergeStrategy):
             strategy = MergeStrategy(strategy)
-        except ValueError:
-            raise ValueError(
-                f"merge_strategy must be a MergeStrategy, got {merge_strategy!r}"
-            ) from None
         set_field = object.__setattr__
         set_field(self, "subscribed_parameters", parameters)
-        set_field(self, "buffering_window_length", window)
-        set_field(self, "sliding_window_percentage", percentage)
+        set_field(self, "buffering_window_length", buffering_window_length)
+        set_field(self, "sliding_window_percentage", sliding_window_percentage)
         set_field(self, "merge_strategy", strategy)
         set_field(self, "include_marker_data", bool(include_marker_data))
         set_field(self, "include_event_data", bool(include_event_data))
         set_field(self, "include_error_data", bool(include_error_data))
         set_field(self, "include_can_data", bool(include_can_data))
 
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first bad argument; return when all are usable."""
+        parameters = self.subscribed_parameters
+        if parameters is not None:
+            if not isinstance(parameters, list):
+                raise ValueError(
+                    f"subscribed_parameters must be a list of str or None, got {parameters!r}"
+                )
+            for identifier in parameters:
+                if not isinstance(identifier, str):
+                    raise ValueError(
+                        f"subscribed_parameters must contain only str, got {identifier!r}"
+                    )
+        window = self.buffering_window_length
+        if not _is_number(window) or not math.isfinite(window) or window <= 0:
+            raise ValueError(
+                f"buffering_window_length must be a finite number of milliseconds > 0, "
+                f"got {window!r}"
+            )
+        percentage = self.sliding_window_percentage
+        if not _is_number(percentage) or not math.isfinite(percentage) or not 0 < percentage <= 100:
+            raise ValueError(f"sliding_window_percentage must lie in (0, 100], got {percentage!r}")
+        if not isinstance(self.merge_strategy, MergeStrategy):
+            raise ValueError(f"merge_strategy must be a MergeStrategy, got {self.merge_strategy!r}")
+
     @property
     def window_length_ns(self) -> int:
-        """The buffering window in nanoseconds."""
-        return round(self.buffering_window_length * 1_000_000)
+        """The buffering window in nanoseconds (at least 1)."""
+        return max(1, round(self.buffering_window_length * 1_000_000))
 
     @property
     def slide_length_ns(self) -> int:
@@ -73,29 +99,5 @@ class BufferingConfiguration:
         return max(1, round(self.buffering_window_length * self.sliding_window_percentage * 10_000))
 
 
-def _parameter_list(parameters: Iterable[str] | None) -> list[str] | None:
-    if parameters is None:
-        return None
-    if isinstance(parameters, (str, bytes)):
-        raise ValueError(f"subscribed_parameters must be a list of str or None, got {parameters!r}")
-    result = list(parameters)
-    for identifier in result:
-        if not isinstance(identifier, str):
-            raise ValueError(f"subscribed_parameters must contain only str, got {identifier!r}")
-    return result
-
-
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _positive_number(name: str, value: int) -> int:
-    if not _is_number(value) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number of milliseconds > 0, got {value!r}")
-    return value
-
-
-def _percentage(value: float) -> float:
-    if not _is_number(value) or not math.isfinite(value) or not 0 < value <= 100:
-        raise ValueError(f"sliding_window_percentage must lie in (0, 100], got {value!r}")
-    return value

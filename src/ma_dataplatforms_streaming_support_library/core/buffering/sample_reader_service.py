@@ -22,6 +22,7 @@ from ...contracts.session_management.session_info import SessionInfo
 from ...contracts.shared.event import Event
 from ...contracts.shared.i_handler import IHandler
 from ..base.service import ServiceBase
+from .columnar_decoding import decode_sample_packet
 from .handler_items import sample_data_items, timestamp_data_items
 from .merged_block_listener import MergedBlockListener
 from .packet_decoding import FormatResolver, SampleDecoder
@@ -29,9 +30,13 @@ from .parameter_registry import ParameterRegistry
 from .sample_block import Int32Array
 from .session_merger import Action, SessionMerger
 
-__all__ = ["SampleReaderService"]
+__all__ = ["DEFAULT_STREAM_DISCOVERY_GRACE_S", "SampleReaderService"]
 
 logger = logging.getLogger(__name__)
+
+#: A historic reader goes through a session's streams in chunks, one stream after the other;
+#: one second of wall clock lets the first chunk of every stream arrive before any release.
+DEFAULT_STREAM_DISCOVERY_GRACE_S = 1.0
 
 
 class _PacketHandler(IHandler[ReceivedPacketDto]):
@@ -57,15 +62,22 @@ class SampleReaderService(ServiceBase, ISampleReaderService):
     def __init__(
         self,
         configuration: BufferingConfiguration,
-        decoder: SampleDecoder,
+        decoder: SampleDecoder | None = None,
         resolver: FormatResolver | None = None,
+        *,
+        stream_discovery_grace_s: float = DEFAULT_STREAM_DISCOVERY_GRACE_S,
     ) -> None:
+        """``decoder`` defaults to the columnar codecs; ``resolver`` turns data format ids into
+        parameter lists (without one, only packets with inline parameter lists are read).
+        ``stream_discovery_grace_s``: see ``SessionBuffer`` (releases wait that long after a
+        session's first packet, so that every stream of the session has shown up)."""
         super().__init__()
         if not isinstance(configuration, BufferingConfiguration):
             raise TypeError(
                 "buffering_configuration must be a BufferingConfiguration, "
                 f"got {type(configuration).__name__}"
             )
+        configuration.validate()
         self.configuration = configuration
         self.session_data_merging_started: Event[SessionInfo] = Event(
             "session_data_merging_started"
@@ -74,7 +86,13 @@ class SampleReaderService(ServiceBase, ISampleReaderService):
             "session_data_merging_completed"
         )
         self.parameter_registry = ParameterRegistry(configuration.subscribed_parameters)
-        self._merger = SessionMerger(configuration, self.parameter_registry, decoder, resolver)
+        self._merger = SessionMerger(
+            configuration,
+            self.parameter_registry,
+            decoder or decode_sample_packet,
+            resolver,
+            stream_discovery_grace_s,
+        )
         self._timestamp_handlers: list[IHandler[TimestampData]] = []
         self._sample_handlers: list[IHandler[SampleData]] = []
         self._listeners: list[MergedBlockListener] = []

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -29,6 +30,11 @@ class SessionBuffer:
       watermark stream has completed, all buffered data is final.
     * A slice is released once ``watermark >= slice start + W``; all slices releasable at once
       leave as one ``MergedBlock``. ``finish`` (end of session) releases everything.
+    * Stream discovery: nothing is released during the first ``discovery_grace_s`` seconds (wall
+      clock) after the session's first packet, nor while a stream declared with
+      ``expect_streams`` has not delivered a timestamped packet. A reader that delivers a
+      session's streams one after the other (a historic read goes through them in chunks) would
+      otherwise have every stream but the first one released late.
     * A sample older than the released range is late: it is not delivered (the range is already
       out), but counted per stream (``late_sample_count``) and logged — a warning the first time
       per stream and at ``finish``, debug otherwise.
@@ -43,6 +49,8 @@ class SessionBuffer:
         slide_ns: int,
         merge_strategy: MergeStrategy = MergeStrategy.READING_MERGE,
         name: str = "",
+        discovery_grace_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if window_ns <= 0:
             raise ValueError(f"window_ns must be > 0, got {window_ns!r}")
@@ -59,6 +67,10 @@ class SessionBuffer:
         self._origin: int | None = None
         self._latest: dict[str, int] = {}
         self._watermark_streams: set[str] = set()
+        self._awaited_streams: set[str] = set()
+        self._grace_s = float(discovery_grace_s)
+        self._clock = clock
+        self._hold_until: float | None = None
         self._completed_streams: set[str] = set()
         self._late_by_stream: dict[str, int] = {}
         self.finished = False
@@ -99,12 +111,15 @@ class SessionBuffer:
         return self._release_ready()
 
     def expect_streams(self, streams: Iterable[str]) -> None:
-        """Streams known to carry samples before they deliver any: releases wait for them."""
-        for stream in streams:
-            self._watermark_streams.add(stream)
+        """Streams the session will have: releases wait until each has delivered a timestamped
+        packet (or completed); from then on they count like any other stream."""
+        self._awaited_streams.update(s for s in streams if s not in self._latest)
 
     def note_time(self, stream: str, timestamp_ns: int) -> None:
         """Record that ``stream`` has delivered data stamped ``timestamp_ns``."""
+        if self._hold_until is None:
+            self._hold_until = self._clock() + self._grace_s
+        self._awaited_streams.discard(stream)
         previous = self._latest.get(stream)
         if previous is None or timestamp_ns > previous:
             self._latest[stream] = int(timestamp_ns)
@@ -112,6 +127,7 @@ class SessionBuffer:
     def complete_stream(self, stream: str) -> MergedBlock | None:
         """``stream`` will deliver nothing more: it stops holding the watermark back."""
         self._completed_streams.add(stream)
+        self._awaited_streams.discard(stream)
         return self._release_ready()
 
     def finish(self) -> MergedBlock | None:
@@ -171,13 +187,13 @@ class SessionBuffer:
         return self._cursor
 
     def watermark(self) -> float | None:
-        """The merged watermark; ``inf`` when every watermark stream has completed."""
+        """The merged watermark; ``inf`` when every watermark stream has completed; ``None``
+        while an expected stream has not delivered yet."""
+        if self._awaited_streams:
+            return None
         active = self._watermark_streams - self._completed_streams
         if active:
-            latest = [self._latest.get(stream) for stream in active]
-            if None in latest:
-                return None  # an expected stream has not delivered yet
-            return min(stamp for stamp in latest if stamp is not None)
+            return min(self._latest[stream] for stream in active)
         if self._watermark_streams:
             return float("inf")
         return None
@@ -216,6 +232,8 @@ class SessionBuffer:
     def _release_ready(self) -> MergedBlock | None:
         watermark = self.watermark()
         if watermark is None or self.finished:
+            return None
+        if self._grace_s > 0 and (self._hold_until is None or self._clock() < self._hold_until):
             return None
         anchor = self._anchor()
         if anchor is None:

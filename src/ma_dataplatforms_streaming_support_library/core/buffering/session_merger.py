@@ -68,8 +68,10 @@ class SessionMerger:
         registry: ParameterRegistry,
         decoder: SampleDecoder,
         resolver: FormatResolver | None,
+        discovery_grace_s: float = 0.0,
     ) -> None:
         self.configuration = configuration
+        self._discovery_grace_s = discovery_grace_s
         self.registry = registry
         self._decoder = decoder
         self._resolver = resolver
@@ -129,6 +131,7 @@ class SessionMerger:
                 self.configuration.slide_length_ns,
                 self.configuration.merge_strategy,
                 name=f"{data_source}/{session_key}",
+                discovery_grace_s=self._discovery_grace_s,
             )
             buffer.expect_streams(self._expected_streams)
             state = SessionState(info or SessionInfo(session_key, data_source), buffer)

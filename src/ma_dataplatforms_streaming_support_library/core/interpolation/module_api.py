@@ -1,0 +1,23 @@
+"""DataReadingModuleApi: creates data reader (interpolation) services bound to the library."""
+
+from __future__ import annotations
+
+import logging
+
+from ...contracts.interpolation.i_data_reader_service import IDataReaderService
+from ...contracts.interpolation.i_data_reading_module_api import IDataReadingModuleApi
+from ...contracts.shared.api_result import ApiResult
+from ..base.module_api import ModuleApiBase
+from .data_reader_service import DataReaderService
+
+__all__ = ["DataReadingModuleApi"]
+
+logger = logging.getLogger(__name__)
+
+
+class DataReadingModuleApi(ModuleApiBase, IDataReadingModuleApi):
+    module_name = "data reading api"
+
+    def create_service(self) -> ApiResult[IDataReaderService]:
+        """A new data reader; it is configured by its subscriptions."""
+        return self._create(lambda context: DataReaderService())  # type: ignore[return-value]
