@@ -1,0 +1,298 @@
+"""Read benchmark: packet reader vs raw log scan, read_session vs protobuf decoding, RSS of a 20M-sample read.
+
+One run, on an embedded store in a temporary directory:
+
+1. writes one session through the official writer service: ``--packets`` PeriodicData packets
+   (default 200,000) of 10 parameters x 10 samples, encoded by ``columnar.encode_periodic_packets``;
+2. historic read of that session through the packet reader service vs a raw scan of the same
+   records (same partitions and offsets, same session-key filter) straight from the transport;
+3. ``read_session`` (in a fresh child process, for a clean RSS baseline) vs decoding the same
+   packets with protobuf objects, reading every value and status;
+4. the RSS growth of that ``read_session`` (peak VmHWM over the start, and the arrays it returns).
+
+    python benchmarks/read.py                 # about a minute on two cores
+    python benchmarks/read.py --packets 20000 # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ma_dataplatforms_streaming_support_library.columnar import (
+    decode_periodic_batch,
+    encode_periodic_packets,
+)
+from ma_dataplatforms_streaming_support_library.contracts.packet_reading.received_packet_dto import (
+    ReceivedPacketDto,
+)
+from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_bytes import (
+    PacketBytes,
+)
+from ma_dataplatforms_streaming_support_library.contracts.session_management.session_creation_info import (
+    SessionCreationInfo,
+)
+from ma_dataplatforms_streaming_support_library.contracts.shared.i_handler import IHandler
+from ma_dataplatforms_streaming_support_library.contracts.shared.stream_api_configuration import (
+    StreamingApiConfiguration,
+)
+from ma_dataplatforms_streaming_support_library.contracts.shared.stream_creation_strategy import (
+    StreamCreationStrategy,
+)
+from ma_dataplatforms_streaming_support_library.core.base.logger import Logger
+from ma_dataplatforms_streaming_support_library.core.base.support_lib_api import SupportLibApi
+from ma_dataplatforms_streaming_support_library.core.base.support_library_bootstrapper import (
+    SupportLibraryBootstrapper,
+)
+from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
+from ma_dataplatforms_streaming_support_library.session_data import read_session
+from ma_dataplatforms_streaming_support_library.session_data_scan import plan_scan
+
+DATA_SOURCE = "Default"
+PARAMETERS = [f"p{i}:Bench" for i in range(10)]
+SAMPLES = 10
+T0 = 1_700_000_000_000_000_000
+INTERVAL_NS = 1_000_000
+#: packets decoded with protobuf objects (a slice of the session: the Python loop is slow)
+PROTOBUF_PACKETS = 20_000
+
+
+def library(broker_list: str) -> SupportLibApi:
+    configuration = StreamingApiConfiguration(
+        broker_list, StreamCreationStrategy.TOPIC_BASE, [], 30
+    )
+    support = SupportLibraryBootstrapper.bootstrap(configuration, Logger()).create()
+    support.initialise()
+    support.start()
+    return support
+
+
+def write_session(broker_list: str, packets: int) -> str:
+    support = library(broker_list)
+    sessions = support.get_session_manager_api().create_service().data
+    formats = support.get_data_format_manager_api().create_service().data
+    writer = support.get_writing_packet_api().create_service().data
+    assert sessions is not None and formats is not None and writer is not None
+    for service in (sessions, formats, writer):
+        service.start()
+    created = sessions.create_new_session(SessionCreationInfo(DATA_SOURCE, "read benchmark"))
+    assert created.data is not None, created.error_message
+    key = created.data.session_key
+    format_info = formats.get_parameter_data_format_id(DATA_SOURCE, PARAMETERS).data
+    assert format_info is not None
+    rng = np.random.default_rng(7)
+    chunk = 10_000
+    for first in range(0, packets, chunk):
+        count = min(chunk, packets - first)
+        values = rng.standard_normal((count, len(PARAMETERS), SAMPLES))
+        values[:, 0, ::3] = 0.0  # zeros are left off the wire: the varied record layouts
+        starts = T0 + np.arange(first, first + count, dtype=np.int64) * SAMPLES * INTERVAL_NS
+        for packet in encode_periodic_packets(
+            values,
+            pb.DATA_STATUS_VALID,
+            start_times_ns=starts,
+            interval_ns=INTERVAL_NS,
+            data_format=format_info.data_format_id,
+            session_key=key,
+        ):
+            writer.write_data(DATA_SOURCE, "", key, PacketBytes(packet))
+    assert writer.flush().success
+    assert sessions.end_session(DATA_SOURCE, key).success
+    support.stop()
+    return key
+
+
+def raw_scan(broker_list: str, key: str) -> tuple[int, float, list[bytes]]:
+    """(packets, seconds, the first PROTOBUF_PACKETS values): the session's records, no reader."""
+    support = library(broker_list)
+    context = support.context
+    assert context is not None
+    context.sessions.catch_up()
+    record = context.sessions.get(key)
+    assert record is not None
+    scan = plan_scan(context.transport, record, None, {})
+    wanted = key.encode()
+    kept: list[bytes] = []
+    count = 0
+    started = time.perf_counter()
+    with context.transport.consumer() as consumer:
+        consumer.assign({where: start for where, (start, _) in scan.ranges.items()})
+        remaining = dict(scan.ranges)
+        while remaining:
+            for r in consumer.poll(5_000, 0.1):
+                end = remaining.get((r.topic, r.partition), (0, 0))[1]
+                if r.offset < end and r.key == wanted:
+                    count += 1
+                    if len(kept) < PROTOBUF_PACKETS and r.value[2:14] == b"PeriodicData":
+                        kept.append(r.value)
+                if r.offset >= end - 1:
+                    remaining.pop((r.topic, r.partition), None)
+    seconds = time.perf_counter() - started
+    support.stop()
+    return count, seconds, kept
+
+
+class Timing(IHandler[ReceivedPacketDto]):
+    """Counts packets and notes when the first and the last arrived."""
+
+    def __init__(self) -> None:
+        self.packets = 0
+        self.first = self.last = 0.0
+
+    def handle(self, packet: ReceivedPacketDto) -> None:
+        self.last = time.perf_counter()
+        if not self.packets:
+            self.first = self.last
+        self.packets += 1
+
+
+def reader_service(broker_list: str, key: str) -> tuple[int, float, Timing, float]:
+    """(packets, seconds from start() to session_reading_completed, handler timing, end time)."""
+    support = library(broker_list)
+    reader = support.get_reading_packet_api().create_service(DATA_SOURCE, key).data
+    assert reader is not None
+    timing = Timing()
+    done = threading.Event()
+    completed = [0.0]
+
+    def on_completed(_sender: object, _info: object) -> None:
+        completed[0] = time.perf_counter()
+        done.set()
+
+    reader.session_reading_completed.subscribe(on_completed)
+    started = time.perf_counter()
+    reader.start()
+    reader.set_handler(timing)
+    done.wait(600)
+    reader.stop()
+    support.stop()
+    return timing.packets, completed[0] - started, timing, started
+
+
+def protobuf_decode(values: list[bytes]) -> tuple[int, float]:
+    """Samples decoded and seconds, reading every value and status through protobuf objects."""
+    started = time.perf_counter()
+    samples: list[float] = []
+    status: list[int] = []
+    for value in values:
+        packet = pb.PeriodicDataPacket.FromString(pb.Packet.FromString(value).content)
+        for column in packet.columns:
+            for sample in column.double_samples.samples:
+                samples.append(sample.value)
+                status.append(sample.status)
+    np.asarray(samples)
+    np.asarray(status, np.int8)
+    return len(samples), time.perf_counter() - started
+
+
+def columnar_decode(values: list[bytes]) -> tuple[int, float]:
+    started = time.perf_counter()
+    contents = [pb.Packet.FromString(value).content for value in values]
+    batches = decode_periodic_batch(contents)
+    return sum(b.sample_count for b in batches), time.perf_counter() - started
+
+
+def vm_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def rss_child(broker_list: str, key: str) -> None:
+    """Run read_session once and print its figures as JSON (a fresh process: a clean baseline)."""
+    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    before = vm_kb("VmRSS")
+    started = time.perf_counter()
+    data = read_session(key, broker_list, timeout_s=30)
+    seconds = time.perf_counter() - started
+    # Parameters read from the same packets share one timestamps array.
+    timestamps = {id(s.timestamps): s.timestamps.nbytes for s in data.series.values()}
+    result_bytes = sum(timestamps.values()) + sum(
+        s.values.nbytes + s.status.nbytes for s in data.series.values()
+    )
+    result = {
+        "samples": data.sample_count,
+        "seconds": seconds,
+        "peak_growth_mb": (vm_kb("VmHWM") - before) / 1024,
+        "end_growth_mb": (vm_kb("VmRSS") - before) / 1024,
+        "result_mb": result_bytes / 2**20,
+    }
+    print(json.dumps(result))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packets", type=int, default=200_000)
+    parser.add_argument("--rss-child", nargs=2, metavar=("BROKER", "KEY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_child:
+        rss_child(*args.rss_child)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="ma-streaming-bench-") as directory:
+        broker = f"embedded:{directory}/bench.db"
+        started = time.perf_counter()
+        key = write_session(broker, args.packets)
+        seconds = time.perf_counter() - started
+        samples = args.packets * len(PARAMETERS) * SAMPLES
+        print(f"wrote {args.packets:,} packets ({samples:,} samples) in {seconds:.1f} s")
+
+        raw_packets, raw_s, kept = raw_scan(broker, key)
+        reader_packets, reader_s, timing, reader_started = reader_service(broker, key)
+        raw_rate, reader_rate = raw_packets / raw_s, reader_packets / reader_s
+        streaming_rate = reader_packets / max(timing.last - timing.first, 1e-9)
+        print(
+            f"historic read, raw transport scan:  {raw_packets:,} packets, {raw_rate:,.0f} packets/s"
+        )
+        print(
+            f"historic read, packet reader:       {reader_packets:,} packets, {reader_rate:,.0f} packets/s"
+        )
+        print(
+            f"  of which: start() -> first packet {1000 * (timing.first - reader_started):.0f} ms, "
+            f"first -> last packet {streaming_rate:,.0f} packets/s, last packet -> "
+            f"session_reading_completed {1000 * (reader_started + reader_s - timing.last):.0f} ms"
+        )
+        print(
+            f"  ratio reader / raw = {reader_rate / raw_rate:.2f} end to end, "
+            f"{streaming_rate / raw_rate:.2f} while streaming  (goal >= 0.8)"
+        )
+
+        child = subprocess.run(
+            [sys.executable, __file__, "--rss-child", broker, key],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        figures = json.loads(child.stdout.strip().splitlines()[-1])
+        session_rate = figures["samples"] / figures["seconds"]
+        pb_samples, pb_s = protobuf_decode(kept)
+        col_samples, col_s = columnar_decode(kept)
+        pb_rate, col_rate = pb_samples / pb_s, col_samples / col_s
+        print(
+            f"read_session (store -> NumPy):      {figures['samples']:,} samples, {session_rate / 1e6:.2f} M samples/s"
+        )
+        print(
+            f"protobuf objects, every value:      {pb_samples:,} samples, {pb_rate / 1e6:.2f} M samples/s"
+        )
+        print(
+            f"columnar decode, same packets:      {col_samples:,} samples, {col_rate / 1e6:.2f} M samples/s"
+        )
+        print(
+            f"  ratio read_session / protobuf = {session_rate / pb_rate:.1f}x  (decode only: {col_rate / pb_rate:.1f}x)"
+        )
+        print(
+            f"read_session RSS growth: peak {figures['peak_growth_mb']:.0f} MB, after "
+            f"{figures['end_growth_mb']:.0f} MB; the returned arrays hold {figures['result_mb']:.0f} MB "
+            f"(peak overhead {figures['peak_growth_mb'] - figures['result_mb']:.0f} MB; goal <= 200 MB)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""`sessions` and `show`: list the sessions of a store, and describe one session in full."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections import Counter
+from collections.abc import Mapping
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from ..core.base.context import LibraryContext
+from ..core.session_management.registry import SessionRecord
+from ..layout import SESSION_INFO_TOPIC
+from ..protos import open_data_pb2
+from ..session_data import SessionData, read_session_in
+from ..session_data_scan import plan_scan, read_ranges
+from ..transport.base import TopicPartition, Transport
+from .common import format_ns, open_store, progress_bar
+
+__all__ = ["add_parsers"]
+
+logger = logging.getLogger(__name__)
+
+_VALID = 1
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    listing = commands.add_parser(
+        "sessions",
+        help="list sessions",
+        description=(
+            "List every session of the store. start/end are the times the session's NewSession "
+            "and EndOfSession records were stored (UTC). packets is, by default, an upper bound: "
+            "the records in the session's offset span, which also holds records of sessions "
+            "written at the same time; --count scans the data and counts exactly."
+        ),
+    )
+    listing.add_argument("--data-source", help="only sessions of this data source")
+    listing.add_argument("--count", action="store_true", help="count packets exactly (scans data)")
+    listing.set_defaults(run=run_sessions)
+    show = commands.add_parser(
+        "show", help="describe one session", description="Session info, streams, parameters, "
+        "packet counts by type, markers and events of one session (reads the whole session).",
+    )  # fmt: skip
+    show.add_argument("session_key", metavar="KEY")
+    show.set_defaults(run=run_show)
+
+
+# sessions -------------------------------------------------------------------------------------
+def lifecycle_times_ms(transport: Transport, timeout_s: float) -> dict[str, tuple[int, int | None]]:
+    """Session key → (NewSession record time, first EndOfSession record time or None), in ms."""
+    ranges = {
+        (SESSION_INFO_TOPIC, partition): (0, end)
+        for partition, end in transport.end_offsets(SESSION_INFO_TOPIC).items()
+    }
+    times: dict[str, tuple[int, int | None]] = {}
+    for records in read_ranges(transport, ranges, timeout_s):
+        for record in records:
+            try:
+                packet = open_data_pb2.Packet.FromString(record.value)
+            except Exception:
+                logger.warning("unreadable SessionInfo record at offset %d", record.offset)
+                continue
+            key = packet.session_key
+            if packet.type == "NewSession" and key not in times:
+                times[key] = (record.timestamp_ms, None)
+            elif packet.type == "EndOfSession" and key in times and times[key][1] is None:
+                times[key] = (times[key][0], record.timestamp_ms)
+    return times
+
+
+def _spans(transport: Transport, record: SessionRecord) -> dict[TopicPartition, tuple[int, int]]:
+    """The session's offset span per partition: to its recorded end, or to now while live."""
+    scan = plan_scan(transport, record, None, {})
+    ends = record.end_offsets or {}
+    return {where: (start, ends.get(where, end)) for where, (start, end) in scan.ranges.items()}
+
+
+def _exact_counts(
+    context: LibraryContext,
+    spans: Mapping[str, dict[TopicPartition, tuple[int, int]]],
+    console: Console,
+) -> Counter[bytes]:
+    """Records per key over the union of the spans (one pass over each partition)."""
+    union: dict[TopicPartition, tuple[int, int]] = {}
+    for ranges in spans.values():
+        for where, (start, end) in ranges.items():
+            low, high = union.get(where, (start, end))
+            union[where] = (min(low, start), max(high, end))
+    total = sum(end - start for start, end in union.values())
+    counts: Counter[bytes] = Counter()
+    done = 0
+    with progress_bar(console, "counting packets") as progress:
+        for records in read_ranges(context.transport, union, context.timeout_s):
+            counts.update(record.key or b"" for record in records)
+            done += len(records)
+            progress(done, total)
+    return counts
+
+
+def run_sessions(args: argparse.Namespace, console: Console, err: Console) -> int:
+    with open_store(args) as context:
+        context.sessions.catch_up()
+        records = [
+            r
+            for r in context.sessions.records()
+            if args.data_source is None or r.info.data_source == args.data_source
+        ]
+        times = lifecycle_times_ms(context.transport, context.timeout_s)
+        spans = {r.info.session_key: _spans(context.transport, r) for r in records}
+        exact = _exact_counts(context, spans, err) if args.count else None
+        location = context.transport.location
+    records.sort(key=lambda r: times.get(r.info.session_key, (0, None))[0])
+    table = Table(title=f"sessions in {location}")
+    table.add_column("key", no_wrap=True, min_width=36)
+    for name in ("identifier", "data source", "start (UTC)", "end (UTC)", "state"):
+        table.add_column(name)
+    table.add_column("packets", justify="right")
+    for record in records:
+        key = record.info.session_key
+        started_ms, ended_ms = times.get(key, (None, None))
+        if exact is not None:
+            packets = str(exact[key.encode()])
+        else:
+            packets = f"≤{sum(end - start for start, end in spans[key].values())}"
+        table.add_row(
+            key,
+            record.info.identifier,
+            record.info.data_source,
+            format_ns(None if started_ms is None else started_ms * 1_000_000),
+            format_ns(None if ended_ms is None else ended_ms * 1_000_000),
+            "ended" if record.info.historical else "live",
+            packets,
+        )
+    if records:
+        console.print(table)
+    else:
+        where = "" if args.data_source is None else f" of data source {args.data_source!r}"
+        console.print(f"no sessions{where} in {location}")
+    return 0
+
+
+# show -----------------------------------------------------------------------------------------
+def run_show(args: argparse.Namespace, console: Console, err: Console) -> int:
+    with open_store(args) as context, progress_bar(err, "reading session") as progress:
+        data = read_session_in(context, args.session_key, progress=progress)
+    _print_info(data, console)
+    _print_counts(data, console)
+    _print_parameters(data, console)
+    _print_markers_and_events(data, console)
+    _print_problems(data, console)
+    return 0
+
+
+def _print_info(data: SessionData, console: Console) -> None:
+    info = data.session_info
+    table = Table(title=f"session {info.session_key}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    span = data.time_range_ns
+    state = "ended" if info.historical else "live (read up to now)"
+    rows = [
+        ("identifier", info.identifier),
+        ("data source", info.data_source),
+        ("type / version", f"{info.type} / {info.version}"),
+        ("state", state),
+        ("utc offset", str(info.utc_offset)),
+        ("first sample (UTC)", format_ns(span[0] if span else None)),
+        ("last sample (UTC)", format_ns(span[1] if span else None)),
+        ("duration", f"{(span[1] - span[0]) / 1e9:.3f} s" if span else "-"),
+        ("samples", f"{data.sample_count:,}"),
+        ("store", data.location),
+    ]
+    rows += [(f"detail: {name}", value) for name, value in sorted(info.details.items())]
+    rows += [("associated session", key) for key in info.associate_session_keys]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+
+
+def _print_counts(data: SessionData, console: Console) -> None:
+    streams = Table(title="streams")
+    streams.add_column("stream")
+    streams.add_column("packets", justify="right")
+    for stream, count in sorted(data.stream_packet_counts.items()):
+        streams.add_row(stream or "(main)", f"{count:,}")
+    console.print(streams)
+    types = Table(title="packets by type")
+    types.add_column("type")
+    types.add_column("packets", justify="right")
+    for packet_type, count in sorted(data.packet_counts.items()):
+        types.add_row(packet_type, f"{count:,}")
+    console.print(types)
+
+
+def _print_parameters(data: SessionData, console: Console) -> None:
+    table = Table(title=f"parameters ({len(data.series)})")
+    for name in ("parameter", "stream"):
+        table.add_column(name)
+    for name in ("samples", "valid", "min", "max", "first (s)", "last (s)"):
+        table.add_column(name, justify="right")
+    span = data.time_range_ns
+    origin = span[0] if span else 0
+    for identifier in data.parameters:
+        series = data.series[identifier]
+        valid = series.values[series.status == _VALID]
+        finite = valid[np.isfinite(valid)]
+        table.add_row(
+            identifier,
+            ", ".join(s or "(main)" for s in data.streams_of_parameters.get(identifier, [])),
+            f"{len(series):,}",
+            f"{valid.size:,}",
+            f"{finite.min():.6g}" if finite.size else "-",
+            f"{finite.max():.6g}" if finite.size else "-",
+            f"{(int(series.timestamps[0]) - origin) / 1e9:.3f}",
+            f"{(int(series.timestamps[-1]) - origin) / 1e9:.3f}",
+        )
+    console.print(table)
+
+
+def _print_markers_and_events(data: SessionData, console: Console) -> None:
+    if data.markers:
+        markers = Table(title=f"markers ({len(data.markers)})")
+        for name in ("time (UTC)", "label", "type", "description", "value"):
+            markers.add_column(name)
+        for marker in data.markers:
+            markers.add_row(
+                format_ns(marker.timestamp_ns),
+                marker.label,
+                marker.type,
+                marker.description,
+                str(marker.value),
+            )
+        console.print(markers)
+    if data.events:
+        events = Table(title=f"events ({len(data.events)})")
+        for name in ("time (UTC)", "event", "values"):
+            events.add_column(name)
+        for event in data.events:
+            events.add_row(
+                format_ns(event.timestamp_ns),
+                event.identifier or f"(unknown format {event.data_format_id})",
+                ", ".join(f"{v:g}" for v in event.raw_values),
+            )
+        console.print(events)
+
+
+def _print_problems(data: SessionData, console: Console) -> None:
+    for data_format_id, packets in sorted(data.unresolved_formats.items()):
+        console.print(
+            f"[yellow]warning:[/] {packets} packet(s) use data format id {data_format_id}, which "
+            f"no definition on data source {data.session_info.data_source!r} names; skipped"
+        )
+    for corrupt in data.corrupt_records:
+        console.print(
+            f"[yellow]warning:[/] corrupt record at {corrupt.topic}:{corrupt.partition} offset "
+            f"{corrupt.offset}: {corrupt.reason}; skipped"
+        )
+    if data.string_samples:
+        console.print(
+            f"[yellow]note:[/] {data.string_samples:,} string sample(s) have no numeric value; "
+            "they read as NaN"
+        )

@@ -1,0 +1,377 @@
+"""SessionCollector: turns a session's packets into per-parameter arrays, decoding in batches via columnar/."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+from .columnar import (
+    ContentBatch,
+    DecodeStats,
+    FormatBatch,
+    PacketDecodeError,
+    decode_events,
+    decode_markers,
+    decode_periodic_batch,
+    decode_row_batch,
+    decode_synchro_batch,
+    read_envelopes,
+)
+from .contracts.data_format_management.data_format_info_type import DataFormatInfoType
+from .contracts.session_management.session_info import SessionInfo
+from .core.data_format_management.catalog import DataFormatCatalog
+from .session_data_types import (
+    CorruptRecord,
+    EventRecord,
+    Float64Array,
+    Int8Array,
+    Int64Array,
+    MarkerRecord,
+    ParameterSeries,
+    SessionData,
+)
+from .transport.base import Record, TopicPartition
+
+__all__ = ["DATA_PACKET_TYPES", "Origin", "SessionCollector"]
+
+logger = logging.getLogger(__name__)
+
+#: (topic, partition, offset) of a packet, to name it in a CorruptRecord
+Origin = tuple[str, int, int]
+BatchDecoder = Callable[..., list[FormatBatch]]
+T = TypeVar("T")
+
+_DECODERS: dict[str, BatchDecoder] = {
+    "PeriodicData": decode_periodic_batch,
+    "RowData": decode_row_batch,
+    "SynchroData": decode_synchro_batch,
+}
+DATA_PACKET_TYPES = frozenset(_DECODERS)
+#: corrupt records logged one by one; the rest are logged at debug level and counted
+_LOGGED_CORRUPT = 10
+#: bound on a group's first allocation (values elements); past it, it grows by doubling
+_MAX_FIRST_CAPACITY = 1 << 28
+
+
+class _Group:
+    """Samples of one parameter list on one stream: shared timestamps, one row per parameter.
+
+    Batches are copied into arrays sized from the expected sample count, so the decoded chunks
+    are released at once and pages past the samples actually read are never touched.
+    """
+
+    def __init__(self, identifiers: tuple[str, ...], stream: str, capacity: int) -> None:
+        self.identifiers = identifiers
+        self.stream = stream
+        self.size = 0
+        self.timestamps: Int64Array = np.empty(0, np.int64)
+        self.values: Float64Array = np.empty((len(identifiers), 0), np.float64)
+        self.status: Int8Array = np.empty((len(identifiers), 0), np.int8)
+        self._resize(capacity)
+
+    def _resize(self, capacity: int) -> None:
+        rows, size = len(self.identifiers), self.size
+        timestamps = np.empty(capacity, np.int64)
+        values = np.empty((rows, capacity), np.float64)
+        status = np.empty((rows, capacity), np.int8)
+        timestamps[:size] = self.timestamps[:size]
+        values[:, :size] = self.values[:, :size]
+        status[:, :size] = self.status[:, :size]
+        self.timestamps, self.values, self.status = timestamps, values, status
+
+    def add(self, timestamps: Int64Array, values: Float64Array, status: Int8Array) -> None:
+        start, end = self.size, self.size + timestamps.size
+        if end > self.timestamps.size:
+            self._resize(max(end, 2 * self.timestamps.size))
+        self.timestamps[start:end] = timestamps
+        self.values[:, start:end] = values
+        self.status[:, start:end] = status
+        self.size = end
+
+    def arrays(self) -> tuple[Int64Array, Float64Array, Int8Array]:
+        """The samples read, sorted by time (stable) if they were not already."""
+        size = self.size
+        timestamps, values, status = (
+            self.timestamps[:size],
+            self.values[:, :size],
+            self.status[:, :size],
+        )
+        if size > 1 and not bool(np.all(timestamps[1:] >= timestamps[:-1])):
+            order = np.argsort(timestamps, kind="stable")
+            timestamps, values, status = timestamps[order], values[:, order], status[:, order]
+        return timestamps, values, status
+
+
+class SessionCollector:
+    """Packets in (log order), one ``SessionData`` out; every step works on whole batches.
+
+    ``expected_packets`` (the records a scan will read) sizes the sample arrays up front.
+    """
+
+    def __init__(
+        self, data_source: str, catalog: DataFormatCatalog, expected_packets: int = 0
+    ) -> None:
+        self._data_source = data_source
+        self._catalog = catalog
+        self._expected_packets = expected_packets
+        self._groups: dict[tuple[str, tuple[str, ...]], _Group] = {}
+        self._formats: dict[int, tuple[str, ...] | None] = {}
+        self._events: dict[int, str | None] = {}
+        self.packet_counts: Counter[str] = Counter()
+        self.stream_packet_counts: Counter[str] = Counter()
+        self.markers: list[MarkerRecord] = []
+        self.events: list[EventRecord] = []
+        self.unresolved_formats: Counter[int] = Counter()
+        self.corrupt_records: list[CorruptRecord] = []
+        self.string_samples = 0
+
+    # input ------------------------------------------------------------------------------------
+    def add_records(
+        self, records: Sequence[Record], streams_by_partition: Mapping[TopicPartition, str]
+    ) -> None:
+        """Add records of the session as read from the log."""
+        self.add_packets(
+            [streams_by_partition.get((r.topic, r.partition), "") for r in records],
+            [r.value for r in records],
+            [(r.topic, r.partition, r.offset) for r in records],
+        )
+
+    def add_packets(
+        self, streams: Sequence[str], packets: Sequence[bytes], origins: Sequence[Origin]
+    ) -> None:
+        """Add serialized Packets with the stream each came from; decodes them as one batch."""
+        kept, envelopes = self._skipping(
+            list(range(len(packets))),
+            lambda chosen: read_envelopes([packets[i] for i in chosen]),
+            origins,
+            "not an Open Data Packet",
+        )
+        self.packet_counts.update(envelopes.types)
+        self.stream_packet_counts.update(streams[i] for i in kept)
+        by_kind: dict[tuple[str, str], list[int]] = {}
+        for position, packet_type in enumerate(envelopes.types):
+            if packet_type in _DECODERS or packet_type in ("Marker", "Event"):
+                by_kind.setdefault((packet_type, streams[kept[position]]), []).append(position)
+        for (packet_type, stream), positions in by_kind.items():
+            contents = envelopes.contents.take(positions)
+            where = [origins[kept[p]] for p in positions]
+            if packet_type == "Marker":
+                self._add_markers(contents, stream, where)
+            elif packet_type == "Event":
+                self._add_events(contents, stream, where)
+            else:
+                self._decode(packet_type, stream, contents, where)
+
+    def _skipping(
+        self,
+        positions: list[int],
+        decode: Callable[[list[int]], T],
+        origins: Sequence[Origin],
+        what: str,
+    ) -> tuple[list[int], T]:
+        """``decode(positions)``, leaving out (as corrupt) each packet it rejects."""
+        while True:
+            try:
+                return positions, decode(positions)
+            except PacketDecodeError as exc:
+                bad = positions.pop(exc.packet_index)
+                self._corrupt(origins[bad], f"{what}: {exc.reason}")
+
+    def _corrupt(self, origin: Origin, reason: str) -> None:
+        topic, partition, offset = origin
+        level = logging.WARNING if len(self.corrupt_records) < _LOGGED_CORRUPT else logging.DEBUG
+        logger.log(
+            level,
+            "corrupt record at %s:%d offset %d: %s; skipped",
+            topic,
+            partition,
+            offset,
+            reason,
+        )
+        self.corrupt_records.append(CorruptRecord(topic, partition, offset, reason))
+
+    def _add_markers(self, contents: ContentBatch, stream: str, origins: list[Origin]) -> None:
+        _, m = self._skipping(
+            list(range(len(contents))),
+            lambda chosen: decode_markers(contents.take(chosen)),
+            origins,
+            "unreadable Marker",
+        )
+        self.markers += [
+            MarkerRecord(*fields, stream)
+            for fields in zip(
+                m.timestamps_ns.tolist(),
+                m.end_times_ns.tolist(),
+                m.labels.tolist(),
+                m.types.tolist(),
+                m.descriptions.tolist(),
+                m.sources.tolist(),
+                m.values.tolist(),
+                strict=True,
+            )
+        ]
+
+    def _add_events(self, contents: ContentBatch, stream: str, origins: list[Origin]) -> None:
+        _, e = self._skipping(
+            list(range(len(contents))),
+            lambda chosen: decode_events(contents.take(chosen)),
+            origins,
+            "unreadable Event",
+        )
+        for index, (fmt, timestamp) in enumerate(
+            zip(e.data_formats, e.timestamps_ns.tolist(), strict=True)
+        ):
+            data_format_id = fmt if isinstance(fmt, int) else 0
+            identifier = fmt if isinstance(fmt, str) else None
+            if isinstance(fmt, int):
+                identifier = self._event_identifier(fmt)
+                if identifier is None:
+                    self.unresolved_formats[fmt] += 1
+            raw = tuple(e.raw_values(index).tolist())
+            self.events.append(
+                EventRecord(timestamp, identifier or "", data_format_id, raw, stream)
+            )
+
+    # decoding ---------------------------------------------------------------------------------
+    def _lookup(self, kind: DataFormatInfoType, data_format_id: int) -> list[str] | None:
+        """The format's identifiers; an unknown id first waits for the definitions written so far
+        (a live session can define formats after the read started)."""
+        found = self._catalog.find_by_id(self._data_source, kind, data_format_id)
+        if found is None:
+            self._catalog.catch_up(self._data_source)
+            found = self._catalog.find_by_id(self._data_source, kind, data_format_id)
+        return found
+
+    def _event_identifier(self, data_format_id: int) -> str | None:
+        if data_format_id not in self._events:
+            found = self._lookup(DataFormatInfoType.EVENT, data_format_id)
+            self._events[data_format_id] = found[0] if found else None
+        return self._events[data_format_id]
+
+    def _parameters(self, data_format_id: int) -> tuple[str, ...] | None:
+        if data_format_id not in self._formats:
+            found = self._lookup(DataFormatInfoType.PARAMETERS, data_format_id)
+            self._formats[data_format_id] = tuple(found) if found else None
+        return self._formats[data_format_id]
+
+    def _decode(
+        self, packet_type: str, stream: str, contents: ContentBatch, origins: list[Origin]
+    ) -> None:
+        stats = DecodeStats()
+        batches = _DECODERS[packet_type](contents, errors="skip", stats=stats)
+        for error in stats.errors:
+            self._corrupt(origins[error.packet_index], f"undecodable {packet_type}: {error.reason}")
+        for batch in batches:
+            fmt = batch.data_format
+            if isinstance(fmt, int):
+                identifiers = self._parameters(fmt)
+                if identifiers is None:
+                    self.unresolved_formats[fmt] += int(batch.packet_indices.size)
+                    continue
+            elif fmt is None:
+                for index in batch.packet_indices.tolist():
+                    self._corrupt(origins[index], f"{packet_type} packet has no data format")
+                continue
+            else:
+                identifiers = fmt
+            if len(identifiers) != batch.parameter_count:
+                for index in batch.packet_indices.tolist():
+                    self._corrupt(
+                        origins[index],
+                        f"{packet_type} packet has {batch.parameter_count} parameter(s) but its "
+                        f"data format names {len(identifiers)}",
+                    )
+                continue
+            group = self._groups.get((stream, identifiers))
+            if group is None:
+                group = _Group(identifiers, stream, self._first_capacity(batch))
+                self._groups[(stream, identifiers)] = group
+            group.add(batch.timestamps_ns, *self._numeric(batch))
+
+    def _first_capacity(self, batch: FormatBatch) -> int:
+        """Samples per parameter to expect if every packet still to come were like this batch's."""
+        points = batch.timestamps_ns.size
+        per_packet = points / max(1, batch.packet_indices.size)
+        expected = int(per_packet * self._expected_packets * 1.02) + 1
+        bound = _MAX_FIRST_CAPACITY // max(1, batch.parameter_count)
+        return max(points, min(expected, bound))
+
+    def _numeric(self, batch: FormatBatch) -> tuple[Float64Array, Int8Array]:
+        """float64 values; string samples (object arrays) become NaN and are counted."""
+        values = batch.values
+        if values.dtype != object:
+            return values, batch.status  # type: ignore[return-value]
+        text = np.frompyfunc(lambda v: isinstance(v, str), 1, 1)(values).astype(bool)
+        self.string_samples += int(text.sum())
+        numeric = np.where(text, np.nan, values).astype(np.float64)
+        return numeric, batch.status
+
+    # output -----------------------------------------------------------------------------------
+    def finish(self, info: SessionInfo, *, complete: bool, location: str) -> SessionData:
+        for data_format_id, packets in sorted(self.unresolved_formats.items()):
+            logger.warning(
+                "%d packet(s) of session %s use data format id %d, not defined on data source %r; "
+                "skipped",
+                packets,
+                info.session_key,
+                data_format_id,
+                self._data_source,
+            )
+        if len(self.corrupt_records) > _LOGGED_CORRUPT:
+            logger.warning(
+                "session %s: %d corrupt records skipped in all (see SessionData.corrupt_records)",
+                info.session_key,
+                len(self.corrupt_records),
+            )
+        series, streams = self._assemble()
+        self.markers.sort(key=lambda m: m.timestamp_ns)
+        self.events.sort(key=lambda e: e.timestamp_ns)
+        self.corrupt_records.sort(key=lambda c: (c.topic, c.partition, c.offset))
+        return SessionData(
+            session_info=info,
+            complete=complete,
+            location=location,
+            series=series,
+            streams_of_parameters=streams,
+            packet_counts=dict(self.packet_counts),
+            stream_packet_counts=dict(self.stream_packet_counts),
+            markers=self.markers,
+            events=self.events,
+            unresolved_formats=dict(self.unresolved_formats),
+            corrupt_records=self.corrupt_records,
+            string_samples=self.string_samples,
+        )
+
+    def _assemble(self) -> tuple[dict[str, ParameterSeries], dict[str, list[str]]]:
+        parts: dict[str, list[ParameterSeries]] = {}
+        streams: dict[str, list[str]] = {}
+        while self._groups:
+            _, group = self._groups.popitem()
+            timestamps, values, status = group.arrays()
+            for row, identifier in enumerate(group.identifiers):
+                parts.setdefault(identifier, []).append(
+                    ParameterSeries(timestamps, values[row], status[row])
+                )
+                if group.stream not in streams.setdefault(identifier, []):
+                    streams[identifier].append(group.stream)
+        series = {name: _merge(pieces) for name, pieces in parts.items()}
+        return {name: s for name, s in series.items() if len(s)}, {
+            name: sorted(streams[name]) for name in series if len(series[name])
+        }
+
+
+def _merge(pieces: list[ParameterSeries]) -> ParameterSeries:
+    """One parameter's series from several groups (streams or formats), in time order."""
+    if len(pieces) == 1:
+        return pieces[0]
+    timestamps = np.concatenate([p.timestamps for p in pieces])
+    order = np.argsort(timestamps, kind="stable")
+    return ParameterSeries(
+        timestamps[order],
+        np.concatenate([p.values for p in pieces])[order],
+        np.concatenate([p.status for p in pieces])[order],
+    )
