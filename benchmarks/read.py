@@ -1,18 +1,4 @@
-"""Read benchmark: packet reader vs raw log scan, read_session vs protobuf decoding, RSS of a 20M-sample read.
-
-One run, on an embedded store in a temporary directory:
-
-1. writes one session through the official writer service: ``--packets`` PeriodicData packets
-   (default 200,000) of 10 parameters x 10 samples, encoded by ``columnar.encode_periodic_packets``;
-2. historic read of that session through the packet reader service vs a raw scan of the same
-   records (same partitions and offsets, same session-key filter) straight from the transport;
-3. ``read_session`` (in a fresh child process, for a clean RSS baseline) vs decoding the same
-   packets with protobuf objects, reading every value and status;
-4. the RSS growth of that ``read_session`` (peak VmHWM over the start, and the arrays it returns).
-
-    python benchmarks/read.py                 # about a minute on two cores
-    python benchmarks/read.py --packets 20000 # quicker
-"""
+"""Read benchmark: packet reader vs raw log scan, read_session vs protobuf decoding, RSS of a 20M-sample read."""
 
 from __future__ import annotations
 
@@ -229,8 +215,22 @@ def rss_child(broker_list: str, key: str) -> None:
     print(json.dumps(result))
 
 
+_DESCRIPTION = """\
+One run on an embedded store in a temporary directory (about a minute on two cores):
+1. write one session through the official writer service: --packets PeriodicData packets of
+   10 parameters x 10 samples, encoded by columnar.encode_periodic_packets;
+2. historic read of it through the packet reader service vs a raw scan of the same records
+   (same partitions and offsets, same session-key filter) straight from the transport;
+3. read_session (in a fresh child process, for a clean RSS baseline) vs decoding the same
+   packets with protobuf objects that read every value and status;
+4. the RSS growth of that read_session: the peak over the start, and the arrays it returns.
+"""
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--packets", type=int, default=200_000)
     parser.add_argument("--rss-child", nargs=2, metavar=("BROKER", "KEY"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -1,26 +1,4 @@
-"""read_session: one session as NumPy columns per parameter, with markers, events and pandas/Parquet export.
-
-The columnar counterpart of the packet reader, for analysis rather than streaming::
-
-    from ma_dataplatforms_streaming_support_library import read_session
-
-    data = read_session(session_key, "embedded:/tmp/s.db")
-    speed = data.parameter("vCar:Chassis")   # ParameterSeries(timestamps, values, status)
-    frame = data.to_pandas()                 # long form: timestamp, parameter, value, status
-    data.to_parquet("session.parquet")
-
-Reading follows the library's own rules: the session registry gives the session's start offsets
-(its NewSession record), the partitions are those the packet reader would read, only records keyed
-by the session key count, and data format ids resolve through the data format catalog. The end of
-the read is each partition's end offset when the read starts: an ended session is read whole
-(including records a C# writer leaves just past its recorded end offsets), a live one up to that
-moment, with ``SessionData.complete`` False.
-
-Values are float64 (int32 and bool columns are converted; string samples have no numeric value:
-they read as NaN and are counted in ``SessionData.string_samples``). Status holds the Open Data ``DataStatus``
-codes (1 VALID, 2 MISSING, 3 ERROR; see ``ValueStatus``). A parameter's samples are in time order
-(stable, so equal timestamps keep their log order).
-"""
+"""read_session: one session as NumPy columns per parameter, with markers, events and exports."""
 
 from __future__ import annotations
 
@@ -73,14 +51,35 @@ def read_session(
     partition_mappings: Mapping[str, int] | None = None,
     progress: ProgressCallback | None = None,
 ) -> SessionData:
-    """Read one session into NumPy columns.
+    """Read one session into NumPy columns, for analysis rather than streaming::
+
+        data = read_session(session_key, "embedded:/tmp/s.db")
+        speed = data.parameter("vCar:Chassis")  # ParameterSeries(timestamps, values, status)
+        frame = data.to_pandas()  # long form: timestamp, parameter, value, status
+        data.to_parquet("session.parquet")
 
     ``broker_list`` as ``StreamingApiConfiguration``: ``""`` (the embedded default store),
     ``embedded:PATH`` or ``host:port[,…]`` for Kafka; ``MA_STREAMING_BROKER`` overrides it.
     ``data_source``, when given, must be the session's. ``streams`` limits the read to those
     streams (``""`` is the main stream); ``None`` reads all. ``partition_mappings`` names the
     partitions of a partition-based layout (otherwise they read as the main stream).
-    ``timeout_s`` bounds each wait on the broker.
+    ``timeout_s`` bounds each wait on the broker. ``progress(records_scanned, records_to_scan)``
+    is called after each batch.
+
+    Reading follows the library's own rules: the session registry gives the session's start
+    offsets (its NewSession record), the partitions are those the packet reader would read, only
+    records keyed by the session key count, and data format ids resolve through the data format
+    catalog. The read ends at each partition's end offset when it starts: an ended session is
+    read whole (with any records a C# writer leaves just past its recorded end offsets), a live
+    one up to that moment, and then ``SessionData.complete`` is False.
+
+    Values are float64: int32 and bool columns are converted; string samples have no numeric
+    value, so they read as NaN and are counted in ``SessionData.string_samples``. Status holds
+    the Open Data ``DataStatus`` codes (1 VALID, 2 MISSING, 3 ERROR; see ``ValueStatus``). A
+    parameter's samples are in time order (a stable sort: equal timestamps keep log order).
+    Packets whose data format id no definition names are counted in
+    ``SessionData.unresolved_formats``; undecodable records in ``SessionData.corrupt_records``
+    (with topic, partition and offset); both are logged as warnings, neither stops the read.
 
     Raises ``SessionNotFoundError`` for an unknown key and ``TransportError`` when the store or
     broker cannot be reached or read.

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ma_dataplatforms_streaming_support_library.columnar import IMPL_ENVIRONMENT_VARIABLE
 from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_bytes import (
     PacketBytes,
 )
@@ -45,9 +46,14 @@ Sample = tuple[float, int]
 class Writer:
     """Writes sessions through the official services (session manager, data formats, writer)."""
 
-    def __init__(self, broker_list: str) -> None:
+    def __init__(
+        self,
+        broker_list: str,
+        strategy: StreamCreationStrategy = StreamCreationStrategy.TOPIC_BASE,
+        partition_mappings: dict[str, int] | None = None,
+    ) -> None:
         configuration = StreamingApiConfiguration(
-            broker_list, StreamCreationStrategy.TOPIC_BASE, [], 10
+            broker_list, strategy, [], 10, partition_mappings=partition_mappings
         )
         self.library = SupportLibraryBootstrapper.bootstrap(configuration, Logger()).create()
         self.library.initialise()
@@ -143,9 +149,11 @@ def _column(
     return target
 
 
-@pytest.fixture
-def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+@pytest.fixture(params=["fast", "reference"])
+def broker(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh store; every test runs with the fast and with the reference columnar decoder."""
     monkeypatch.delenv(BROKER_ENVIRONMENT_VARIABLE, raising=False)
+    monkeypatch.setenv(IMPL_ENVIRONMENT_VARIABLE, request.param)
     return f"embedded:{tmp_path}/s.db"
 
 
@@ -392,3 +400,40 @@ def test_long_form_exports_match_the_arrays(writer: Writer, broker: str, tmp_pat
     assert data.to_csv(tmp_path / "s.csv") == 10
     csv = pacsv.read_csv(tmp_path / "s.csv")
     assert csv.num_rows == 10 and csv.column("parameter").to_pylist()[0] == "a:P"
+
+
+def test_partition_based_layout_names_streams_from_the_mappings(broker: str) -> None:
+    writer = Writer(broker, StreamCreationStrategy.PARTITION_BASE, {"Chassis": 1})
+    try:
+        key = writer.new_session()
+        writer.periodic(key, "", ["main:P"], T0, 10, [[(1.0, VALID)]])
+        writer.periodic(key, "Chassis", ["chassis:P"], T0, 10, [[(2.0, VALID), (3.0, VALID)]])
+        writer.end(key)
+    finally:
+        writer.close()
+
+    named = read_session(key, broker, partition_mappings={"Chassis": 1})
+    unnamed = read_session(key, broker)
+
+    assert named.streams_of_parameters == {"chassis:P": ["Chassis"], "main:P": [""]}
+    assert named.stream_packet_counts == {"": 2, "Chassis": 2}
+    assert read_session(
+        key, broker, streams=["Chassis"], partition_mappings={"Chassis": 1}
+    ).parameters == ["chassis:P"]
+    assert unnamed.parameters == named.parameters  # every partition is read either way
+    assert_series(unnamed, "chassis:P", [T0, T0 + 10], [(2.0, VALID), (3.0, VALID)])
+
+
+def test_a_session_without_samples_exports_empty_tables(
+    writer: Writer, broker: str, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    key = writer.new_session()
+    writer.end(key)
+    data = read_session(key, broker)
+    assert data.complete and data.parameters == [] and data.time_range_ns is None
+    assert data.packet_counts == {"EndOfSession": 2}
+    assert len(data.to_pandas()) == 0
+    assert data.to_parquet(tmp_path / "empty.parquet") == 0
+    assert pq.read_table(tmp_path / "empty.parquet").num_rows == 0
