@@ -45,6 +45,8 @@ _EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
 _INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
 #: failures logged one by one before the rest are only counted (a dead broker can fail millions)
 _LOGGED_FAILURES = 20
+_POLL_EVERY_RECORDS = 64
+_POLL_INTERVAL_S = 0.005
 
 
 class KafkaTransport(Transport):
@@ -64,6 +66,8 @@ class KafkaTransport(Transport):
         self._lock = threading.Lock()
         self._probe_lock = threading.Lock()
         self._failures: list[DeliveryFailure] = []
+        self._produced_since_poll = 0
+        self._last_poll = 0.0
         self._unlogged_failures = 0
         self._fatal: TransportError | None = None
         self._closed = False
@@ -208,7 +212,12 @@ class KafkaTransport(Transport):
                 raise transport_error(
                     f"record of {size} bytes for {topic}:{partition} rejected", exc, self._config
                 ) from exc
-        self._producer.poll(0)
+        # Delivery callbacks (failures only) are served every few records, not per record: polling
+        # costs about as much as producing.
+        self._produced_since_poll += 1
+        if self._produced_since_poll >= _POLL_EVERY_RECORDS:
+            self._produced_since_poll = 0
+            self._producer.poll(0)
 
     def _check_destination(self, topic: str, partition: int | None) -> None:
         count = self._partition_counts.get(topic)
@@ -277,8 +286,12 @@ class KafkaTransport(Transport):
             raise self._fatal
 
     def take_delivery_failures(self) -> list[DeliveryFailure]:
-        if not self._closed:
+        now = time.monotonic()
+        if not self._closed and now - self._last_poll >= _POLL_INTERVAL_S:
+            self._last_poll = now
             self._producer.poll(0)  # serve pending delivery callbacks
+        if not self._failures and not self._unlogged_failures:
+            return []
         with self._lock:
             failures, self._failures = self._failures, []
             unlogged, self._unlogged_failures = self._unlogged_failures, 0
