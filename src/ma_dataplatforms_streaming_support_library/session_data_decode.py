@@ -118,6 +118,7 @@ class SessionCollector:
         self._data_source = data_source
         self._catalog = catalog
         self._expected_packets = expected_packets
+        self._batch_packets = 0
         self._groups: dict[tuple[str, tuple[str, ...]], _Group] = {}
         self._formats: dict[int, tuple[str, ...] | None] = {}
         self._events: dict[int, str | None] = {}
@@ -144,6 +145,7 @@ class SessionCollector:
         self, streams: Sequence[str], packets: Sequence[bytes], origins: Sequence[Origin]
     ) -> None:
         """Add serialized Packets with the stream each came from; decodes them as one batch."""
+        self._batch_packets = len(packets)
         kept, envelopes = self._skipping(
             list(range(len(packets))),
             lambda chosen: read_envelopes([packets[i] for i in chosen]),
@@ -293,9 +295,9 @@ class SessionCollector:
             group.add(batch.timestamps_ns, *self._numeric(batch))
 
     def _first_capacity(self, batch: FormatBatch) -> int:
-        """Samples per parameter to expect if every packet still to come were like this batch's."""
+        """Samples per parameter to expect if the whole read were like the current batch."""
         points = batch.timestamps_ns.size
-        per_packet = points / max(1, batch.packet_indices.size)
+        per_packet = points / max(1, self._batch_packets)
         expected = int(per_packet * self._expected_packets * 1.02) + 1
         bound = _MAX_FIRST_CAPACITY // max(1, batch.parameter_count)
         return max(points, min(expected, bound))
@@ -352,6 +354,9 @@ class SessionCollector:
         while self._groups:
             _, group = self._groups.popitem()
             timestamps, values, status = group.arrays()
+            # Parameters of one group share their timestamps array: none may be changed in place.
+            for array in (timestamps, values, status):
+                array.flags.writeable = False
             for row, identifier in enumerate(group.identifiers):
                 parts.setdefault(identifier, []).append(
                     ParameterSeries(timestamps, values[row], status[row])

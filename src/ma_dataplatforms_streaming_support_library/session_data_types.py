@@ -40,7 +40,11 @@ ProgressCallback = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class ParameterSeries:
-    """One parameter's samples: int64 ns timestamps, float64 values, int8 ``DataStatus`` codes."""
+    """One parameter's samples: int64 ns timestamps, float64 values, int8 ``DataStatus`` codes.
+
+    The arrays are read-only (parameters written together share one timestamps array); copy
+    them to change them.
+    """
 
     timestamps: Int64Array
     values: Float64Array

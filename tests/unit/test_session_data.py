@@ -204,6 +204,8 @@ def test_periodic_on_two_streams_round_trips_values_and_statuses(
     assert data.packet_counts["PeriodicData"] == 3 and data.packet_counts["EndOfSession"] == 2
     assert data.stream_packet_counts == {"Chassis": 3, "": 2}
     assert data.sample_count == 7 + 7 + 2 and not data.corrupt_records
+    with pytest.raises(ValueError, match="read-only"):
+        data.parameter("vCar:Chassis").timestamps[0] = 0
 
 
 def test_row_and_synchro_data_with_int_and_bool_columns(writer: Writer, broker: str) -> None:

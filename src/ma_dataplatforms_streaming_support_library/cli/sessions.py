@@ -25,6 +25,8 @@ __all__ = ["add_parsers"]
 logger = logging.getLogger(__name__)
 
 _VALID = 1
+#: markers and events listed by `show` (the rest are counted)
+_MAX_ROWS = 50
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -226,7 +228,7 @@ def _print_markers_and_events(data: SessionData, console: Console) -> None:
         markers = Table(title=f"markers ({len(data.markers)})")
         for name in ("time (UTC)", "label", "type", "description", "value"):
             markers.add_column(name)
-        for marker in data.markers:
+        for marker in data.markers[:_MAX_ROWS]:
             markers.add_row(
                 format_ns(marker.timestamp_ns),
                 marker.label,
@@ -235,17 +237,24 @@ def _print_markers_and_events(data: SessionData, console: Console) -> None:
                 str(marker.value),
             )
         console.print(markers)
+        _print_more(console, len(data.markers), "markers")
     if data.events:
         events = Table(title=f"events ({len(data.events)})")
         for name in ("time (UTC)", "event", "values"):
             events.add_column(name)
-        for event in data.events:
+        for event in data.events[:_MAX_ROWS]:
             events.add_row(
                 format_ns(event.timestamp_ns),
                 event.identifier or f"(unknown format {event.data_format_id})",
                 ", ".join(f"{v:g}" for v in event.raw_values),
             )
         console.print(events)
+        _print_more(console, len(data.events), "events")
+
+
+def _print_more(console: Console, count: int, what: str) -> None:
+    if count > _MAX_ROWS:
+        console.print(f"… and {count - _MAX_ROWS:,} more {what}")
 
 
 def _print_problems(data: SessionData, console: Console) -> None:

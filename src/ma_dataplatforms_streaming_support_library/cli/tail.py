@@ -32,6 +32,11 @@ logger = logging.getLogger(__name__)
 #: data packets kept per (session, stream) to show the latest value of each parameter
 _LATEST_PACKETS = 64
 _MAX_VALUE_ROWS = 40
+#: sessions (the latest first seen) whose latest values are shown
+_VALUE_SESSIONS = 4
+# A paused writer should not make tail stop following its session: sessions end by their
+# EndOfSession records, and this only bounds how long a silent (crashed) one is followed.
+_IDLE_TIMEOUT_S = 3600.0
 _STATUS_NAMES = {0: "unspecified", 1: "valid", 2: "missing", 3: "error"}
 
 
@@ -114,7 +119,7 @@ def _snapshot(context: LibraryContext, follower: _Follower) -> _Snapshot:
             for s in follower.sessions.values()
         ]
     values: list[tuple[str, str, int, float, int]] = []
-    for info, _, _, latest in states:
+    for info, _, _, latest in reversed(states[-_VALUE_SESSIONS:]):
         collector = SessionCollector(info.data_source, context.data_formats)
         for stream, packets in latest:
             origins = [(stream, 0, -1)] * len(packets)
@@ -148,7 +153,7 @@ def _tables(snapshot: _Snapshot, title: str) -> Group:
 
 def run_tail(args: argparse.Namespace, out: Console, err: Console) -> int:
     configuration = PacketReadingConfiguration(
-        timeout_seconds=args.timeout,
+        timeout_seconds=_IDLE_TIMEOUT_S,
         data_source=args.data_source,
         reading_type=PacketReadingType.LIVE,
     )
