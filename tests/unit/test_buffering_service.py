@@ -303,3 +303,39 @@ def test_both_merge_strategies_give_the_same_items(strategy: MergeStrategy) -> N
         ("a", 30 * MS, [(30 * MS, 11.0)]),
         ("b", 30 * MS, [(31 * MS, 12.0)]),
     ]
+
+
+def test_string_columns_are_left_out_with_a_warning_and_integers_become_floats(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from streaming_fakes import envelope
+
+    from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
+
+    service, reader = _service(BufferingConfiguration(None, 100, 100))
+    samples = SampleCollector()
+    service.set_handler(samples)
+    columns = [
+        pb.SampleColumn(
+            string_samples=pb.StringSampleList(samples=[pb.StringSample(value="on", status=1)])
+        ),
+        pb.SampleColumn(
+            int32_samples=pb.Int32SampleList(samples=[pb.Int32Sample(value=7, status=1)])
+        ),
+    ]
+    packet = pb.PeriodicDataPacket(
+        data_format=pb.SampleDataFormat(
+            parameter_identifiers=pb.ParameterList(parameter_identifiers=["mode", "gear"])
+        ),
+        start_time=0,
+        interval=MS,
+        columns=columns,
+    )
+    with caplog.at_level(logging.WARNING):
+        reader.send(SESSION, "", envelope("PeriodicData", packet))
+        reader.send(SESSION, "", envelope("PeriodicData", packet))
+        reader.complete_session(SESSION)
+    (gear,) = samples.items[1:-1]
+    assert gear.identifier == "gear"
+    assert [(v.value.value, v.value_type) for v in gear.values] == [(7.0, float)]
+    assert caplog.text.count("string samples of ['mode']") == 1

@@ -68,13 +68,22 @@ def _blocks(
     return blocks
 
 
-def _run(cell_ns: int, blocks: list[MergedBlock], parameters: list[int]) -> list[DefaultResult]:
-    accumulator = GridAccumulator(parameters, cell_ns)
+def _run(
+    cell_ns: int,
+    blocks: list[MergedBlock],
+    parameters: list[int],
+    chunk_samples: int = 1 << 18,
+    deliver_every: int = 1,
+) -> list[DefaultResult]:
+    """Push the blocks, completing cells every ``deliver_every`` blocks (and at the end)."""
+    accumulator = GridAccumulator(parameters, cell_ns, chunk_samples)
     last_before = np.full(len(parameters), np.nan)
     results = []
-    for block in blocks:
-        cells = accumulator.advance(block)
-        if cells is not None:
+    for index, block in enumerate(blocks, 1):
+        accumulator.push(block)
+        if index % deliver_every and index != len(blocks):
+            continue
+        for cells in accumulator.complete():
             stats, last_before = compute_statistics(cells, last_before)
             results.extend(default_results(stats, [NAMES[p] for p in parameters]))
     return results  # type: ignore[return-value]
@@ -103,8 +112,14 @@ def _same(actual: list[DefaultResult], expected: list[DefaultResult]) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(datasets(), st.lists(st.integers(1000, 1401), max_size=6), st.data())
-def test_statistics_match_reference(dataset, raw_cuts, data) -> None:
+@given(
+    datasets(),
+    st.lists(st.integers(1000, 1401), max_size=6),
+    st.sampled_from([1, 7, 1 << 18]),
+    st.integers(1, 3),
+    st.data(),
+)
+def test_statistics_match_reference(dataset, raw_cuts, chunk_samples, deliver_every, data) -> None:
     cell_ns, series, layout = dataset
     start = 1000
     last = max((s[0] for rows in series.values() for s in rows), default=None)
@@ -113,7 +128,7 @@ def test_statistics_match_reference(dataset, raw_cuts, data) -> None:
     parameters = data.draw(
         st.permutations([0, 1, 2]).map(lambda p: list(p[: data.draw(st.integers(1, 3))]))
     )
-    actual = _run(cell_ns, _blocks(series, layout, cuts), parameters)
+    actual = _run(cell_ns, _blocks(series, layout, cuts), parameters, chunk_samples, deliver_every)
     if last is None:
         assert actual == []
         return

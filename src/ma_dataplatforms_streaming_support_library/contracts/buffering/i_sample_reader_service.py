@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Iterable
 
 from ..packet_reading.i_packet_reader_service import IPacketReaderService
@@ -14,6 +15,8 @@ from .sample_data import SampleData
 from .timestamp_data import TimestampData
 
 __all__ = ["ISampleReaderService"]
+
+logger = logging.getLogger(__name__)
 
 
 class ISampleReaderService(IServiceModel):

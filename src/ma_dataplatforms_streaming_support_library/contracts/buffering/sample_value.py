@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -9,6 +10,8 @@ from .generic_value import GenericValue
 from .value_status import ValueStatus
 
 __all__ = ["SampleValue"]
+
+logger = logging.getLogger(__name__)
 
 X = TypeVar("X")
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from .timestamp_column import TimestampColumn
 
 __all__ = ["TimestampData"]
+
+logger = logging.getLogger(__name__)
 
 
 class TimestampData:

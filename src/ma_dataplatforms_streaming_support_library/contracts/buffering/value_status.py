@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+import logging
 
 __all__ = ["ValueStatus"]
+
+logger = logging.getLogger(__name__)
 
 
 class ValueStatus(enum.IntEnum):

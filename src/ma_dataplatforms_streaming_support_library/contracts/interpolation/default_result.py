@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass
 
 from .process_result import ProcessResult
 
 __all__ = ["DefaultResult"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -18,7 +21,8 @@ class DefaultResult(ProcessResult):
     (``super_sampled``); an empty cell before the parameter's first value, statistics ``None``
     (``empty``). ``missing_count``, ``error_count``, ``unspecified_count`` count the samples with
     those statuses and ``nan_count`` the VALID samples whose value is NaN; none of them enter the
-    statistics. These four are keyword-only additions with default 0.
+    statistics. These four come after the C# fields, with default 0, so code that builds results
+    the C# way is unaffected.
     """
 
     first: float | None = None
@@ -28,10 +32,10 @@ class DefaultResult(ProcessResult):
     mean: float | None = None
     count: int = 0
     is_super_sampled: bool = False
-    missing_count: int = field(default=0, kw_only=True)
-    error_count: int = field(default=0, kw_only=True)
-    unspecified_count: int = field(default=0, kw_only=True)
-    nan_count: int = field(default=0, kw_only=True)
+    missing_count: int = 0
+    error_count: int = 0
+    unspecified_count: int = 0
+    nan_count: int = 0
 
     @classmethod
     def super_sampled(

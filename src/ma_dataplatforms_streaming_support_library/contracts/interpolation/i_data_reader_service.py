@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Sequence
 
 from ..buffering.i_sample_reader_service import ISampleReaderService
@@ -11,6 +12,8 @@ from .i_batch_result_handler import IBatchResultHandler
 from .i_subscription_processor import ISubscriptionProcessor
 
 __all__ = ["IDataReaderService"]
+
+logger = logging.getLogger(__name__)
 
 
 class IDataReaderService(IServiceModel):

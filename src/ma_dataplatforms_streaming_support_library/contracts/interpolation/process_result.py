@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from .i_process_result import IProcessResult
 
 __all__ = ["ProcessResult"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)

@@ -79,6 +79,7 @@ class SessionMerger:
         self._expected_streams: list[str] = []
         self._formats: dict[tuple[str, object], tuple[int, Int32Array, np.ndarray]] = {}
         self._unresolved: set[tuple[str, int]] = set()
+        self._non_numeric: set[tuple[str, str]] = set()
         self._extra_types = {
             packet_type
             for packet_type, flag in _EXTRA_FLAGS.items()
@@ -192,6 +193,8 @@ class SessionMerger:
             return []
         numbers, subscribed = numbers_and_mask
         values, rows = numeric_rows(samples.values)
+        if rows.size < samples.values.shape[0]:
+            self._warn_non_numeric(state.info.data_source, numbers, rows)
         keep = subscribed[rows]
         block = None
         if keep.any():
@@ -251,6 +254,19 @@ class SessionMerger:
                 data_format,
             )
         return names
+
+    def _warn_non_numeric(self, data_source: str, numbers: Int32Array, rows: np.ndarray) -> None:
+        skipped = np.setdiff1d(np.arange(numbers.size), rows)
+        names = [self.registry.name(int(n)) for n in numbers[skipped].tolist()]
+        fresh = [name for name in names if (data_source, name) not in self._non_numeric]
+        if fresh:
+            self._non_numeric.update((data_source, name) for name in fresh)
+            logger.warning(
+                "data source %r: string samples of %s are not buffered (only numeric samples "
+                "are merged)",
+                data_source,
+                fresh,
+            )
 
     # ------------------------------------------------------------- maintenance
 

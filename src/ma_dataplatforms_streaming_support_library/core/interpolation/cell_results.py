@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ...contracts.buffering.value_status import ValueStatus
 from ...contracts.interpolation.data_point import DataPoint
@@ -22,49 +23,46 @@ __all__ = ["ProcessorRunner", "default_results"]
 logger = logging.getLogger(__name__)
 
 
-def _optional(value: float) -> float | None:
-    return None if math.isnan(value) else value
+def _cell_major(array: npt.NDArray[Any]) -> list[Any]:
+    """A ``(slot, cell)`` array as a cell-major list; NaN becomes ``None``."""
+    flat = array.T.ravel()
+    if flat.dtype.kind != "f":
+        return flat.tolist()  # type: ignore[no-any-return]
+    boxed = flat.astype(object)
+    boxed[np.isnan(flat)] = None
+    return boxed.tolist()  # type: ignore[no-any-return]
 
 
 def default_results(stats: BucketStatistics, identifiers: Sequence[str]) -> list[IProcessResult]:
     """One ``DefaultResult`` per cell and parameter: ordered by cell, then by ``identifiers``."""
-    floats = [
-        [[_optional(v) for v in row] for row in array.tolist()]
-        for array in (stats.first, stats.last, stats.min, stats.max, stats.mean)
+    slots = len(identifiers)
+    starts_array = (stats.first_cell + np.arange(stats.cell_count, dtype=np.int64)) * stats.cell_ns
+    starts = np.repeat(starts_array, slots)
+    columns = [
+        _cell_major(array)
+        for array in (
+            stats.first,
+            stats.last,
+            stats.min,
+            stats.max,
+            stats.mean,
+            stats.count,
+            stats.super_sampled,
+            stats.missing_count,
+            stats.error_count,
+            stats.unspecified_count,
+            stats.nan_count,
+        )
     ]
-    first, last, minimum, maximum, mean = floats
-    count = stats.count.tolist()
-    missing = stats.missing_count.tolist()
-    error = stats.error_count.tolist()
-    unspecified = stats.unspecified_count.tolist()
-    nans = stats.nan_count.tolist()
-    held = stats.super_sampled.tolist()
-    results: list[IProcessResult] = []
-    append = results.append
-    cell_ns = stats.cell_ns
-    for j in range(stats.cell_count):
-        start = (stats.first_cell + j) * cell_ns
-        end = start + cell_ns
-        for slot, identifier in enumerate(identifiers):
-            append(
-                DefaultResult(
-                    identifier,
-                    start,
-                    end,
-                    first[slot][j],
-                    last[slot][j],
-                    minimum[slot][j],
-                    maximum[slot][j],
-                    mean[slot][j],
-                    count[slot][j],
-                    held[slot][j],
-                    missing_count=missing[slot][j],
-                    error_count=error[slot][j],
-                    unspecified_count=unspecified[slot][j],
-                    nan_count=nans[slot][j],
-                )
-            )
-    return results
+    return list(
+        map(
+            DefaultResult,
+            list(identifiers) * stats.cell_count,
+            starts.tolist(),
+            (starts + stats.cell_ns).tolist(),
+            *columns,
+        )
+    )
 
 
 class ProcessorRunner:

@@ -13,9 +13,11 @@ from ..buffering.merge import merge_blocks
 from ..buffering.merged_block import MergedBlock
 from ..buffering.sample_block import Float64Array, Int8Array, Int64Array, SampleBlock
 
-__all__ = ["CellPart", "CompletedCells", "GridAccumulator"]
+__all__ = ["DEFAULT_CHUNK_SAMPLES", "CellPart", "CompletedCells", "GridAccumulator"]
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SAMPLES = 1 << 17
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +63,17 @@ class GridAccumulator:
     or, at the end of the session, when it holds or precedes the session's last sample.
 
     ``push`` only files a block away; ``complete`` does the work for every block pushed since,
-    so a fast replay is cut and reduced in large chunks rather than per release.
+    so a fast replay is reduced in large chunks rather than per release — but in pieces of about
+    ``chunk_samples`` samples, which keeps the arrays in cache (several times faster than one
+    huge chunk).
     """
 
-    def __init__(self, parameters: Sequence[int] | npt.NDArray[np.int32], cell_ns: int) -> None:
+    def __init__(
+        self,
+        parameters: Sequence[int] | npt.NDArray[np.int32],
+        cell_ns: int,
+        chunk_samples: int = DEFAULT_CHUNK_SAMPLES,
+    ) -> None:
         if cell_ns <= 0:
             raise ValueError(f"cell_ns must be > 0, got {cell_ns!r}")
         self.cell_ns = int(cell_ns)
@@ -74,7 +83,8 @@ class GridAccumulator:
         self._next_cell: int | None = None
         self._end_cell = 0
         self._carry: list[SampleBlock] = []
-        self._waiting: list[SampleBlock] = []
+        self._waiting: list[tuple[list[SampleBlock], int, int]] = []  # groups, end cell, samples
+        self._chunk_samples = max(1, chunk_samples)
         self._last_timestamp: int | None = None
         self.final = False
 
@@ -100,10 +110,11 @@ class GridAccumulator:
         latest = block.max_timestamp
         if latest is not None and (self._last_timestamp is None or latest > self._last_timestamp):
             self._last_timestamp = latest
+        mine: list[SampleBlock] = []
         for group in block.groups:
             rows = self._rows(group.parameters)
             if rows is not None:
-                self._waiting.append(
+                mine.append(
                     group
                     if rows.size == group.parameters.size
                     else SampleBlock(
@@ -117,6 +128,7 @@ class GridAccumulator:
             self.finish()
         else:
             self._end_cell = max(self._end_cell, block.end // self.cell_ns)
+        self._waiting.append((mine, self._end_cell, sum(g.sample_count for g in mine)))
 
     def finish(self) -> None:
         """End of session: the cells up to the session's last sample become complete."""
@@ -124,13 +136,29 @@ class GridAccumulator:
         if self._last_timestamp is not None:
             self._end_cell = max(self._end_cell, self._last_timestamp // self.cell_ns + 1)
 
-    def complete(self) -> CompletedCells | None:
-        """Cut every complete cell not yet returned; keep the rest for later."""
-        groups = merge_blocks([*self._carry, *self._waiting]) if self._waiting else self._carry
-        self._waiting = []
-        return self._complete(groups, self._end_cell)
+    def complete(self) -> list[CompletedCells]:
+        """Cut every complete cell not yet returned, in time order; keep the rest for later."""
+        waiting, self._waiting = self._waiting, []
+        done: list[CompletedCells] = []
+        piece: list[SampleBlock] = []
+        size = 0
+        for index, (groups, end_cell, samples) in enumerate(waiting):
+            piece.extend(groups)
+            size += samples
+            last = index == len(waiting) - 1
+            if size >= self._chunk_samples or last:
+                merged = merge_blocks([*self._carry, *piece]) if piece else self._carry
+                cells = self._complete(merged, self._end_cell if last else end_cell)
+                if cells is not None:
+                    done.append(cells)
+                piece, size = [], 0
+        if not waiting and self.has_work:
+            cells = self._complete(self._carry, self._end_cell)
+            if cells is not None:
+                done.append(cells)
+        return done
 
-    def advance(self, block: MergedBlock) -> CompletedCells | None:
+    def advance(self, block: MergedBlock) -> list[CompletedCells]:
         """``push`` then ``complete``."""
         self.push(block)
         return self.complete()

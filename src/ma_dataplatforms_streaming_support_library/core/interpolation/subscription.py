@@ -118,12 +118,15 @@ class Subscription:
             self._grids[(data_source, session_key)] = grid
         return grid
 
-    def _chunk(self, grid: _SessionGrid, cells: CompletedCells) -> _Chunk:
+    def _chunk(self, grid: _SessionGrid, completed: list[CompletedCells]) -> _Chunk:
         if self._runner is None:
-            stats, grid.last_before = compute_statistics(cells, grid.last_before)
-            return stats
-        results = self._runner.run(cells, self.identifiers)
-        return _CustomChunk(cells.start_ns, cells.end_ns, results)
+            parts = []
+            for cells in completed:
+                stats, grid.last_before = compute_statistics(cells, grid.last_before)
+                parts.append(stats)
+            return BucketStatistics.concatenate(parts)
+        results = [r for cells in completed for r in self._runner.run(cells, self.identifiers)]
+        return _CustomChunk(completed[0].start_ns, completed[-1].end_ns, results)
 
     # --------------------------------------------------------------- delivery
 
@@ -137,9 +140,9 @@ class Subscription:
                     return 0
                 batches: list[BatchResult] = []
                 for key, grid in list(self._grids.items()):
-                    cells = grid.accumulator.complete() if grid.accumulator.has_work else None
-                    if cells is not None:
-                        batch = self._batch(grid, self._chunk(grid, cells))
+                    completed = grid.accumulator.complete() if grid.accumulator.has_work else []
+                    if completed:
+                        batch = self._batch(grid, self._chunk(grid, completed))
                         if batch is not None:
                             batches.append(batch)
                     if grid.accumulator.final:
