@@ -1,4 +1,4 @@
-"""Read benchmark: packet reader vs raw log scan, read_session vs protobuf decoding, RSS of a 20M-sample read."""
+"""Read benchmark: reader vs raw scan, read_session vs protobuf objects, RSS of a 20M-sample read."""
 
 from __future__ import annotations
 

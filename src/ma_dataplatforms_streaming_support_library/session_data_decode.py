@@ -1,4 +1,4 @@
-"""SessionCollector: turns a session's packets into per-parameter arrays, decoding in batches via columnar/."""
+"""SessionCollector: a session's packets in, per-parameter arrays out, decoded in batches by columnar/."""
 
 from __future__ import annotations
 
@@ -110,11 +110,19 @@ class SessionCollector:
     """Packets in (log order), one ``SessionData`` out; every step works on whole batches.
 
     ``expected_packets`` (the records a scan will read) sizes the sample arrays up front.
+    ``warn=False`` logs corrupt records and unknown formats at debug level only (for callers
+    that decode the same packets again and again).
     """
 
     def __init__(
-        self, data_source: str, catalog: DataFormatCatalog, expected_packets: int = 0
+        self,
+        data_source: str,
+        catalog: DataFormatCatalog,
+        expected_packets: int = 0,
+        *,
+        warn: bool = True,
     ) -> None:
+        self._warning = logging.WARNING if warn else logging.DEBUG
         self._data_source = data_source
         self._catalog = catalog
         self._expected_packets = expected_packets
@@ -185,7 +193,7 @@ class SessionCollector:
 
     def _corrupt(self, origin: Origin, reason: str) -> None:
         topic, partition, offset = origin
-        level = logging.WARNING if len(self.corrupt_records) < _LOGGED_CORRUPT else logging.DEBUG
+        level = self._warning if len(self.corrupt_records) < _LOGGED_CORRUPT else logging.DEBUG
         logger.log(
             level,
             "corrupt record at %s:%d offset %d: %s; skipped",
@@ -315,7 +323,8 @@ class SessionCollector:
     # output -----------------------------------------------------------------------------------
     def finish(self, info: SessionInfo, *, complete: bool, location: str) -> SessionData:
         for data_format_id, packets in sorted(self.unresolved_formats.items()):
-            logger.warning(
+            logger.log(
+                self._warning,
                 "%d packet(s) of session %s use data format id %d, not defined on data source %r; "
                 "skipped",
                 packets,
@@ -324,7 +333,8 @@ class SessionCollector:
                 self._data_source,
             )
         if len(self.corrupt_records) > _LOGGED_CORRUPT:
-            logger.warning(
+            logger.log(
+                self._warning,
                 "session %s: %d corrupt records skipped in all (see SessionData.corrupt_records)",
                 info.session_key,
                 len(self.corrupt_records),

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 #: data packets kept per (session, stream) to show the latest value of each parameter
 _LATEST_PACKETS = 64
 _MAX_VALUE_ROWS = 40
+_MAX_SESSION_ROWS = 20
 #: sessions (the latest first seen) whose latest values are shown
 _VALUE_SESSIONS = 4
 # A paused writer should not make tail stop following its session: sessions end by their
@@ -120,7 +121,7 @@ def _snapshot(context: LibraryContext, follower: _Follower) -> _Snapshot:
         ]
     values: list[tuple[str, str, int, float, int]] = []
     for info, _, _, latest in reversed(states[-_VALUE_SESSIONS:]):
-        collector = SessionCollector(info.data_source, context.data_formats)
+        collector = SessionCollector(info.data_source, context.data_formats, warn=False)
         for stream, packets in latest:
             origins = [(stream, 0, -1)] * len(packets)
             collector.add_packets([stream] * len(packets), packets, origins)
@@ -137,7 +138,7 @@ def _tables(snapshot: _Snapshot, title: str) -> Group:
     for name in ("session", "identifier", "state"):
         sessions.add_column(name, no_wrap=True)
     sessions.add_column("packets", justify="right")
-    for info, packets, ended in snapshot.sessions:
+    for info, packets, ended in snapshot.sessions[-_MAX_SESSION_ROWS:]:
         sessions.add_row(
             info.session_key, info.identifier, "ended" if ended else "live", f"{packets:,}"
         )
