@@ -64,7 +64,7 @@ def _blocks(
                 )
                 assert built is not None
                 groups.append(built)
-        blocks.append(MergedBlock(lo, hi, 1, groups, [], final=hi == cuts[-1]))
+        blocks.append(MergedBlock(lo, hi, 1, groups, [], final=hi == cuts[-1], first=lo == cuts[0]))
     return blocks
 
 
@@ -191,3 +191,10 @@ def test_session_ending_mid_cell_emits_that_cell_once() -> None:
     blocks = _blocks(series, [[0]], [1000, 1006, 1013])
     results = _run(10, blocks, [0])
     assert [(r.interval_start_time_nano, r.count) for r in results] == [(1000, 2), (1010, 1)]
+
+
+def test_joining_mid_session_starts_at_the_first_whole_cell() -> None:
+    series = {"p0": [(t, float(t), 1) for t in range(1000, 1040)]}
+    blocks = _blocks(series, [[0]], [1000, 1015, 1040])
+    results = _run(10, blocks[1:], [0])  # the subscription sees the releases from 1015 on
+    assert [(r.interval_start_time_nano, r.count) for r in results] == [(1020, 10), (1030, 10)]

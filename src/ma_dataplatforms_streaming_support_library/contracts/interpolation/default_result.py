@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from .process_result import ProcessResult
 
@@ -12,9 +11,8 @@ __all__ = ["DefaultResult"]
 logger = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
 class DefaultResult(ProcessResult):
-    """Statistics of the VALID, non-NaN numeric samples of a cell.
+    """Statistics of the VALID, non-NaN numeric samples of cell ``[start, end)``.
 
     Three shapes (the three C# constructors): a cell with samples (``count`` > 0); a super-sampled
     cell without samples, every statistic equal to the last value before it and ``count`` 0
@@ -25,17 +23,52 @@ class DefaultResult(ProcessResult):
     the C# way is unaffected.
     """
 
-    first: float | None = None
-    last: float | None = None
-    min: float | None = None
-    max: float | None = None
-    mean: float | None = None
-    count: int = 0
-    is_super_sampled: bool = False
-    missing_count: int = 0
-    error_count: int = 0
-    unspecified_count: int = 0
-    nan_count: int = 0
+    _fields = (
+        *ProcessResult._fields,
+        "first",
+        "last",
+        "min",
+        "max",
+        "mean",
+        "count",
+        "is_super_sampled",
+        "missing_count",
+        "error_count",
+        "unspecified_count",
+        "nan_count",
+    )
+
+    def __init__(
+        self,
+        identifier: str,
+        start: int,
+        end: int,
+        first: float | None = None,
+        last: float | None = None,
+        min: float | None = None,  # the official attribute name
+        max: float | None = None,  # the official attribute name
+        mean: float | None = None,
+        count: int = 0,
+        is_super_sampled: bool = False,
+        missing_count: int = 0,
+        error_count: int = 0,
+        unspecified_count: int = 0,
+        nan_count: int = 0,
+    ) -> None:
+        self.identifier = identifier
+        self.interval_start_time_nano = start
+        self.interval_end_time_nano = end
+        self.first = first
+        self.last = last
+        self.min = min
+        self.max = max
+        self.mean = mean
+        self.count = count
+        self.is_super_sampled = is_super_sampled
+        self.missing_count = missing_count
+        self.error_count = error_count
+        self.unspecified_count = unspecified_count
+        self.nan_count = nan_count
 
     @classmethod
     def super_sampled(

@@ -25,7 +25,8 @@ class MergedBlock:
     ``groups`` hold each released parameter exactly once, time-ordered and de-duplicated;
     ``extras`` are ordered by timestamp. ``slide_ns`` is the buffer's slide: handlers of the
     official shapes receive the range cut into slides. A block may hold no data at all: it then
-    only tells that time has advanced to ``end``. ``final`` marks the session's last release.
+    only tells that time has advanced to ``end``. ``first`` marks the session's first release
+    (nothing of the session precedes ``start``) and ``final`` its last.
     """
 
     start: int
@@ -34,6 +35,7 @@ class MergedBlock:
     groups: list[SampleBlock] = field(default_factory=list)
     extras: list[ExtraItem] = field(default_factory=list)
     final: bool = False
+    first: bool = False
 
     @property
     def is_empty(self) -> bool:

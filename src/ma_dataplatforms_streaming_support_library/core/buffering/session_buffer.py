@@ -124,6 +124,11 @@ class SessionBuffer:
         if previous is None or timestamp_ns > previous:
             self._latest[stream] = int(timestamp_ns)
 
+    def touch(self, stream: str, timestamp_ns: int) -> MergedBlock | None:
+        """``note_time`` for a packet without buffered samples; the release it enables, if any."""
+        self.note_time(stream, timestamp_ns)
+        return self._release_ready()
+
     def complete_stream(self, stream: str) -> MergedBlock | None:
         """``stream`` will deliver nothing more: it stops holding the watermark back."""
         self._completed_streams.add(stream)
@@ -269,6 +274,7 @@ class SessionBuffer:
             self._extras = [item for item in self._extras if item[0] >= end]
             extras = [(stamp, identifier, value) for stamp, _, identifier, value in due]
         self._cursor = end
-        if self._origin is None:
+        first = self._origin is None
+        if first:
             self._origin = start
-        return MergedBlock(start, end, self.slide_ns, groups, extras, final)
+        return MergedBlock(start, end, self.slide_ns, groups, extras, final, first)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -27,9 +28,12 @@ from .parameter_registry import ParameterRegistry
 from .sample_block import Int32Array, SampleBlock
 from .session_buffer import SessionBuffer
 
-__all__ = ["Action", "SessionMerger", "SessionState"]
+__all__ = ["KEPT_COMPLETED_SESSIONS", "Action", "SessionMerger", "SessionState"]
 
 logger = logging.getLogger(__name__)
+
+#: Completed sessions kept for ``get_last_time_info``; older ones are forgotten.
+KEPT_COMPLETED_SESSIONS = 1000
 
 _EXTRA_FLAGS = {
     "Marker": "include_marker_data",
@@ -76,6 +80,7 @@ class SessionMerger:
         self._decoder = decoder
         self._resolver = resolver
         self._sessions: dict[tuple[str, str], SessionState] = {}
+        self._completed: deque[tuple[str, str]] = deque()
         self._expected_streams: list[str] = []
         self._formats: dict[tuple[str, object], tuple[int, Int32Array, np.ndarray]] = {}
         self._unresolved: set[tuple[str, int]] = set()
@@ -116,6 +121,9 @@ class SessionMerger:
             return actions
         state.info = info
         state.completed = True
+        self._completed.append((info.data_source, info.session_key))
+        while len(self._completed) > KEPT_COMPLETED_SESSIONS:
+            self._sessions.pop(self._completed.popleft(), None)
         final = state.buffer.finish()
         if final is not None:
             actions.append(Action("block", state, final))
@@ -189,8 +197,7 @@ class SessionMerger:
         buffer = state.buffer
         numbers_and_mask = self._numbers(state.info.data_source, samples)
         if numbers_and_mask is None:
-            buffer.note_time(stream, int(samples.timestamps.max()))
-            return []
+            return self._released(state, buffer.touch(stream, int(samples.timestamps.max())))
         numbers, subscribed = numbers_and_mask
         values, rows = numeric_rows(samples.values)
         if rows.size < samples.values.shape[0]:
@@ -203,8 +210,7 @@ class SessionMerger:
                 numbers[rows], samples.timestamps, values[keep], samples.status[rows]
             )
         if block is None:
-            buffer.note_time(stream, int(samples.timestamps.max()))
-            return []
+            return self._released(state, buffer.touch(stream, int(samples.timestamps.max())))
         return self._released(state, buffer.add(stream, block))
 
     def _numbers(

@@ -58,7 +58,8 @@ class GridAccumulator:
     """Keeps the samples of not-yet-complete cells of one subscription in one session.
 
     Cells are ``[k·B, (k+1)·B)``, aligned to the Unix epoch (DECISIONS 13). The grid starts at the
-    cell holding the start of the first released range this accumulator sees. A cell is complete
+    cell holding the session's first sample, or, for a subscription made mid-session, at the
+    first cell wholly inside the releases it sees (no partial first cell). A cell is complete
     once the released range has passed its end (no earlier sample can still arrive, DECISIONS 14)
     or, at the end of the session, when it holds or precedes the session's last sample.
 
@@ -105,7 +106,10 @@ class GridAccumulator:
     def push(self, block: MergedBlock) -> None:
         """File one released block away (``block.final`` ends the session)."""
         if self._next_cell is None:
-            self._next_cell = block.start // self.cell_ns
+            # From the session's first release, the grid starts at the cell holding its first
+            # sample; joining later, at the first cell this accumulator sees from its start.
+            cell = self.cell_ns
+            self._next_cell = block.start // cell if block.first else -(-block.start // cell)
             self._end_cell = self._next_cell
         latest = block.max_timestamp
         if latest is not None and (self._last_timestamp is None or latest > self._last_timestamp):
