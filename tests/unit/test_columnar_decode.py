@@ -317,3 +317,105 @@ def test_large_batch_uses_lock_step_scan_and_chunks() -> None:
 def test_decode_error_subclasses() -> None:
     assert issubclass(PacketDecodeError, StreamingError)
     assert issubclass(PacketDecodeError, ValueError)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_empty_inputs(impl: str) -> None:
+    for decode in (decode_periodic, decode_synchro, decode_row):
+        assert decode([], impl=impl) == []
+    for decode_batch in (decode_periodic_batch, decode_synchro_batch, decode_row_batch):
+        assert decode_batch([], impl=impl) == []
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_many_columns_and_kinds_change_between_packets(impl: str) -> None:
+    first = pb.PeriodicDataPacket(start_time=10, interval=5)
+    first.data_format.data_format_identifier = 3
+    second = pb.PeriodicDataPacket(start_time=20, interval=5)
+    second.data_format.data_format_identifier = 3
+    for c in range(300):
+        first.columns.add().double_samples.samples.add(value=c + 0.5, status=1)
+        column = second.columns.add()
+        if c % 2:
+            column.int32_samples.samples.add(value=-c, status=3)
+        else:
+            column.double_samples.samples.add(value=c, status=2)
+    raws = [first.SerializeToString(), second.SerializeToString()]
+    (batch,) = decode_periodic_batch(raws, impl=impl)
+    assert batch.values.shape == (300, 2)
+    assert batch.timestamps_ns.tolist() == [10, 20]
+    assert batch.values[7].tolist() == [7.5, -7.0]
+    assert batch.status[7].tolist() == [1, 3]
+    assert batch.kinds[6] == ColumnKind.DOUBLE
+    assert batch.kinds[7] == ColumnKind.MIXED
+    assert batch.parameter_count == 300 and batch.sample_count == 600
+
+
+def test_stats_accumulate_over_calls() -> None:
+    raw = pb.PeriodicDataPacket(start_time=1, interval=1).SerializeToString()
+    stats = DecodeStats()
+    decode_periodic([raw, raw], stats=stats)
+    decode_periodic_batch([raw], stats=stats)
+    assert stats.packets == 3
+    assert stats.fast_packets == 3
+    assert stats.samples == 0
+
+
+def test_batches_split_by_format_and_parameter_count() -> None:
+    def packet(fmt: Any, columns: int, start: int) -> bytes:
+        msg = pb.PeriodicDataPacket(start_time=start, interval=1)
+        _set_format(msg, fmt)
+        for _ in range(columns):
+            msg.columns.add().double_samples.samples.add(value=float(start), status=1)
+        return msg.SerializeToString()
+
+    raws = [
+        packet(1, 2, 100),
+        packet(("a", "b"), 2, 200),
+        packet(1, 2, 300),
+        packet(1, 3, 400),
+        packet(None, 1, 500),
+        packet(("a", "b"), 2, 600),
+    ]
+    for impl in IMPLS:
+        batches = decode_periodic_batch(raws, impl=impl)
+        assert [(b.data_format, b.packet_indices.tolist()) for b in batches] == [
+            (1, [0, 2]),
+            (("a", "b"), [1, 5]),
+            (1, [3]),
+            (None, [4]),
+        ]
+        assert batches[1].values.tolist() == [[200.0, 600.0], [200.0, 600.0]]
+        assert batches[1].timestamps_ns.tolist() == [200, 600]
+
+
+def test_synchro_and_row_details() -> None:
+    synchro = pb.SynchroDataPacket(start_time=100, intervals=[5, 0, 2**32 - 1])
+    synchro.data_format.data_format_identifier = 8
+    synchro.columns.add().bool_samples.samples.extend(
+        [
+            pb.BoolSample(value=True, status=1),
+            pb.BoolSample(),
+            pb.BoolSample(value=True),
+            pb.BoolSample(status=2),
+        ]
+    )
+    row = pb.RowDataPacket(timestamps=[7, 3])
+    row.rows.add().double_samples.samples.extend([pb.DoubleSample(value=1.0), pb.DoubleSample()])
+    row.rows.add().string_samples.samples.extend(
+        [pb.StringSample(value="x", status=2), pb.StringSample(value="y")]
+    )
+    for impl in IMPLS:
+        (s,) = decode_synchro([synchro.SerializeToString()], impl=impl)
+        assert s.timestamps_ns.tolist() == [100, 105, 105, 105 + 2**32 - 1]
+        assert s.intervals_ns.tolist() == [5, 0, 2**32 - 1]
+        assert s.values.tolist() == [[1.0, 0.0, 1.0, 0.0]]
+        assert s.status.tolist() == [[1, 0, 0, 2]]
+        (r,) = decode_row([row.SerializeToString()], impl=impl)
+        assert r.timestamps_ns.tolist() == [7, 3]
+        assert r.row_kinds == (ColumnKind.DOUBLE, ColumnKind.STRING)
+        assert r.kinds == (ColumnKind.MIXED, ColumnKind.MIXED)
+        assert r.values.tolist() == [[1.0, "x"], [0.0, "y"]]
+        assert r.status.tolist() == [[0, 2], [0, 0]]
+        (batch,) = decode_row_batch([row.SerializeToString()] * 2, impl=impl)
+        assert batch.values.tolist() == [[1.0, "x", 1.0, "x"], [0.0, "y", 0.0, "y"]]

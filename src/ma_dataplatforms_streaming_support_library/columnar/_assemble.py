@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import numpy as np
 
@@ -55,12 +56,34 @@ def data_format_of(parsed: ParsedPackets, p: int) -> DataFormatKey:
     return None
 
 
-def _block(
-    parsed: ParsedPackets, shapes: Shapes, kind: PacketKind, p: int
-) -> tuple[ValuesArray, I8Array]:
+class _Lookup:
+    """Per-packet and per-list numbers as Python lists: indexing a numpy array for one scalar
+    costs ~100 ns, which dominates when there are many small packets."""
+
+    def __init__(self, parsed: ParsedPackets, shapes: Shapes) -> None:
+        self.parsed = parsed
+        self.params: list[int] = shapes.params.tolist()
+        self.points: list[int] = shapes.points.tolist()
+        self.list_offsets: list[int] = parsed.list_offsets.tolist()
+        self.sample_offsets: list[int] = parsed.sample_offsets.tolist()
+        self.time_offsets: list[int] = shapes.time_offsets.tolist()
+        self.format_kinds: list[int] = parsed.format_kinds.tolist()
+        self.format_ids: list[int] = parsed.format_ids.tolist()
+
+    def data_format(self, p: int) -> DataFormatKey:
+        kind = self.format_kinds[p]
+        if kind == FORMAT_ID:
+            return self.format_ids[p]
+        if kind == FORMAT_LIST:
+            return self.parsed.format_lists[p]
+        return None
+
+
+def _block(look: _Lookup, kind: PacketKind, p: int) -> tuple[ValuesArray, I8Array]:
     """``(values, status)`` of packet ``p`` as ``params x points`` (views where possible)."""
-    k, n = int(shapes.params[p]), int(shapes.points[p])
-    first_list = int(parsed.list_offsets[p])
+    parsed = look.parsed
+    k, n = look.params[p], look.points[p]
+    first_list = look.list_offsets[p]
     text: list[int] = []
     if parsed.strings:
         lists = range(first_list, first_list + (n if kind is PacketKind.ROW else k))
@@ -68,7 +91,7 @@ def _block(
     if k * n == 0:
         empty = np.zeros((k, n), object if text else np.float64)
         return empty, np.zeros((k, n), np.int8)
-    a = int(parsed.sample_offsets[first_list])
+    a = look.sample_offsets[first_list]
     values, status = parsed.values[a : a + k * n], parsed.status[a : a + k * n]
     if kind is PacketKind.ROW:
         values, status = values.reshape(n, k).T, status.reshape(n, k).T
@@ -90,32 +113,32 @@ def packet_arrays(
 ) -> list[PacketArrays]:
     """One result object per packet in ``packets``; arrays are views of the batch arrays."""
     out: list[PacketArrays] = []
-    ts, toff = shapes.timestamps, shapes.time_offsets
+    look = _Lookup(parsed, shapes)
+    ts, toff = shapes.timestamps, look.time_offsets
+    starts: list[int] = parsed.start_ns.tolist()
+    intervals: list[int] = parsed.interval_ns.tolist()
     for p in packets.tolist():
-        values, status = _block(parsed, shapes, kind, p)
+        values, status = _block(look, kind, p)
         timestamps = ts[toff[p] : toff[p + 1]]
-        first_list = int(parsed.list_offsets[p])
-        fmt = data_format_of(parsed, p)
+        first_list = look.list_offsets[p]
+        fmt = look.data_format(p)
         if kind is PacketKind.ROW:
-            rows = _kinds(parsed.list_kinds[first_list : parsed.list_offsets[p + 1]])
-            out.append(
-                RowPacketArrays(
-                    fmt, rows, _common(rows, values.shape[0]), timestamps, values, status
-                )
-            )
+            rows = _kinds(parsed.list_kinds[first_list : look.list_offsets[p + 1]])
+            common = _common(rows, values.shape[0])
+            out.append(RowPacketArrays(fmt, rows, common, timestamps, values, status))
             continue
         kinds = _kinds(parsed.list_kinds[first_list : first_list + values.shape[0]])
-        start = int(parsed.start_ns[p])
         if kind is PacketKind.PERIODIC:
-            interval = int(parsed.interval_ns[p])
             out.append(
-                PeriodicPacketArrays(fmt, start, interval, kinds, timestamps, values, status)
+                PeriodicPacketArrays(
+                    fmt, starts[p], intervals[p], kinds, timestamps, values, status
+                )
             )
         else:
             gaps = parsed.times[parsed.time_offsets[p] : parsed.time_offsets[p + 1]]
             out.append(
                 SynchroPacketArrays(
-                    fmt, start, gaps.astype(np.int64), kinds, timestamps, values, status
+                    fmt, starts[p], gaps.astype(np.int64), kinds, timestamps, values, status
                 )
             )
     return out
@@ -183,7 +206,8 @@ def _batch(parsed: ParsedPackets, shapes: Shapes, kind: PacketKind, g: I64Array)
         )
     has_text = bool(parsed.strings) and bool(np.any(list_kinds == ColumnKind.STRING))
     if has_text:
-        blocks = [_block(parsed, shapes, kind, p) for p in g.tolist()]
+        look = _Lookup(parsed, shapes)
+        blocks = [_block(look, kind, p) for p in g.tolist()]
         values: ValuesArray = np.concatenate([b[0] for b in blocks], axis=1).astype(object)
         status = np.concatenate([b[1] for b in blocks], axis=1)
     elif k == 0 or total == 0:
@@ -192,8 +216,8 @@ def _batch(parsed: ParsedPackets, shapes: Shapes, kind: PacketKind, g: I64Array)
         values, status = _gather(parsed, kind, heads, n, k, everything)
     fmt = data_format_of(parsed, int(g[0]))
     # Each parameter's series must be one contiguous row, whatever path built it.
-    values, status = np.ascontiguousarray(values), np.ascontiguousarray(status)
-    return FormatBatch(fmt, g, kinds, timestamps, values, status)
+    contiguous = cast(ValuesArray, np.ascontiguousarray(values))
+    return FormatBatch(fmt, g, kinds, timestamps, contiguous, np.ascontiguousarray(status))
 
 
 def _gather(

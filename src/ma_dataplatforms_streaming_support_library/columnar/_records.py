@@ -20,6 +20,7 @@ wire types) are reported as bad, for the caller to decode by the reference path.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from dataclasses import dataclass
 
@@ -43,6 +44,8 @@ _VALUE_VARINT_TAG = 0x08  # field 1, VARINT
 _STATUS_TAG = 0x10  # field 2, VARINT
 # Lists are decoded in chunks of about this many bytes so the temporaries stay in cache.
 _CHUNK_BYTES = 1 << 20
+# Lists still walking after the vectorised steps are finished in Python below this count.
+_PYTHON_WALK = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,10 +75,13 @@ def decode_sample_lists(
     s, e = starts[order], ends[order]
     sizes = np.cumsum(e - s)
     cuts = np.searchsorted(sizes, np.arange(_CHUNK_BYTES, int(sizes[-1]), _CHUNK_BYTES), "right")
-    bounds = np.unique(np.concatenate(([0], cuts, [n])))
+    # Lists of one chunk must not overlap (only possible with hand-made overlapping spans).
+    overlaps = np.flatnonzero(s[1:] < e[:-1]) + 1
+    bounds = np.unique(np.concatenate(([0], cuts, overlaps, [n])))
     buf = np.frombuffer(data, dtype=np.uint8)
+    f64 = unaligned_view(data, "<f8")
     parts = [
-        _decode_chunk(data, buf, s[a:b], e[a:b], kind)
+        _decode_chunk(buf, f64, s[a:b], e[a:b], kind)
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
     ]
     out = parts[0] if len(parts) == 1 else _concat(parts)
@@ -111,45 +117,48 @@ def _unpermute(sorted_out: ListSamples, order: I64Array) -> ListSamples:
 
 
 def _decode_chunk(
-    data: bytes, buf: U8Array, s: I64Array, e: I64Array, kind: ColumnKind
+    buf: U8Array, f64: F64Array, s: I64Array, e: I64Array, kind: ColumnKind
 ) -> ListSamples:
+    """Lists ``s[j]:e[j]`` (sorted, disjoint). Positions are kept relative to the chunk start and
+    offsets applied by slicing the views (``seg[2:][pos]`` is the byte at ``pos + 2``), which
+    spares one pass of index arithmetic per gathered field."""
     lo, hi = int(s[0]), int(e.max())
-    cand = np.flatnonzero(buf[lo:hi] == _LIST_ITEM_TAG)
-    cand += lo
-    length = buf[cand + 1]
+    seg = buf[lo:]
+    s, e = s - lo, e - lo
+    cand = np.flatnonzero(seg[: hi - lo] == _LIST_ITEM_TAG)
+    length = seg[1:][cand]
     if kind == ColumnKind.DOUBLE:
         # Payload lengths 0, 2, 9 and 11 are the only canonical DoubleSample sizes.
         folded = length & np.uint8(0xFD)
         plausible = (folded == 0) | (folded == 9)
     else:
         plausible = length <= 13  # tag + 10-byte varint + status field
-    cand = cand[plausible]
-    length = length[plausible]
-    records, counts, bad = _locate(cand, length, s, e)
-    rec_pos = cand[records]
-    rec_len = length[records]
+    if not plausible.all():
+        cand, length = cand[plausible], length[plausible]
+    keep, counts, bad = _locate(cand, length, s, e)
+    if keep is not None:
+        cand, length = cand[keep], length[keep]
     if kind == ColumnKind.DOUBLE:
-        values, status, bad_rec = _double_payloads(data, buf, rec_pos, rec_len)
+        values, status, bad_rec = _double_payloads(seg, f64[lo + 3 :], cand, length)
     else:
-        values, status, bad_rec = _varint_payloads(buf, rec_pos, rec_len, kind)
+        values, status, bad_rec = _varint_payloads(seg, cand, length, kind)
     if bad_rec.any():
         offsets = np.cumsum(counts)
         bad[np.searchsorted(offsets, np.flatnonzero(bad_rec), "right")] = True
-        keep = np.repeat(~bad, counts)
-        values, status = values[keep], status[keep]
+        keep_samples = np.repeat(~bad, counts)
+        values, status = values[keep_samples], status[keep_samples]
         counts[bad] = 0
     return ListSamples(counts, values, status, bad)
 
 
 def _locate(
     cand: I64Array, length: U8Array, s: I64Array, e: I64Array
-) -> tuple[I64Array, I64Array, BoolArray]:
-    """Indices into ``cand`` of the records of every list (list after list), the record count
-    of each list and the bad lists (count 0)."""
+) -> tuple[BoolArray | None, I64Array, BoolArray]:
+    """Which candidates are records of the lists ``s[j]:e[j]`` (sorted, disjoint): a mask over
+    ``cand``, or None when all are; the record count of each list; the bad lists (count 0)."""
     m = cand.size
     n = s.size
-    succ = cand + 2
-    succ += length
+    succ = cand + (length + np.uint8(2))
     nonempty = s < e
     first = np.searchsorted(cand, s)
     first_c = np.minimum(first, max(m - 1, 0))
@@ -157,11 +166,12 @@ def _locate(
     bad = nonempty & ~starts_ok
     last = np.searchsorted(cand, e) - 1
     breaks = np.flatnonzero(succ[:-1] != cand[1:])
-    breaks = np.union1d(breaks, last[starts_ok])
+    # Duplicates are harmless here: breaks is only searched.
+    breaks = np.sort(np.concatenate((breaks, last[starts_ok])))
     active = np.flatnonzero(starts_ok)
     x = first[active]
     runs: list[tuple[I64Array, I64Array, I64Array]] = []
-    while active.size:
+    while active.size > _PYTHON_WALK:
         k = breaks[np.searchsorted(breaks, x)]
         reach = succ[k]
         end = e[active]
@@ -177,70 +187,113 @@ def _locate(
         x_next = np.zeros(active.size, np.int64)
         x_next[going] = nxt
         active, x = active[found], x_next[found]
+    if active.size:
+        runs.append(_walk(cand, succ, breaks, e, active, x, bad))
     if len(runs) == 1:
         lists, run_x, run_k = runs[0]
     elif runs:
         lists, run_x, run_k = (np.concatenate(c) for c in zip(*runs, strict=True))
-        order = np.lexsort((run_x, lists))
+        # Lists are disjoint and in position order, so position order is list order.
+        order = np.argsort(run_x, kind="stable")
         lists, run_x, run_k = lists[order], run_x[order], run_k[order]
     else:
         lists = run_x = run_k = np.zeros(0, np.int64)
-    keep = ~bad[lists]
-    if not keep.all():
-        lists, run_x, run_k = lists[keep], run_x[keep], run_k[keep]
+    good = ~bad[lists]
+    if not good.all():
+        lists, run_x, run_k = lists[good], run_x[good], run_k[good]
     sizes = run_k - run_x + 1
     counts = np.bincount(lists, weights=sizes, minlength=n).astype(np.int64)
-    return concat_ranges(run_x, sizes), counts, bad
+    if int(sizes.sum()) == m:
+        return None, counts, bad
+    # Few candidates are not records (list headers, false starts): drop the gaps between runs.
+    gap_start = np.concatenate(([0], run_k + 1))
+    gap_size = np.concatenate((run_x, [m])) - gap_start
+    keep = np.ones(m, bool)
+    keep[concat_ranges(gap_start, gap_size)] = False
+    return keep, counts, bad
+
+
+def _walk(
+    cand: I64Array,
+    succ: I64Array,
+    breaks: I64Array,
+    e: I64Array,
+    active: I64Array,
+    x: I64Array,
+    bad: BoolArray,
+) -> tuple[I64Array, I64Array, I64Array]:
+    """The same walk as the vectorised loop, in Python, for the last few lists (cheaper than
+    ~20 numpy calls per step on arrays of a few elements)."""
+    stops = breaks.tolist()
+    runs: list[tuple[int, int, int]] = []
+    for j, at in zip(active.tolist(), x.tolist(), strict=True):
+        end = int(e[j])
+        mine: list[tuple[int, int, int]] = []
+        complete = False
+        while not complete:
+            k = stops[bisect.bisect_left(stops, at)]
+            reach = int(succ[k])
+            if reach > end:
+                break
+            mine.append((j, at, k))
+            complete = reach == end
+            if not complete:
+                at = int(np.searchsorted(cand, reach))
+                if at >= cand.size or int(cand[at]) != reach:
+                    break
+        if complete:
+            runs.extend(mine)
+        else:
+            bad[j] = True
+    table = np.array(runs, dtype=np.int64).reshape(-1, 3)
+    return table[:, 0], table[:, 1], table[:, 2]
 
 
 def _double_payloads(
-    data: bytes, buf: U8Array, pos: I64Array, length: U8Array
+    seg: U8Array, value_at: F64Array, pos: I64Array, length: U8Array
 ) -> tuple[F64Array, I8Array, BoolArray]:
-    """Values, statuses and a bad mask of DoubleSample records at ``pos`` with payload ``length``.
+    """Values, statuses and a bad mask of DoubleSample records at ``pos`` with payload ``length``
+    (``value_at[i]`` is the double at ``seg[i + 3]``).
 
     Canonical layouts: ``09 <8 bytes> 10 <status>`` (11), ``09 <8 bytes>`` (9), ``10 <status>``
     (2) and empty (0). The status, when present, is always the last byte of the record and its
     tag the one before, which spares a per-class gather.
     """
-    after = pos + 2
-    after += length
-    value_tag = buf[pos + 2]
-    after -= 1
-    status = buf[after]
-    after -= 1
-    status_tag = buf[after]
+    status_tag_at = pos + length  # record end - 2
+    value_tag = seg[2:][pos]
+    status = seg[1:][status_tag_at]
+    status_tag = seg[status_tag_at]
     has_value = length >= 9
     has_status = (length & np.uint8(2)).astype(bool)
     bad = has_value & (value_tag != _VALUE_DOUBLE_TAG)
     bad |= has_status & ((status_tag != _STATUS_TAG) | (status >= 0x80))
     status *= has_status
-    f64 = unaligned_view(data, "<f8")
-    values = f64[pos + 3].astype(np.float64, copy=False)
-    np.copyto(values, 0.0, where=~has_value)
+    values = value_at[pos].astype(np.float64, copy=False)
+    values[length < 9] = 0.0
     return values, status.view(np.int8), bad
 
 
 def _varint_payloads(
-    buf: U8Array, pos: I64Array, length: U8Array, kind: ColumnKind
+    seg: U8Array, pos: I64Array, length: U8Array, kind: ColumnKind
 ) -> tuple[F64Array, I8Array, BoolArray]:
     """The same for Int32Sample/BoolSample records: ``08 <varint> [10 <status>]`` or
     ``10 <status>`` or empty."""
-    first_tag = buf[pos + 2]
+    first_tag = seg[pos + 2]
     values = np.zeros(pos.size, np.float64)
     status = np.zeros(pos.size, np.uint8)
     ok = length == 0
     status_only = (first_tag == _STATUS_TAG) & (length == 2)
     so = np.flatnonzero(status_only)
-    so_status = buf[pos[so] + 3]
+    so_status = seg[pos[so] + 3]
     ok[so] = so_status < 0x80
     status[so] = so_status
     with_value = np.flatnonzero((first_tag == _VALUE_VARINT_TAG) & (length >= 2))
     vpos = pos[with_value] + 3
-    raw, vlen = read_varints(buf, vpos)
+    raw, vlen = read_varints(seg, vpos)
     rest = length[with_value].astype(np.int64) - 1 - vlen
     tail = vpos + vlen
-    tail_tag = buf[tail]
-    tail_status = buf[tail + 1]
+    tail_tag = seg[tail]
+    tail_status = seg[tail + 1]
     has_status = rest == 2
     good = (vlen > 0) & (
         (rest == 0) | (has_status & (tail_tag == _STATUS_TAG) & (tail_status < 0x80))

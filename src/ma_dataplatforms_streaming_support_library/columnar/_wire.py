@@ -64,7 +64,7 @@ class ContentBatch:
     @classmethod
     def from_messages(cls, messages: Sequence[bytes | bytearray | memoryview]) -> ContentBatch:
         """Concatenate serialized messages (one copy, in C) into a batch."""
-        lengths = np.fromiter((len(m) for m in messages), dtype=np.int64, count=len(messages))
+        lengths = np.fromiter(map(len, messages), dtype=np.int64, count=len(messages))
         ends = np.cumsum(lengths)
         buffer = b"".join([*messages, bytes(PAD)])
         return cls(buffer, ends - lengths, ends)
