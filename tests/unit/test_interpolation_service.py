@@ -497,3 +497,23 @@ def test_stop_delivers_completed_cells() -> None:
     data_reader.stop()
     assert len(collector.results) > delivered
     assert time.monotonic() > 0
+
+
+def test_moving_to_another_sample_reader_moves_the_subscriptions() -> None:
+    data_reader, first, reader = _pipeline()
+    collector = Collector()
+    assert data_reader.subscribe("k", ["P"], 10.0, collector)
+    data_reader.set_sample_reader_service(first)  # the same one again: nothing changes
+    assert first.is_subscribed("P")
+    second = SampleReaderService(BufferingConfiguration([], 100, 10), stream_discovery_grace_s=0)
+    other_reader = ScriptedReader()
+    second.set_reader_service(other_reader)
+    second.start()
+    data_reader.set_sample_reader_service(second)
+    assert not first.is_subscribed("P") and second.is_subscribed("P")
+    reader.send(SESSION, "", periodic_packet(["P"], 0, 10 * MS, [[1.0]]))
+    reader.complete_session(SESSION)
+    assert collector.batches == []
+    other_reader.send(SESSION, "", periodic_packet(["P"], 0, 10 * MS, [[2.0]]))
+    other_reader.complete_session(SESSION)
+    assert [r.mean for r in collector.results] == [2.0]  # type: ignore[attr-defined]

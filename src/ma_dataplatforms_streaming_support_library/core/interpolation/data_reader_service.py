@@ -72,8 +72,12 @@ class DataReaderService(ServiceBase, IDataReaderService, MergedBlockListener):
             )
         with self._lock:
             previous, self._sample_reader = self._sample_reader, sample_reader_service
-            if previous is not None and previous is not sample_reader_service:
+            if previous is sample_reader_service:
+                return
+            if previous is not None:
                 previous.remove_block_listener(self)
+                for subscription in self._subscriptions.values():
+                    subscription.cancel()
                 self._release_owned(previous, list(self._owned))
                 self._owned.clear()
             for spec in self._specs.values():
