@@ -15,16 +15,12 @@ Run: python benchmarks/decode.py [--quick]
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-
-from ma_dataplatforms_streaming_support_library.columnar import (  # noqa: E402
+from ma_dataplatforms_streaming_support_library.columnar import (
     DecodeStats,
     decode_periodic,
     decode_periodic_batch,
@@ -32,7 +28,7 @@ from ma_dataplatforms_streaming_support_library.columnar import (  # noqa: E402
     read_envelopes,
     wrap_packets,
 )
-from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb  # noqa: E402
+from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
 
 TOTAL_SAMPLES = 1_000_000
 
