@@ -37,8 +37,11 @@ _REFRESH_INTERVAL_S = 0.2
 # subscriptions land before the first event is raised.
 _HANDLER_GRACE_S = 0.1
 # Packet.type is field 1, so it leads the encoding: these prefixes identify a type without parsing.
-_END_OF_SESSION_TYPE = b"\x0a\x0cEndOfSession"
-_COVERAGE_CURSOR_TYPE = b"\x0a\x12CoverageCursorInfo"
+_END_OF_SESSION = b"EndOfSession"
+_COVERAGE_CURSOR = b"CoverageCursorInfo"
+_END_OF_SESSION_TYPE = bytes([0x0A, len(_END_OF_SESSION)]) + _END_OF_SESSION
+_COVERAGE_CURSOR_TYPE = bytes([0x0A, len(_COVERAGE_CURSOR)]) + _COVERAGE_CURSOR
+_UNLABELLED = "\x00unlabelled"
 
 
 class PacketReaderService(ServiceBase, IPacketReaderService):
@@ -71,6 +74,7 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self._readings: dict[str, SessionReading] = {}
         self._positions: dict[TopicPartition, int] = {}
         self._streams: dict[TopicPartition, str | None] = {}
+        self._by_key: dict[bytes, SessionReading] = {}
         self._last_submit_ms = -1
         self._last_submit_time = datetime.datetime.fromtimestamp(0, tz=datetime.timezone.utc)
         self._seen: set[str] = set()
@@ -130,8 +134,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         if self._stopping.is_set():
             self.finished.set()
             return
-        time.sleep(_HANDLER_GRACE_S)
+        handler_set_at = time.monotonic()
         consumer = self._context.transport.consumer()
+        time.sleep(max(0.0, handler_set_at + _HANDLER_GRACE_S - time.monotonic()))
         try:
             self._loop(consumer)
         except Exception as exc:
@@ -151,11 +156,14 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                 self._refresh(consumer, now)
                 if self._historic_done(now, started_at):
                     return
-            for record in consumer.poll(_POLL_RECORDS, _POLL_TIMEOUT_S):
-                self._positions[(record.topic, record.partition)] = record.offset + 1
-                self._dispatch(record)
-                if self._stopping.is_set():
-                    return
+            records = consumer.poll(_POLL_RECORDS, _POLL_TIMEOUT_S)
+            if records:
+                now = time.monotonic()
+                self._deliver(records, now)
+                # A historic read completes as soon as its last partition is drained.
+                for reading in self._readings.values():
+                    if reading.ended and not reading.completed:
+                        self._check_completion(reading, now)
 
     def _historic_done(self, now: float, started_at: float) -> bool:
         configuration = self.configuration
@@ -203,6 +211,7 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                 self._seen.add(key)
                 reading = SessionReading(record.info, {})
                 self._readings[key] = reading
+                self._by_key[key.encode()] = reading
             elif not reading.completed:
                 self._notice_updates(reading, record.info)
             if reading.completed:
@@ -273,48 +282,57 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                 )
 
     # delivery ---------------------------------------------------------------------------------
-    def _dispatch(self, record: Record) -> None:
-        if not record.key:
-            return
-        reading = self._readings.get(record.key.decode("utf-8", "replace"))
-        if reading is None or reading.completed:
-            return
-        where = (record.topic, record.partition)
-        progress = reading.partitions.get(where)
-        if progress is None or record.offset < progress.next_offset:
-            return
-        progress.next_offset = record.offset + 1
-        stream = self._stream_of(where, reading.info.data_source)
-        if stream is None:
-            return
-        now = time.monotonic()
-        reading.last_packet_at = now
-        self._start_stream(reading, stream, now)
-        dto = ReceivedPacketDto(
-            reading.info.data_source,
-            reading.info.session_key,
-            stream,
-            PacketBytes(record.value),
-            self._submit_time(record.timestamp_ms),
-        )
-        for handler in self._handlers:
-            try:
-                handler.handle(dto)
-            except Exception:
-                logger.exception(
-                    "packet handler %r raised on %s:%d offset %d; reading continues",
-                    handler,
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                )
-        value = record.value
-        if value.startswith(_END_OF_SESSION_TYPE):
-            self._complete_stream(reading, stream)
-        elif value.startswith(_COVERAGE_CURSOR_TYPE):
-            self._raise_coverage(reading, record)
-        elif not value.startswith(b"\x0a"):
-            self._check_envelope(record)
+    def _deliver(self, records: list[Record], now: float) -> None:
+        """Hand one poll's records to the handlers, in log order; other sessions' records are skipped."""
+        positions = self._positions
+        by_key = self._by_key
+        handlers = self._handlers
+        stopping = self._stopping
+        for record in records:
+            if stopping.is_set():
+                return
+            where = (record.topic, record.partition)
+            positions[where] = record.offset + 1
+            reading = by_key.get(record.key) if record.key else None
+            if reading is None or reading.completed:
+                continue
+            progress = reading.partitions.get(where)
+            if progress is None or record.offset < progress.next_offset:
+                continue
+            progress.next_offset = record.offset + 1
+            stream = self._streams.get(where, _UNLABELLED)
+            if stream is _UNLABELLED:
+                stream = self._stream_of(where, reading.info.data_source)
+            if stream is None:
+                continue
+            reading.last_packet_at = now
+            self._start_stream(reading, stream, now)
+            dto = ReceivedPacketDto(
+                reading.info.data_source,
+                reading.info.session_key,
+                stream,
+                PacketBytes(record.value),
+                self._submit_time(record.timestamp_ms),
+            )
+            for handler in handlers:
+                try:
+                    handler.handle(dto)
+                except Exception:
+                    logger.exception(
+                        "packet handler %r raised on %s:%d offset %d; reading continues",
+                        handler,
+                        record.topic,
+                        record.partition,
+                        record.offset,
+                    )
+            value = record.value
+            type_length = value[1] if len(value) > 1 else -1
+            if type_length == len(_END_OF_SESSION) and value.startswith(_END_OF_SESSION_TYPE):
+                self._complete_stream(reading, stream)
+            elif type_length == len(_COVERAGE_CURSOR) and value.startswith(_COVERAGE_CURSOR_TYPE):
+                self._raise_coverage(reading, record)
+            elif not value.startswith(b"\x0a"):
+                self._check_envelope(record)
 
     def _stream_of(self, where: TopicPartition, data_source: str) -> str | None:
         if where not in self._streams:
