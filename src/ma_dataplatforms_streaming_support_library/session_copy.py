@@ -1,0 +1,212 @@
+"""copy_session: replay one session from one store to another (embedded ↔ Kafka), data packets byte for byte.
+
+Data records keep their topic, partition, key and value bytes. The session's NewSession and
+EndOfSession records are rewritten with the offsets the records got in the target (their offsets
+maps describe the target log, as they must); SessionInfo updates are copied verbatim. Data format
+definitions the target does not know are copied first, so every id in the packets resolves there.
+Record timestamps (submit times) are the time of the copy: the transport seam has no timestamp.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .contracts.data_format_management.data_format_info_type import DataFormatInfoType
+from .core.base.context import LibraryContext
+from .core.data_format_management.catalog import DataFormatCatalog
+from .errors import StreamingError
+from .layout import (
+    DEAD_LETTER_TOPIC,
+    SESSION_INFO_TOPIC,
+    SYSTEM_STATUS_TOPIC,
+    essential_topic,
+    format_offset_key,
+    main_topic,
+    parse_offset_key,
+)
+from .protos import open_data_pb2
+from .session_data import SessionNotFoundError
+from .session_data_scan import plan_scan, read_ranges
+from .transport.base import Record, TopicPartition, Transport
+
+__all__ = ["CopyReport", "SessionCopyError", "copy_session"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+class SessionCopyError(StreamingError):
+    """A session cannot be copied (for instance, the target already has it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CopyReport:
+    session_key: str
+    data_source: str
+    data_records: int
+    session_records: int
+    data_format_definitions: int
+
+
+def _whole_topic(transport: Transport, topic: str) -> dict[TopicPartition, tuple[int, int]]:
+    begins = transport.beginning_offsets(topic)
+    return {(topic, p): (begins.get(p, 0), end) for p, end in transport.end_offsets(topic).items()}
+
+
+def _records(
+    transport: Transport, ranges: dict[TopicPartition, tuple[int, int]], timeout_s: float
+) -> list[Record]:
+    return [record for batch in read_ranges(transport, ranges, timeout_s) for record in batch]
+
+
+def _rewrite_offsets(value: bytes, target: Transport, packet_type: str) -> bytes:
+    """The same NewSession/EndOfSession packet with each offsets-map entry set to the target's end offset."""
+    packet = open_data_pb2.Packet.FromString(value)
+    content_type = (
+        open_data_pb2.NewSessionPacket
+        if packet_type == "NewSession"
+        else open_data_pb2.EndOfSessionPacket
+    )
+    content = content_type.FromString(packet.content)
+    ends: dict[str, dict[int, int]] = {}
+    for key in list(content.topic_partition_offsets):
+        topic, partition = parse_offset_key(key)
+        if topic not in ends:
+            ends[topic] = target.end_offsets(topic)
+        del content.topic_partition_offsets[key]
+        content.topic_partition_offsets[format_offset_key(topic, partition)] = ends[topic].get(
+            partition, 0
+        )
+    packet.content = content.SerializeToString()
+    return packet.SerializeToString()
+
+
+def _copy_definitions(source: LibraryContext, target: LibraryContext, data_source: str) -> int:
+    """Copy the data format definitions of ``data_source`` that the target cannot resolve yet."""
+    topic = essential_topic(data_source)
+    if topic not in source.transport.list_topics():
+        return 0
+    target.data_formats.catch_up(data_source)
+    copied = 0
+    for record in _records(
+        source.transport, _whole_topic(source.transport, topic), source.timeout_s
+    ):
+        try:
+            packet = open_data_pb2.Packet.FromString(record.value)
+            if packet.type != "DataFormatDefinition":
+                continue
+            definition = open_data_pb2.DataFormatDefinitionPacket.FromString(packet.content)
+        except Exception:
+            logger.warning(
+                "skipping an unreadable record at %s:%d offset %d",
+                topic,
+                record.partition,
+                record.offset,
+            )
+            continue
+        if _is_known(target.data_formats, data_source, definition):
+            continue
+        target.transport.produce(topic, 0, b"", record.value)
+        target.transport.produce(main_topic(data_source), 0, b"", record.value)
+        copied += 1
+    return copied
+
+
+def _is_known(
+    catalog: DataFormatCatalog,
+    data_source: str,
+    definition: open_data_pb2.DataFormatDefinitionPacket,
+) -> bool:
+    kind = (
+        DataFormatInfoType.EVENT
+        if definition.WhichOneof("format") == "event_identifier"
+        else DataFormatInfoType.PARAMETERS
+    )
+    return catalog.find_by_id(data_source, kind, definition.identifier) is not None
+
+
+def copy_session(
+    source: LibraryContext,
+    target: LibraryContext,
+    session_key: str,
+    progress: Progress | None = None,
+) -> CopyReport:
+    """Copy one session; raises SessionNotFoundError, SessionCopyError or TransportError."""
+    source.sessions.catch_up()
+    record = source.sessions.get(session_key)
+    if record is None:
+        raise SessionNotFoundError(
+            f"session {session_key} not found in {source.transport.location}"
+        )
+    target.sessions.catch_up()
+    if target.sessions.get(session_key) is not None:
+        raise SessionCopyError(
+            f"session {session_key} is already in {target.transport.location}; not copied again"
+        )
+    data_source = record.info.data_source
+    source_topics = source.transport.list_topics()
+    scan = plan_scan(source.transport, record, None, source.configuration.partition_mappings)
+    ranges = dict(scan.ranges)
+    essentials = essential_topic(data_source)
+    if essentials in source_topics:
+        start = record.start_offsets.get((essentials, 0), 0)
+        end = source.transport.end_offsets(essentials).get(0, 0)
+        ranges[(essentials, 0)] = (start, end)
+
+    wanted = {SESSION_INFO_TOPIC: 1, SYSTEM_STATUS_TOPIC: 1, DEAD_LETTER_TOPIC: 1, essentials: 1}
+    wanted[main_topic(data_source)] = source_topics.get(main_topic(data_source), 1)
+    wanted.update({topic: source_topics[topic] for topic, _ in ranges if topic in source_topics})
+    target.transport.create_topics(wanted)
+
+    definitions = _copy_definitions(source, target, data_source)
+    info_records = [
+        r
+        for r in _records(
+            source.transport, _whole_topic(source.transport, SESSION_INFO_TOPIC), source.timeout_s
+        )
+        if r.key == session_key.encode()
+    ]
+    info_types = [open_data_pb2.Packet.FromString(r.value).type for r in info_records]
+    target.transport.flush(target.timeout_s)
+
+    new_session = next(r for r, t in zip(info_records, info_types, strict=True) if t == "NewSession")
+    target.transport.produce(
+        SESSION_INFO_TOPIC,
+        None,
+        new_session.key,
+        _rewrite_offsets(new_session.value, target.transport, "NewSession"),
+    )
+    key = session_key.encode()
+    total = sum(end - start for start, end in ranges.values())
+    scanned = copied = 0
+    for batch in read_ranges(source.transport, ranges, source.timeout_s):
+        scanned += len(batch)
+        for data in batch:
+            if data.key == key:
+                target.transport.produce(data.topic, data.partition, data.key, data.value)
+                copied += 1
+        if progress is not None:
+            progress(scanned, total)
+    target.transport.flush(target.timeout_s)
+
+    session_records = 1
+    ended = False
+    for info, packet_type in zip(info_records, info_types, strict=True):
+        if packet_type == "SessionInfo":
+            target.transport.produce(SESSION_INFO_TOPIC, None, info.key, info.value)
+        elif packet_type == "EndOfSession" and not ended:
+            ended = True
+            target.transport.produce(
+                SESSION_INFO_TOPIC,
+                None,
+                info.key,
+                _rewrite_offsets(info.value, target.transport, "EndOfSession"),
+            )
+        else:
+            continue
+        session_records += 1
+    target.transport.flush(target.timeout_s)
+    return CopyReport(session_key, data_source, copied, session_records, definitions)
