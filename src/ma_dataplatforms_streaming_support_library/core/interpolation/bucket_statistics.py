@@ -165,32 +165,66 @@ def _masked_statistics(
     starts: npt.NDArray[np.intp],
     ends: npt.NDArray[np.intp],
 ) -> list[npt.NDArray[np.float64] | Int64Array]:
-    """Statistics over the VALID non-NaN samples only, plus the per-status counts."""
-    valid = status == _VALID
-    is_nan = np.isnan(values)
-    good = valid & ~is_nan
-    count = np.add.reduceat(good, starts, axis=1, dtype=np.int64)
+    """Statistics over the VALID non-NaN samples only, plus the per-status counts.
+
+    Works from the positions of the excluded samples, which are usually few: one masked copy of
+    the values for min/max/sum, counts by ``bincount``, and first/last found by stepping over
+    the runs of excluded samples at the cells' ends.
+    """
+    rows, width = values.shape
+    cells = starts.size
+    flat_status = status.ravel()
+    is_nan = np.isnan(values).ravel()
+    bad = np.flatnonzero((flat_status != _VALID) | is_nan)
+    bad_row, bad_column = np.divmod(bad, width)
+    bad_cell = bad_row * cells + np.searchsorted(starts, bad_column, side="right") - 1
+
+    def tally(mask: npt.NDArray[np.bool_]) -> Int64Array:
+        counted = np.bincount(bad_cell[mask], minlength=rows * cells)
+        return counted.reshape(rows, cells).astype(np.int64, copy=False)
+
+    codes = flat_status[bad]
+    nans = is_nan[bad]
+    missing = tally(codes == _MISSING)
+    error = tally(codes == _ERROR)
+    unspecified = tally((codes != _VALID) & (codes != _MISSING) & (codes != _ERROR))
+    nan_count = tally((codes == _VALID) & nans)
+    count = (ends - starts)[np.newaxis, :] - tally(np.ones(bad.size, dtype=np.bool_))
+
+    masked = values.copy()
+    flat = masked.ravel()
+    flat[bad] = np.nan
+    minimum = np.fmin.reduceat(masked, starts, axis=1)
+    maximum = np.fmax.reduceat(masked, starts, axis=1)
+    flat[bad] = 0.0
+    total = np.add.reduceat(masked, starts, axis=1)
+
+    # First/last valid sample of each cell: its first/last sample, or, when that one is
+    # excluded, the sample just past the run of excluded samples it belongs to.
+    origin = np.arange(rows, dtype=np.intp)[:, np.newaxis] * width
+    run_starts = np.ones(bad.size, dtype=np.bool_)
+    run_starts[1:] = np.diff(bad) != 1
+    run_id = np.cumsum(run_starts) - 1
+    run_first = bad[run_starts]
+    run_ends = np.ones(bad.size, dtype=np.bool_)
+    run_ends[:-1] = run_starts[1:]
+    run_last = bad[run_ends]
+
+    def step(at: npt.NDArray[np.intp], forward: bool) -> npt.NDArray[np.intp]:
+        k = np.minimum(np.searchsorted(bad, at), max(bad.size - 1, 0))
+        hit = bad[k] == at if bad.size else np.zeros(at.shape, dtype=np.bool_)
+        if not hit.any():
+            return at
+        jump = run_last[run_id[k]] + 1 if forward else run_first[run_id[k]] - 1
+        return np.where(hit, jump, at)
+
+    raw = values.ravel()
     empty = count == 0
-    minimum = np.minimum.reduceat(np.where(good, values, np.inf), starts, axis=1)
-    maximum = np.maximum.reduceat(np.where(good, values, -np.inf), starts, axis=1)
-    total = np.add.reduceat(np.where(good, values, 0.0), starts, axis=1)
-    width = values.shape[1]
-    row_offsets = np.arange(values.shape[0], dtype=np.intp)[:, np.newaxis] * width
-    positions = np.flatnonzero(good)
-    flat = values.ravel()
-    first_at = np.searchsorted(positions, row_offsets + starts, side="left")
-    last_at = np.searchsorted(positions, row_offsets + ends, side="left") - 1
-    safe = max(positions.size - 1, 0)
-    first = flat[positions[np.clip(first_at, 0, safe)]] if positions.size else np.zeros(count.shape)
-    last = flat[positions[np.clip(last_at, 0, safe)]] if positions.size else np.zeros(count.shape)
+    first = raw[np.clip(step(origin + starts, True), 0, raw.size - 1)]
+    last = raw[np.clip(step(origin + ends - 1, False), 0, raw.size - 1)]
     for result in (minimum, maximum, total, first, last):
         result[empty] = np.nan
-    missing = np.add.reduceat(status == _MISSING, starts, axis=1, dtype=np.int64)
-    error = np.add.reduceat(status == _ERROR, starts, axis=1, dtype=np.int64)
-    known = valid | (status == _MISSING) | (status == _ERROR)
-    unspecified = np.add.reduceat(~known, starts, axis=1, dtype=np.int64)
-    nans = np.add.reduceat(valid & is_nan, starts, axis=1, dtype=np.int64)
-    return [minimum, maximum, total, first, last, count, missing, error, unspecified, nans]
+    return [minimum, maximum, total, first, last, count, missing, error, unspecified, nan_count]
 
 
 def _super_sample(stats: BucketStatistics, last_before: Float64Array) -> Float64Array:
