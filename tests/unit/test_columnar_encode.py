@@ -205,6 +205,11 @@ def test_read_envelopes_falls_back_and_reports_bad_packets() -> None:
         read_envelopes([good, good[:-2]])
     with pytest.raises(PacketDecodeError, match="packet 0"):
         read_envelopes([pb.Packet(type="x").SerializeToString()[:-1] + b"\xff"])
+    many = [pb.Packet(type=f"T{i}", session_key="k").SerializeToString() for i in range(12)]
+    assert read_envelopes(many).types == tuple(f"T{i}" for i in range(12))
+    bad_text = pb.Packet(type="T12").SerializeToString()[:-1] + b"\xff"
+    with pytest.raises(PacketDecodeError, match="packet 12: not a valid Packet"):
+        read_envelopes([*many, bad_text])
 
 
 def test_markers_and_events() -> None:
@@ -230,5 +235,8 @@ def test_markers_and_events() -> None:
     assert events.raw_values(1).size == 0
     with pytest.raises(PacketDecodeError, match="packet 1: not a valid MarkerPacket"):
         decode_markers([marker_bytes, b"\x0f"])
+    assert len(markers) == 2 and len(events) == 3
+    with pytest.raises(PacketDecodeError, match="packet 1: not a valid EventPacket"):
+        decode_events([b"", b"\x0a\x05"])
     with pytest.raises(PacketDecodeError, match="packet 0: timestamp"):
         decode_events([pb.EventPacket(timestamp=2**63).SerializeToString()])

@@ -29,6 +29,8 @@ __all__ = ["PacketEnvelopes", "read_envelopes", "wrap_packets"]
 logger = logging.getLogger(__name__)
 
 _EXPECTED_WIRE = {1: WIRE_LEN, 2: WIRE_LEN, 3: WIRE_VARINT, 4: WIRE_LEN, 5: WIRE_VARINT}
+_DISTINCT_STRINGS = 8
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,13 +55,40 @@ class PacketEnvelopes:
         return self.contents.take(self.indices_of(type_name))
 
 
-def _text(cache: dict[bytes, str], raw: bytes) -> str:
-    found = cache.get(raw)
-    if found is None:
-        found = raw.decode("utf-8")  # strict, as protobuf is for proto3 strings
-        if len(cache) < 1024:
-            cache[raw] = found
-    return found
+def _strings(data: bytes, starts: I64Array, ends: I64Array, declined: BoolArray) -> list[str]:
+    """The UTF-8 strings ``data[starts[i]:ends[i]]``; packets with invalid UTF-8 are declined.
+
+    A batch holds few distinct types and session keys, so each distinct value is matched
+    against all packets with one vectorised byte comparison per character instead of one
+    slice and decode per packet; past a few distinct values the rest is decoded one by one.
+    """
+    n = starts.size
+    out: list[str] = [""] * n
+    buf = np.frombuffer(data, dtype=np.uint8)
+    lengths = ends - starts
+    pending = np.flatnonzero(lengths > 0)
+    for _ in range(_DISTINCT_STRINGS):
+        if pending.size == 0:
+            return out
+        first = int(pending[0])
+        raw = data[starts[first] : ends[first]]
+        same = pending[lengths[pending] == len(raw)]
+        for offset, byte in enumerate(raw):
+            same = same[buf[starts[same] + offset] == byte]
+        try:
+            text = raw.decode("utf-8")  # strict, as protobuf is for proto3 strings
+        except UnicodeDecodeError:
+            declined[same] = True
+            text = ""
+        for i in same.tolist():
+            out[i] = text
+        pending = pending[np.isin(pending, same, assume_unique=True, invert=True)]
+    for i in pending.tolist():
+        try:
+            out[i] = data[starts[i] : ends[i]].decode("utf-8")
+        except UnicodeDecodeError:
+            declined[i] = True
+    return out
 
 
 def read_envelopes(
@@ -93,20 +122,8 @@ def read_envelopes(
         end[table.message[rows]] = table.end[rows]
         value[table.message[rows]] = table.varint[rows]
         fields[number] = (start, end, value)
-    type_cache: dict[bytes, str] = {b"": ""}
-    key_cache: dict[bytes, str] = {b"": ""}
-    types: list[str] = []
-    keys: list[str] = []
-    spans = zip(*(fields[1][0].tolist(), fields[1][1].tolist()), strict=True)
-    key_spans = zip(*(fields[2][0].tolist(), fields[2][1].tolist()), strict=True)
-    for i, ((ta, tb), (ka, kb)) in enumerate(zip(spans, key_spans, strict=True)):
-        try:
-            types.append(_text(type_cache, data[ta:tb]))
-            keys.append(_text(key_cache, data[ka:kb]))
-        except UnicodeDecodeError:
-            declined[i] = True
-            types.append("")
-            keys.append("")
+    types = _strings(data, fields[1][0], fields[1][1], declined)
+    keys = _strings(data, fields[2][0], fields[2][1], declined)
     envelopes = PacketEnvelopes(
         tuple(types),
         tuple(keys),
