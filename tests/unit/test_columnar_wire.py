@@ -60,6 +60,10 @@ def test_content_batch_round_trip_and_padding() -> None:
     assert batch.take([2, 0]).message(0) == b"cde"
     with pytest.raises(ValueError, match="past the last message"):
         ContentBatch(b"abc", np.array([0]), np.array([3]))
+    with pytest.raises(ValueError, match="start <= end"):
+        ContentBatch(bytes(64), np.array([5]), np.array([3]))
+    with pytest.raises(ValueError, match="same length"):
+        ContentBatch(bytes(64), np.array([0, 1]), np.array([3]))
 
 
 def _message(fields: list[tuple[int, int, int | bytes]]) -> bytes:

@@ -55,8 +55,10 @@ class ContentBatch:
     ends: I64Array
 
     def __post_init__(self) -> None:
-        if self.starts.shape != self.ends.shape:
-            raise ValueError("starts and ends must have the same shape")
+        if self.starts.shape != self.ends.shape or self.starts.ndim != 1:
+            raise ValueError("starts and ends must be 1-D arrays of the same length")
+        if self.starts.size and (self.starts.min() < 0 or np.any(self.ends < self.starts)):
+            raise ValueError("every span needs 0 <= start <= end")
         limit = int(self.ends.max()) if self.ends.size else 0
         if len(self.buffer) < limit + PAD:
             raise ValueError(f"buffer must extend at least {PAD} bytes past the last message")
