@@ -101,8 +101,9 @@ def _report(errors: dict[int, str], packets: I64Array, reason: str) -> None:
 def _periodic_times(start: I64Array, interval: I64Array, points: I64Array) -> I64Array:
     """``start[p] + k * interval[p]`` for ``k < points[p]``, all packets back to back."""
     if points.size and np.all(points == points[0]):
-        k = np.arange(int(points[0]), dtype=np.int64)
-        return (start[:, None] + interval[:, None] * k).reshape(-1)
+        times = np.multiply.outer(interval, np.arange(int(points[0]), dtype=np.int64))
+        times += start[:, None]
+        return times.reshape(-1)
     total = int(points.sum())
     before = np.cumsum(points) - points
     k = np.arange(total, dtype=np.int64) - np.repeat(before, points)
