@@ -132,23 +132,28 @@ def _fill_part(stats: BucketStatistics, part: CellPart) -> None:
     ends = bounds[cells + 1]
     values, status = part.values, part.status
     target = (part.slots[:, np.newaxis], cells[np.newaxis, :])
-    minimum = np.minimum.reduceat(values, starts, axis=1)
-    maximum = np.maximum.reduceat(values, starts, axis=1)
-    total = np.add.reduceat(values, starts, axis=1)
-    first = values[:, starts]
-    last = values[:, ends - 1]
-    count = np.broadcast_to(sizes[cells], total.shape)
-    stats.count[target] = count
-    suspect = np.isnan(total).any(axis=1) | (status != _VALID).any(axis=1)
-    if suspect.any():
-        rows = np.flatnonzero(suspect)
+    if int(status.min()) == _VALID == int(status.max()):
+        # Every sample VALID: plain reductions; a NaN value shows up as a NaN sum, and only
+        # the rows that have one are redone with the mask.
+        minimum = np.minimum.reduceat(values, starts, axis=1)
+        maximum = np.maximum.reduceat(values, starts, axis=1)
+        total = np.add.reduceat(values, starts, axis=1)
+        first = values[:, starts]
+        last = values[:, ends - 1]
+        count = np.broadcast_to(sizes[cells], total.shape)
+        stats.count[target] = count
+        rows = np.flatnonzero(np.isnan(total).any(axis=1))
+    else:
+        shape = (values.shape[0], cells.size)
+        minimum, maximum, total, first, last = (np.empty(shape) for _ in range(5))
+        rows = np.arange(values.shape[0])
+    if rows.size:
         masked = _masked_statistics(values[rows], status[rows], starts, ends)
         for result, fixed in zip((minimum, maximum, total, first, last), masked[:5], strict=True):
             result[rows] = fixed
-        good_count = masked[5]
-        stats.count[part.slots[rows][:, np.newaxis], cells[np.newaxis, :]] = good_count
-        for name, counted in zip(_COUNT_FIELDS[1:], masked[6:], strict=True):
-            getattr(stats, name)[part.slots[rows][:, np.newaxis], cells[np.newaxis, :]] = counted
+        where = (part.slots[rows][:, np.newaxis], cells[np.newaxis, :])
+        for name, counted in zip(_COUNT_FIELDS, masked[5:], strict=True):
+            getattr(stats, name)[where] = counted
         count = stats.count[target]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
