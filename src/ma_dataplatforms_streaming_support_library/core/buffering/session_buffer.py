@@ -24,10 +24,10 @@ class SessionBuffer:
     * ``W`` = window, ``S`` = slide (ns). Slices are ``[anchor + j·S, anchor + (j+1)·S)`` where
       the anchor is the earliest buffered timestamp when the first release happens.
     * The watermark is the smallest latest-timestamp over the *watermark streams*: the streams
-      that have delivered samples of subscribed parameters to this session, plus those declared
-      with ``expect_streams``, and that have not completed. Streams that never carried such
-      samples (the main stream's metadata, for instance) do not hold releases back. When every
-      watermark stream has completed, all buffered data is final.
+      that have delivered samples of subscribed parameters to this session and have not
+      completed (a stream's latest timestamp counts every timestamped packet). Streams that
+      never carried such samples (the main stream's metadata, for instance) do not hold
+      releases back. When every watermark stream has completed, all buffered data is final.
     * A slice is released once ``watermark >= slice start + W``; all slices releasable at once
       leave as one ``MergedBlock``. ``finish`` (end of session) releases everything.
     * Stream discovery: nothing is released during the first ``discovery_grace_s`` seconds (wall
