@@ -172,7 +172,9 @@ def copy_session(
     info_types = [open_data_pb2.Packet.FromString(r.value).type for r in info_records]
     target.transport.flush(target.timeout_s)
 
-    new_session = next(r for r, t in zip(info_records, info_types, strict=True) if t == "NewSession")
+    new_session = next(
+        r for r, t in zip(info_records, info_types, strict=True) if t == "NewSession"
+    )
     target.transport.produce(
         SESSION_INFO_TOPIC,
         None,

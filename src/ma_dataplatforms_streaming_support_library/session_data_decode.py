@@ -212,17 +212,17 @@ class SessionCollector:
             "unreadable Marker",
         )
         self.markers += [
-            MarkerRecord(*fields, stream)
-            for fields in zip(
-                m.timestamps_ns.tolist(),
-                m.end_times_ns.tolist(),
-                m.labels.tolist(),
-                m.types.tolist(),
-                m.descriptions.tolist(),
-                m.sources.tolist(),
-                m.values.tolist(),
-                strict=True,
+            MarkerRecord(
+                m.timestamps_ns[i].item(),
+                m.end_times_ns[i].item(),
+                m.labels[i],
+                m.types[i],
+                m.descriptions[i],
+                m.sources[i],
+                m.values[i].item(),
+                stream,
             )
+            for i in range(len(m))
         ]
 
     def _add_events(self, contents: ContentBatch, stream: str, origins: list[Origin]) -> None:

@@ -39,4 +39,6 @@ class PacketBytes:
 
     def __repr__(self) -> str:
         preview = self._data[:16].hex()
-        return f"PacketBytes({len(self._data)} bytes: {preview}{'…' if len(self._data) > 16 else ''})"
+        return (
+            f"PacketBytes({len(self._data)} bytes: {preview}{'…' if len(self._data) > 16 else ''})"
+        )

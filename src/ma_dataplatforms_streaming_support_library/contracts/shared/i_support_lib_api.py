@@ -33,3 +33,9 @@ class ISupportLibApi(abc.ABC):
 
     @abc.abstractmethod
     def get_reading_packet_api(self) -> Any: ...
+
+    @abc.abstractmethod
+    def get_sample_reader_api(self) -> Any: ...
+
+    @abc.abstractmethod
+    def get_data_reader_api(self) -> Any: ...

@@ -76,8 +76,18 @@ class SupportLibApi(ISupportLibApi):
     def get_reading_packet_api(self) -> PacketReadingModuleApi:
         return PacketReadingModuleApi(self)
 
+    def get_sample_reader_api(self) -> SampleReadingModuleApi:
+        """Buffering: time-ordered, merged samples per parameter in a sliding window."""
+        return SampleReadingModuleApi(self)
 
+    def get_data_reader_api(self) -> DataReadingModuleApi:
+        """Interpolation: per-parameter statistics on a fixed-frequency grid, in batches."""
+        return DataReadingModuleApi(self)
+
+
+from ..buffering.module_api import SampleReadingModuleApi  # noqa: E402
 from ..data_format_management.module_api import DataFormatManagerModuleApi  # noqa: E402
+from ..interpolation.module_api import DataReadingModuleApi  # noqa: E402
 from ..packet_reading.module_api import PacketReadingModuleApi  # noqa: E402
 from ..packet_writing.module_api import PacketWritingModuleApi  # noqa: E402
 from ..session_management.module_api import SessionManagerModuleApi  # noqa: E402
