@@ -389,31 +389,39 @@ class EmbeddedConsumer(Consumer):
                 pause = 0.0005
 
     def _fetch(self, max_records: int) -> list[Record]:
+        """Up to ``max_records``, each partition getting an even share first so that streams
+        advance together (buffering merges them by time), then the room left over."""
         records: list[Record] = []
         assigned = list(self._positions)
         if not assigned:
             return records
         start = self._next_turn % len(assigned)
         self._next_turn += 1
-        for where in assigned[start:] + assigned[:start]:
-            room = max_records - len(records)
-            if room <= 0:
-                break
-            topic, partition = where
-            pid, offset = self._positions[where]
-            low, high = _id_range(pid)
-            rows = self._connection.execute(
-                "SELECT id, key, value, timestamp_ms FROM records "
-                "WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-                (low + offset, high, room),
-            ).fetchall()
-            if rows:
-                records.extend(
-                    Record(topic, partition, record_id - low, key, value, timestamp_ms)
-                    for record_id, key, value, timestamp_ms in rows
-                )
-                self._positions[where] = (pid, rows[-1][0] - low + 1)
+        order = assigned[start:] + assigned[:start]
+        share = max(1, max_records // len(order))
+        for limit in (share, max_records):
+            for where in order:
+                room = min(limit, max_records - len(records))
+                if room <= 0:
+                    return records
+                self._fetch_partition(where, room, records)
         return records
+
+    def _fetch_partition(self, where: TopicPartition, room: int, records: list[Record]) -> None:
+        topic, partition = where
+        pid, offset = self._positions[where]
+        low, high = _id_range(pid)
+        rows = self._connection.execute(
+            "SELECT id, key, value, timestamp_ms FROM records "
+            "WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (low + offset, high, room),
+        ).fetchall()
+        if rows:
+            records.extend(
+                Record(topic, partition, record_id - low, key, value, timestamp_ms)
+                for record_id, key, value, timestamp_ms in rows
+            )
+            self._positions[where] = (pid, rows[-1][0] - low + 1)
 
     def close(self) -> None:
         if not self._closed:
