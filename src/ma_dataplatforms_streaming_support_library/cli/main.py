@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ..session_data import SessionNotFoundError
 from ..transport import BROKER_ENVIRONMENT_VARIABLE, TransportError
-from . import copy, export, sessions, tail
+from . import copy, export, resample, sessions, tail
 from .common import EXIT_UNAVAILABLE, EXIT_USAGE, LIST_HINT, CliError
 
 __all__ = ["build_parser", "main"]
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_parsers(commands)
     export.add_parsers(commands)
     copy.add_parsers(commands)
+    resample.add_parsers(commands)
     return parser
 
 
