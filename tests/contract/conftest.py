@@ -364,7 +364,8 @@ class EventRecorder(IHandler[ReceivedPacketDto]):
 
     Journal entries: ``("session_started", key)``, ``("stream_started", key, stream)``,
     ``("packet", key, stream, dto)``, ``("stream_completed", key, stream)``,
-    ``("session_completed", key, info)``, ``("info_updated", key, info)``, ``("coverage", key, info)``.
+    ``("session_completed", key, info)``, ``("info_updated", key, info)``, ``("coverage", key, info)``,
+    ``("association", main_key, info)``.
     Defines its own ``__init__`` without calling ``super().__init__()``, like the official sample.
     """
 
@@ -390,6 +391,7 @@ class EventRecorder(IHandler[ReceivedPacketDto]):
         reader.stream_reading_completed.subscribe(self.on_stream_completed)
         reader.session_info_updated.subscribe(self.on_info_updated)
         reader.coverage_cursor_received.subscribe(self.on_coverage)
+        reader.session_association_info_updated.subscribe(self.on_association)
         return self
 
     def on_session_started(self, sender: object, info: SessionInfo) -> None:
@@ -409,6 +411,9 @@ class EventRecorder(IHandler[ReceivedPacketDto]):
 
     def on_coverage(self, sender: object, info: Any) -> None:
         self._add("coverage", info.session_key, info)
+
+    def on_association(self, sender: object, info: Any) -> None:
+        self._add("association", info.main_session_info.session_key, info)
 
     # queries ----------------------------------------------------------------------------------
     def entries(self, kind: str, session_key: str | None = None) -> list[tuple[Any, ...]]:
@@ -442,7 +447,9 @@ class EventRecorder(IHandler[ReceivedPacketDto]):
 def assert_event_order(journal: list[tuple[Any, ...]], streams: Sequence[str]) -> None:
     """The DECISIONS §10 order for one session: session started → per stream: started before its
     packets, completed after them → session completed last; each event exactly once."""
-    kinds = [entry[0] for entry in journal if entry[0] != "info_updated" and entry[0] != "coverage"]
+    kinds = [
+        entry[0] for entry in journal if entry[0] not in ("info_updated", "coverage", "association")
+    ]
     assert kinds[0] == "session_started", journal[:3]
     assert kinds.count("session_started") == 1
     assert kinds[-1] == "session_completed", journal[-3:]

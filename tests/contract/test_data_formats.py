@@ -156,7 +156,7 @@ def test_data_format_info_updated_fires_for_replayed_and_new_formats(
     events = FormatEvents(watcher)
 
     watcher.start()
-    assert {first, second} <= events.ids(data_source)  # replayed at start
+    wait_for(lambda: {first, second} <= events.ids(data_source), message="replayed formats")
     third = format_id(creator, data_source, ["d:x"])
     own = format_id(watcher, data_source, ["e:x"])
 

@@ -27,6 +27,7 @@ from .conftest import (
     envelope,
     historic_configuration,
     live_configuration,
+    marker_packet,
     new_session_packet,
     packet,
     periodic_packet,
@@ -730,3 +731,196 @@ def test_set_handler_rejects_a_non_handler(
     with pytest.raises(TypeError, match="handler"):
         reader.set_handler(handler)
     reader.remove_handler(EventRecorder())  # removing an unknown handler does not raise
+
+
+# completion and separation --------------------------------------------------------------------
+def test_a_session_ended_without_end_of_session_packets_completes_at_its_end_offsets(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    """DECISIONS §10: the recorded end offsets complete the streams, not the idle timeout."""
+    reading = library_factory()
+    configuration = live_configuration(data_source, timeout_seconds=120)
+    configuration.raise_exception_on_timeout = True
+    reader, recorder = start_reader(reading, configuration)
+    writing = library_factory()
+    sessions, writer = writing.session_service(), writing.writer_service()
+    key = create_session(sessions, data_source).session_key
+    written = write_stream_packets(writer, data_source, key, ["", "stream1"], 5)
+
+    assert sessions.end_session(data_source, key).success  # no EndOfSession packets on streams
+
+    recorder.wait_completed(key)
+    reader.stop()  # no TimeoutError: nothing timed out
+    assert recorder.packets_by_stream(key) == expected_by_stream(written)
+    assert_event_order(recorder.session_journal(key), ["", "stream1"])
+
+
+def test_interleaved_sessions_are_separated_by_session_key(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    writing = library_factory()
+    sessions, writer = writing.session_service(), writing.writer_service()
+    first = create_session(sessions, data_source, "first").session_key
+    second = create_session(sessions, data_source, "second").session_key
+    written: dict[str, dict[str, list[Any]]] = {first: {}, second: {}}
+    for index in range(10):
+        for key in (first, second):
+            for stream, packets in write_stream_packets(
+                writer, data_source, key, ["", "stream1"], 1, first_id=index
+            ).items():
+                written[key].setdefault(stream, []).extend(packets)
+    for key in (first, second):
+        assert sessions.end_session(data_source, key).success
+
+    reader, recorder = start_reader(
+        library_factory(), historic_configuration(data_source, session_key=first)
+    )
+    recorder.wait_completed(first)
+    reader.stop()
+
+    assert recorder.packets_by_stream(first) == expected_by_stream(written[first])
+    assert recorder.session_journal(second) == []
+
+
+def test_essential_packets_and_format_definitions_are_delivered_as_written(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    """Essential packets come once (from their own stream, not the essentials copy); data format
+    definitions written during the session (key "") are not session records."""
+    reader, recorder = start_reader(library_factory(), live_configuration(data_source))
+    writing = library_factory()
+    sessions, writer = writing.session_service(), writing.writer_service()
+    formats = writing.format_service()
+    key = create_session(sessions, data_source).session_key
+    stream_packets: dict[str, list[Any]] = {"": [], "stream1": []}
+    for stream in stream_packets:
+        stream_packets[stream].append(new_session_packet(data_source, key))
+        config = packet("Configuration", key, b"", essential=True, packet_id=7)
+        stream_packets[stream].append(config)
+        for data in stream_packets[stream][-2:]:
+            assert writer.write_data(data_source, stream, key, data).success
+    assert formats.get_parameter_data_format_id(data_source, ["mid:session"]).success
+    after = marker_packet(key, "after the definition")
+    assert writer.write_data(data_source, "", key, after).success
+    stream_packets[""].append(after)
+    end_session(sessions, writer, data_source, key, list(stream_packets), stream_packets)
+
+    recorder.wait_completed(key)
+    reader.stop()
+    assert recorder.packets_by_stream(key) == expected_by_stream(stream_packets)
+
+
+def test_session_association_info_updated(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    reader, recorder = start_reader(library_factory(), live_configuration(data_source))
+    writing = library_factory()
+    sessions, writer = writing.session_service(), writing.writer_service()
+    associate = create_session(sessions, data_source, "associate").session_key
+    written = write_session(sessions, writer, data_source, identifier="main", count=1, end=False)
+    wait_for(lambda: recorder.entries("session_started", written.session_key), message="reading")
+
+    assert sessions.add_associate_session(data_source, written.session_key, associate).success
+    detected = wait_for(
+        lambda: recorder.entries("association", written.session_key), message="association"
+    )
+    end_session(sessions, writer, data_source, written.session_key, [""])
+    recorder.wait_completed(written.session_key)
+    reader.stop()
+
+    info = detected[0][2]
+    assert info.main_session_info.associate_session_keys == [associate]
+    assert info.associate_session_info.session_key == associate
+
+
+def test_live_reader_keeps_waiting_for_sessions_beyond_its_timeout(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    """The idle timeout applies to sessions being read, not to the wait for the next one."""
+    reading = library_factory()
+    configuration = live_configuration(data_source, timeout_seconds=1)
+    configuration.raise_exception_on_timeout = True
+    reader, recorder = start_reader(reading, configuration)
+    time.sleep(2.5)
+    writing = library_factory()
+
+    written = write_session(
+        writing.session_service(), writing.writer_service(), data_source, count=2
+    )
+
+    recorder.wait_completed(written.session_key)
+    reader.stop()  # no TimeoutError
+    assert recorder.packets_by_stream(written.session_key) == expected_by_stream(written.packets)
+
+
+def test_a_reader_without_handler_warns_after_its_timeout(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    reading = library_factory()
+    reader = reading.reader(live_configuration(data_source, timeout_seconds=1))
+    reader.start()
+
+    wait_for(lambda: reading.logger.find("set_handler"), message="no-handler warning")
+    reader.stop()
+
+
+def test_partition_base_unmapped_stream_reads_as_the_main_stream(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    reader, recorder = start_reader(
+        library_factory(PARTITION_BASE, partition_mappings=MAPPINGS),
+        live_configuration(data_source),
+    )
+    writing = library_factory(PARTITION_BASE, partition_mappings=MAPPINGS)
+    sessions, writer = writing.session_service(), writing.writer_service()
+    key = create_session(sessions, data_source).session_key
+    main = write_stream_packets(writer, data_source, key, [""], 2)[""]
+    unmapped = write_stream_packets(writer, data_source, key, ["unmapped"], 2, first_id=10)[
+        "unmapped"
+    ]
+    mapped = write_stream_packets(writer, data_source, key, ["stream1"], 2, first_id=20)["stream1"]
+    end_session(sessions, writer, data_source, key, ["", "stream1"])
+
+    recorder.wait_completed(key)
+    reader.stop()
+    by_stream = recorder.packets_by_stream(key)
+    assert set(by_stream) == {"", "stream1"}
+    assert by_stream[""][:4] == [p.data for p in main + unmapped]
+    assert by_stream["stream1"][:2] == [p.data for p in mapped]
+
+
+def test_live_reader_reads_concurrent_sessions_each_exactly_once(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    reader, recorder = start_reader(library_factory(), live_configuration(data_source))
+    results: dict[int, Any] = {}
+    errors: list[BaseException] = []
+
+    def write(index: int) -> None:
+        try:
+            writing = library_factory()
+            results[index] = write_session(
+                writing.session_service(),
+                writing.writer_service(),
+                data_source,
+                streams=["", "stream1"],
+                count=40,
+            )
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    for written in results.values():
+        recorder.wait_completed(written.session_key, timeout=60)
+    reader.stop()
+    for written in results.values():
+        assert recorder.packets_by_stream(written.session_key) == expected_by_stream(
+            written.packets
+        )
+        assert_event_order(recorder.session_journal(written.session_key), ["", "stream1"])

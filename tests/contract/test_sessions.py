@@ -557,3 +557,30 @@ def test_session_methods_reject_bad_input(
     assert len(session_info_packets(transport, main.session_key)) == written
     got = sessions.get_session_info(data_source, main.session_key)
     assert got.data is not None and fields(got.data) == fields(main)
+
+
+def packet_bytes(packet_type: str, key: str, content: bytes) -> bytes:
+    return open_data_pb2.Packet(
+        type=packet_type, session_key=key, content=content
+    ).SerializeToString()
+
+
+def test_a_corrupted_session_info_record_is_skipped(
+    library_factory: LibraryFactory, data_source: str, transport: Transport
+) -> None:
+    sessions = library_factory().session_service()
+    key = create_session(sessions, data_source, "before").session_key
+    transport.produce("SessionInfo", None, key.encode(), b"\xff\xfe not a Packet \x00")
+    transport.produce(
+        "SessionInfo", None, key.encode(), packet_bytes("SessionInfo", key, b"\xff\xff")
+    )
+    transport.flush(10)
+
+    after = create_session(sessions, data_source, "after")
+    fresh = library_factory().session_service()
+
+    listed = fresh.get_all_sessions()
+    assert listed.success, listed.error_message
+    mine = {i.session_key: i.identifier for i in listed.data or [] if i.data_source == data_source}
+    assert mine == {key: "before", after.session_key: "after"}
+    assert sessions.update_identifier(data_source, key, "renamed").success

@@ -345,3 +345,18 @@ def test_write_info_rejects_bad_input(
 def test_packet_bytes_rejects_non_bytes() -> None:
     with pytest.raises(TypeError, match="bytes"):
         PacketBytes("not bytes")  # type: ignore[arg-type]
+
+
+def test_a_writer_writes_to_a_session_created_by_another_library(
+    library_factory: LibraryFactory, data_source: str, transport: Transport
+) -> None:
+    sessions = library_factory().session_service()
+    key = create_session(sessions, data_source).session_key
+    writer = library_factory().writer_service()
+    data = marker_packet(key, "from elsewhere")
+
+    result = writer.write_data(data_source, "", key, data)
+
+    assert result.success, result.error_message
+    writer.stop()
+    assert data.data in [r.value for r in read_all(transport, data_source) if r.key == key.encode()]

@@ -62,8 +62,10 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
 
     def _on_start(self) -> None:
         catalog = self._context.data_formats
+        # Replays every <ds>_essential in the background. Formats already read are reported here,
+        # the rest as the replay reads them: start() does not wait for every data source on the
+        # broker (one end-offset query each), and lookups catch up on their own data source.
         catalog.start()
-        catalog.catch_up_all()
         for info in catalog.snapshot_and_listen(self._on_learned):
             self.data_format_info_updated.raise_event(self, info)
 
