@@ -349,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     for service in (data_reader, sample_reader, packet_reader):
         service.initialise()
         service.start()
+    if args.historic is None:
+        print(f"following live sessions of {DATA_SOURCE} for {args.duration:g} s", flush=True)
 
     deadline = time.monotonic() + args.duration
     while time.monotonic() < deadline:
