@@ -62,6 +62,7 @@ from ma_dataplatforms_streaming_support_library.contracts.shared.i_handler impor
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
 
 from .conftest import (
+    PARTITION_BASE,
     Library,
     create_session,
     end_session,
@@ -113,15 +114,15 @@ class Step:
     columns: list[list[tuple[float, int]]]
 
 
-def session_steps() -> list[Step]:
+def session_steps(scale: int = 1) -> list[Step]:
     """The data packets in the order a real-time writer sends them (by start time)."""
     steps: list[Step] = []
-    for p in range(MAIN_PACKETS):
+    for p in range(MAIN_PACKETS * scale):
         indices = range(p * MAIN_SAMPLES, (p + 1) * MAIN_SAMPLES)
         columns = [[(_a(i), VALID) for i in indices], [_b(i) for i in indices]]
         start = T0 + p * MAIN_SAMPLES * MAIN_INTERVAL
         steps.append(Step("", MAIN_PARAMETERS, start, MAIN_INTERVAL, columns))
-    for p in range(S1_PACKETS):
+    for p in range(S1_PACKETS * scale):
         if p == S1_SKIPPED:
             continue
         indices = range(p * S1_SAMPLES, (p + 1) * S1_SAMPLES)
@@ -133,9 +134,9 @@ def session_steps() -> list[Step]:
     return steps
 
 
-def expected_samples() -> dict[str, list[Sample]]:
+def expected_samples(scale: int = 1) -> dict[str, list[Sample]]:
     series: dict[str, list[Sample]] = {name: [] for name in ALL}
-    for step in session_steps():
+    for step in session_steps(scale):
         for name, column in zip(step.parameters, step.columns, strict=True):
             for j, (value, status) in enumerate(column):
                 series[name].append((step.start_ns + j * step.interval_ns, value, status))
@@ -167,6 +168,7 @@ def write_pipeline_session(
     *,
     pause_s: float = 0.0,
     before_end: Callable[[], None] | None = None,
+    scale: int = 1,
 ) -> str:
     """Write the session through the official API (NewSession and EndOfSession on each stream)."""
     sessions, formats, writer = (
@@ -185,7 +187,7 @@ def write_pipeline_session(
         assert writer.write_data(
             data_source, stream, key, new_session_packet(data_source, key)
         ).success
-    for step in session_steps():
+    for step in session_steps(scale):
         data = _periodic(key, format_ids[step.stream], step)
         result = writer.write_data(data_source, step.stream, key, data)
         assert result.success, result.error_message
@@ -355,8 +357,8 @@ def start_pipeline(
     return pipeline
 
 
-def check_pipeline(pipeline: Pipeline, data_source: str, key: str) -> None:
-    expected = expected_samples()
+def check_pipeline(pipeline: Pipeline, data_source: str, key: str, scale: int = 1) -> None:
+    expected = expected_samples(scale)
     sample_reader = pipeline.sample_reader
     assert sample_reader.get_late_sample_count(data_source, key) == 0
 
@@ -435,6 +437,21 @@ def test_historic_pipeline_delivers_every_sample_once_and_exact_statistics(
         pipeline.stop()
     check_pipeline(pipeline, data_source, key)
     assert pipeline.merged_keys() == [key]
+
+
+def test_historic_pipeline_over_partitions_and_many_polls(
+    library_factory: Any, data_source: str
+) -> None:
+    """Streams as partitions of one topic, and a session far longer than one poll (the reader
+    hands the partitions' records over in chunks)."""
+    library = library_factory(PARTITION_BASE, partition_mappings={"s1": 1})
+    key = write_pipeline_session(library, data_source, scale=20)
+    pipeline = start_pipeline(library, historic_configuration(data_source, session_key=key))
+    try:
+        wait_for(lambda: key in pipeline.merged_keys(), PIPELINE_WAIT_S, "historic merge")
+    finally:
+        pipeline.stop()
+    check_pipeline(pipeline, data_source, key, scale=20)
 
 
 def test_live_pipeline_started_before_the_writer(library_factory: Any, data_source: str) -> None:

@@ -24,6 +24,7 @@ from ...contracts.shared.i_handler import IHandler
 from ..base.service import ServiceBase
 from .columnar_decoding import decode_sample_packet
 from .handler_items import sample_data_items, timestamp_data_items
+from .idle_clock import IdleClock
 from .merged_block_listener import MergedBlockListener
 from .packet_decoding import FormatResolver, SampleDecoder
 from .parameter_registry import ParameterRegistry
@@ -35,7 +36,8 @@ __all__ = ["DEFAULT_STREAM_DISCOVERY_GRACE_S", "SampleReaderService"]
 logger = logging.getLogger(__name__)
 
 #: A historic reader goes through a session's streams in chunks, one stream after the other;
-#: one second of wall clock lets the first chunk of every stream arrive before any release.
+#: one second in which the reader could deliver (the sample reader's own processing time does not
+#: count) lets the first chunk of every stream arrive before any release.
 DEFAULT_STREAM_DISCOVERY_GRACE_S = 1.0
 
 
@@ -70,7 +72,9 @@ class SampleReaderService(ServiceBase, ISampleReaderService):
         """``decoder`` defaults to the columnar codecs; ``resolver`` turns data format ids into
         parameter lists (without one, only packets with inline parameter lists are read).
         ``stream_discovery_grace_s``: see ``SessionBuffer`` (releases wait that long after a
-        session's first packet, so that every stream of the session has shown up)."""
+        session's first packet, so that every stream of the session has shown up). It is measured
+        on an ``IdleClock``: time spent processing packets does not count, since the packet
+        reader cannot deliver meanwhile."""
         super().__init__()
         if not isinstance(configuration, BufferingConfiguration):
             raise TypeError(
@@ -86,12 +90,14 @@ class SampleReaderService(ServiceBase, ISampleReaderService):
             "session_data_merging_completed"
         )
         self.parameter_registry = ParameterRegistry(configuration.subscribed_parameters)
+        self._idle_clock = IdleClock()
         self._merger = SessionMerger(
             configuration,
             self.parameter_registry,
             decoder or decode_sample_packet,
             resolver,
             stream_discovery_grace_s,
+            self._idle_clock,
         )
         self._timestamp_handlers: list[IHandler[TimestampData]] = []
         self._sample_handlers: list[IHandler[SampleData]] = []
@@ -220,21 +226,21 @@ class SampleReaderService(ServiceBase, ISampleReaderService):
                     self.id,
                 )
             return
-        with self._delivery_lock:
+        with self._delivery_lock, self._idle_clock.busy():
             with self._lock:
                 actions = self._merger.packet(dto)
             self._deliver(actions)
 
     def _on_session_started(self, sender: object, info: SessionInfo) -> None:
         if self.is_started:
-            with self._delivery_lock:
+            with self._delivery_lock, self._idle_clock.busy():
                 with self._lock:
                     actions = self._merger.session_started(info)
                 self._deliver(actions)
 
     def _on_stream_completed(self, sender: object, info: StreamInfo) -> None:
         if self.is_started:
-            with self._delivery_lock:
+            with self._delivery_lock, self._idle_clock.busy():
                 with self._lock:
                     actions = self._merger.stream_completed(
                         info.data_source, info.session_key, info.stream
@@ -243,7 +249,7 @@ class SampleReaderService(ServiceBase, ISampleReaderService):
 
     def _on_session_completed(self, sender: object, info: SessionInfo) -> None:
         if self.is_started:
-            with self._delivery_lock:
+            with self._delivery_lock, self._idle_clock.busy():
                 with self._lock:
                     actions = self._merger.session_completed(info)
                 self._deliver(actions)

@@ -30,11 +30,12 @@ class SessionBuffer:
       releases back. When every watermark stream has completed, all buffered data is final.
     * A slice is released once ``watermark >= slice start + W``; all slices releasable at once
       leave as one ``MergedBlock``. ``finish`` (end of session) releases everything.
-    * Stream discovery: nothing is released during the first ``discovery_grace_s`` seconds (wall
-      clock) after the session's first packet, nor while a stream declared with
-      ``expect_streams`` has not delivered a timestamped packet. A reader that delivers a
-      session's streams one after the other (a historic read goes through them in chunks) would
-      otherwise have every stream but the first one released late.
+    * Stream discovery: nothing is released during the first ``discovery_grace_s`` seconds (on
+      ``clock``; the sample reader's clock leaves out its own processing time) after the
+      session's first packet, nor while a stream declared with ``expect_streams`` has not
+      delivered a timestamped packet. A reader that delivers a session's streams one after the
+      other (a historic read goes through them in chunks) would otherwise have every stream but
+      the first one released late.
     * A sample older than the released range is late: it is not delivered (the range is already
       out), but counted per stream (``late_sample_count``) and logged — a warning the first time
       per stream and at ``finish``, debug otherwise.

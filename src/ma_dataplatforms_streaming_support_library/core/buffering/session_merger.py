@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -73,9 +74,11 @@ class SessionMerger:
         decoder: SampleDecoder,
         resolver: FormatResolver | None,
         discovery_grace_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.configuration = configuration
         self._discovery_grace_s = discovery_grace_s
+        self._clock = clock
         self.registry = registry
         self._decoder = decoder
         self._resolver = resolver
@@ -141,6 +144,7 @@ class SessionMerger:
                 self.configuration.merge_strategy,
                 name=f"{data_source}/{session_key}",
                 discovery_grace_s=self._discovery_grace_s,
+                clock=self._clock,
             )
             buffer.expect_streams(self._expected_streams)
             state = SessionState(info or SessionInfo(session_key, data_source), buffer)
