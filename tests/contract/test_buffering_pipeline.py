@@ -472,6 +472,8 @@ def test_live_pipeline_started_before_the_writer(library_factory: Any, data_sour
     check_pipeline(pipeline, data_source, key)
     # Paced writing: windows were released while the session was still being written.
     assert released_before_end[0] > 1
+    # The failing handler kept being called: each failure costs only its own batch.
+    assert pipeline.results["raising"].calls >= 2
 
 
 # bad input --------------------------------------------------------------------------------------
@@ -509,19 +511,25 @@ def test_full_slide_is_accepted(library: Library) -> None:
     assert result.success and result.data is not None
 
 
-def test_bad_subscriptions_are_refused(library: Library) -> None:
+def test_bad_subscriptions_are_refused(library: Library, caplog: pytest.LogCaptureFixture) -> None:
     api = library.api
     sample_reader = api.get_sample_reader_api().create_service(BufferingConfiguration(ALL)).data
     data_reader = api.get_data_reader_api().create_service().data
     data_reader.set_sample_reader_service(sample_reader)
     handler = Quiet()
+
+    def refused(named: str, *arguments: Any) -> None:
+        caplog.clear()
+        assert not data_reader.subscribe(*arguments)
+        assert named in caplog.text, (arguments, caplog.text)
+
     for hz in (0, -10, float("nan"), float("inf")):
-        assert not data_reader.subscribe(f"hz-{hz}", ALL, hz, handler)
-    assert not data_reader.subscribe("delivery", ALL, 10, handler, 0)
-    assert not data_reader.subscribe("delivery-nan", ALL, 10, handler, float("nan"))
-    assert not data_reader.subscribe("empty", [], 10, handler)
+        refused("subscription_frequency_hz", f"hz-{hz}", ALL, hz, handler)
+    refused("delivery_frequency_hz", "delivery", ALL, 10, handler, 0)
+    refused("delivery_frequency_hz", "delivery-nan", ALL, 10, handler, float("nan"))
+    refused("must not be empty", "empty", [], 10, handler)
     assert data_reader.subscribe("twice", ALL, 10, handler)
-    assert not data_reader.subscribe("twice", ["A:Pipe"], 5, handler)
+    refused("already subscribed", "twice", ["A:Pipe"], 5, handler)
     assert data_reader.unsubscribe("twice")
     assert not data_reader.unsubscribe("twice")
     for key in ("hz-0", "delivery", "empty"):
