@@ -220,7 +220,7 @@ def test_definitions_on_the_wire(library: Library, data_source: str, transport: 
                 definitions.append((record, envelope))
         assert len(definitions) == 1, topic
         record, envelope = definitions[0]
-        assert (record.partition, record.key or b"") == (0, b""), topic
+        assert (record.partition, record.key) == (0, b""), topic  # empty, not null
         assert envelope.is_essential is True
         assert envelope.session_key == ""
         definition = open_data_pb2.DataFormatDefinitionPacket.FromString(envelope.content)

@@ -924,3 +924,56 @@ def test_live_reader_reads_concurrent_sessions_each_exactly_once(
             written.packets
         )
         assert_event_order(recorder.session_journal(written.session_key), ["", "stream1"])
+
+
+def test_historic_reader_delivers_records_a_late_writer_left_past_the_end_offsets(
+    library_factory: LibraryFactory, data_source: str, transport: Transport
+) -> None:
+    """DECISIONS §10: a C# writer records end offsets before flushing; its trailing records that
+    were stored when the end became known still belong to the session."""
+    writing = library_factory()
+    sessions, writer = writing.session_service(), writing.writer_service()
+    key = create_session(sessions, data_source).session_key
+    written = write_stream_packets(writer, data_source, key, [""], 3)[""]
+    assert sessions.end_session(data_source, key).success  # no EndOfSession packet on the stream
+    late = [marker_packet(key, f"late-{i}", 50 + i) for i in range(2)]
+    for data in late:
+        transport.produce(data_source, 0, key.encode(), data.data)
+    transport.flush(10)
+
+    reader, recorder = start_reader(
+        library_factory(), historic_configuration(data_source, session_key=key)
+    )
+    recorder.wait_completed(key)
+    reader.stop()
+
+    assert recorder.packets_by_stream(key) == {"": [p.data for p in written + late]}
+
+
+def test_a_raising_event_subscriber_does_not_stop_reading(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    reading = library_factory()
+    reader = reading.reader(live_configuration(data_source))
+
+    def explode(sender: object, info: object) -> None:
+        raise RuntimeError("subscriber exploded on purpose")
+
+    reader.stream_reading_started.subscribe(explode)
+    reader.session_reading_started.subscribe(explode)
+    recorder = EventRecorder().attach(reader)
+    reader.start()
+    reader.set_handler(recorder)
+    writing = library_factory()
+
+    written = write_session(
+        writing.session_service(),
+        writing.writer_service(),
+        data_source,
+        streams=["", "stream1"],
+        count=3,
+    )
+
+    recorder.wait_completed(written.session_key)
+    reader.stop()
+    assert recorder.packets_by_stream(written.session_key) == expected_by_stream(written.packets)

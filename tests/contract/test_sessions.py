@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_bytes import (
+    PacketBytes,
+)
 from ma_dataplatforms_streaming_support_library.contracts.session_management.session_creation_info import (
     SessionCreationInfo,
 )
@@ -584,3 +587,33 @@ def test_a_corrupted_session_info_record_is_skipped(
     mine = {i.session_key: i.identifier for i in listed.data or [] if i.data_source == data_source}
     assert mine == {key: "before", after.session_key: "after"}
     assert sessions.update_identifier(data_source, key, "renamed").success
+
+
+def test_partial_session_info_never_clears_fields(library: Library, data_source: str) -> None:
+    """DECISIONS §6: empty fields of an update never clear a value; details are only added."""
+    sessions = library.session_service()
+    writer = library.writer_service()
+    info = create_session(sessions, data_source, "keep me", details={"A": "1"}, version=5)
+    partial = open_data_pb2.SessionInfoPacket(data_source=data_source, details={"B": "2"})
+
+    assert writer.write_info(
+        PacketBytes(packet_bytes("SessionInfo", info.session_key, partial.SerializeToString()))
+    ).success
+    sessions.update_identifier(data_source, info.session_key, "")
+    assert sessions.update_session_details(data_source, info.session_key, {}).success
+
+    got = sessions.get_session_info(data_source, info.session_key)
+    assert got.data is not None
+    assert (got.data.identifier, got.data.type, got.data.version) == ("keep me", "Session", 5)
+    assert got.data.details == {"A": "1", "B": "2"}
+
+
+def test_utc_offset_defaults_to_the_local_offset(library: Library, data_source: str) -> None:
+    sessions = library.session_service()
+    local = datetime.datetime.now().astimezone().utcoffset()
+
+    info = create_session(sessions, data_source)
+
+    assert info.utc_offset == local
+    assert isinstance(info.version, int) and info.version == 1
+    assert info.type == "Session"

@@ -360,3 +360,23 @@ def test_a_writer_writes_to_a_session_created_by_another_library(
     assert result.success, result.error_message
     writer.stop()
     assert data.data in [r.value for r in read_all(transport, data_source) if r.key == key.encode()]
+
+
+def test_a_packet_too_large_for_the_broker_fails_and_is_not_reported_as_written(
+    library: Library, data_source: str, transport: Transport
+) -> None:
+    sessions = library.session_service()
+    writer = library.writer_service()
+    key = create_session(sessions, data_source).session_key
+    huge = packet("Marker", key, b"\x00" * 1_500_000)
+
+    result = writer.write_data(data_source, "", key, huge)
+
+    assert not result.success
+    assert result.error_message
+    small = marker_packet(key, "still works")
+    assert writer.write_data(data_source, "", key, small).success
+    writer.stop()
+    assert [r.value for r in read_all(transport, data_source) if r.key == key.encode()] == [
+        small.data
+    ]
