@@ -289,3 +289,30 @@ def test_data_format_methods_reject_bad_input(
     assert not result.success, result
     assert result.data is None
     assert named in result.error_message
+
+
+def test_libraries_racing_to_create_the_same_format_agree_on_one_id(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    services = [library_factory().format_service() for _ in range(3)]
+    answers: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(services))
+
+    def create(service: Any) -> None:
+        try:
+            barrier.wait(10)
+            answers.append(format_id(service, data_source, PARAMETERS))
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(s,)) for s in services]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    assert len(set(answers)) == 1, answers
+    later = library_factory().format_service()
+    assert format_id(later, data_source, PARAMETERS) == answers[0]

@@ -977,3 +977,23 @@ def test_a_raising_event_subscriber_does_not_stop_reading(
     recorder.wait_completed(written.session_key)
     reader.stop()
     assert recorder.packets_by_stream(written.session_key) == expected_by_stream(written.packets)
+
+
+def test_a_session_key_of_another_data_source_is_not_read(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    """modules §5.2: only sessions of the configured data source, even when a key is given."""
+    writing = library_factory()
+    written = write_session(
+        writing.session_service(), writing.writer_service(), data_source + "_other", count=2
+    )
+    reading = library_factory()
+    configuration = historic_configuration(
+        data_source, session_key=written.session_key, timeout_seconds=1
+    )
+
+    reader, recorder = start_reader(reading, configuration)
+
+    wait_for(lambda: reading.logger.find(written.session_key), message="timeout warning")
+    reader.stop()
+    assert recorder.journal == []

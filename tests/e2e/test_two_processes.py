@@ -134,6 +134,9 @@ def check_reading(lines: list[dict[str, Any]], written: dict[str, Any]) -> None:
         assert of_stream[-1] == "stream_completed" and of_stream.count("stream_completed") == 1
     first_packet = base64.b64decode(delivered[""][0])
     assert b"NewSession" in first_packet
+    # The reader's handler resolved the writer's data format id on its delivery thread.
+    resolved = [line["parameters"] for line in events if line.get("parameters") is not None]
+    assert resolved == [["Sin:E2E"]] * 60
 
 
 @pytest.mark.parametrize("strategy", ["topic", "partition"])

@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import sys
 import threading
+from typing import Any
 
-from common import emit, start_library
+from common import emit, start_library, started
 
 from ma_dataplatforms_streaming_support_library.contracts.packet_reading.packet_reading_configuration import (
     PacketReadingConfiguration,
@@ -23,18 +24,30 @@ from ma_dataplatforms_streaming_support_library.contracts.packet_reading.receive
     ReceivedPacketDto,
 )
 from ma_dataplatforms_streaming_support_library.contracts.shared.i_handler import IHandler
+from ma_dataplatforms_streaming_support_library.protos import open_data_pb2
 
 
 class Handler(IHandler[ReceivedPacketDto]):
-    def __init__(self, data_formats: object) -> None:
+    """Like the official sample's handler: resolves the writer's data format ids while reading."""
+
+    def __init__(self, data_formats: Any) -> None:
         self.data_formats = data_formats
 
     def handle(self, packet: ReceivedPacketDto) -> None:
+        parameters = None
+        envelope = open_data_pb2.Packet.FromString(packet.packet_bytes.data)
+        if envelope.type == "PeriodicData":
+            content = open_data_pb2.PeriodicDataPacket.FromString(envelope.content)
+            result = self.data_formats.get_parameters_list(
+                packet.data_source, content.data_format.data_format_identifier
+            )
+            parameters = result.data.parameter_list if result.success else result.error_message
         emit(
             event="packet",
             session_key=packet.session_key,
             stream=packet.stream,
             data=base64.b64encode(packet.packet_bytes.data).decode(),
+            parameters=parameters,
         )
 
 
@@ -76,7 +89,7 @@ def main() -> None:
     reader.session_reading_completed.subscribe(notifier.session_completed)
     reader.stream_reading_started.subscribe(notifier.stream_started)
     reader.stream_reading_completed.subscribe(notifier.stream_completed)
-    reader.set_handler(Handler(None))
+    reader.set_handler(Handler(started(library.get_data_format_manager_api().create_service())))
     emit(ready=True)
     finished = notifier.done.wait(60)
     reader.session_reading_started.unsubscribe(notifier.session_started)

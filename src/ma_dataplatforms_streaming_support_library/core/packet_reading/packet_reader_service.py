@@ -185,10 +185,10 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
     # choosing sessions ------------------------------------------------------------------------
     def _matches(self, info: SessionInfo) -> bool:
         configuration = self.configuration
-        if configuration.session_key:
-            return info.session_key == configuration.session_key
         if info.data_source != configuration.data_source:
             return False
+        if configuration.session_key:
+            return info.session_key == configuration.session_key
         pattern = configuration.session_identifier_pattern
         if pattern and pattern != "*" and not fnmatch.fnmatchcase(info.identifier, pattern):
             return False
