@@ -49,6 +49,11 @@ CALLS = [
     ("session", "update_identifier", ("ds_lifecycle", "{key}", "x")),
     ("session", "update_session_details", ("ds_lifecycle", "{key}", {"a": "b"})),
     ("session", "add_associate_session", ("ds_lifecycle", "{key}", "{key2}")),
+    (
+        "session",
+        "add_associate_session",
+        ("ds_lifecycle", "{key}", "44444444-4444-4444-8444-444444444444"),
+    ),
     ("session", "end_session", ("ds_lifecycle", "{key}")),
     ("format", "get_parameter_data_format_id", ("ds_lifecycle", ["a"])),
     ("format", "get_parameters_list", ("ds_lifecycle", 1)),
@@ -58,7 +63,7 @@ CALLS = [
     ("writer", "write_data", ("ds_lifecycle", "", "{key}", "{packet}")),
     ("writer", "write_info", ("{packet}",)),
 ]
-CALL_IDS = [f"{kind}-{method}" for kind, method, _ in CALLS]
+CALL_IDS = [f"{kind}-{method}-{index}" for index, (kind, method, _) in enumerate(CALLS)]
 
 
 def new_service(library: Library, kind: str) -> Any:

@@ -224,13 +224,19 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
         self, data_source: str, session_key: str, adding_associate_key: str
     ) -> ApiResult[SessionInfo]:
         operation = "add_associate_session"
+        failure = self._not_started(operation)
+        if failure is not None:
+            return failure
         error = text_error(adding_associate_key, "adding_associate_key", allow_empty=False)
         if error:
             return ApiResult.fail(f"{operation}: {error}")
         if adding_associate_key == session_key:
             return ApiResult.fail(f"{operation}: a session cannot be associated with itself")
         if not self._context.sessions.get(adding_associate_key):
-            self._context.sessions.catch_up()
+            try:
+                self._context.sessions.catch_up()
+            except TransportError as exc:
+                return ApiResult.fail(f"{operation}: {exc}")
             if not self._context.sessions.get(adding_associate_key):
                 return ApiResult.fail(
                     f"{operation}: adding_associate_key {adding_associate_key!r} is not a known session"
