@@ -997,3 +997,27 @@ def test_a_session_key_of_another_data_source_is_not_read(
     wait_for(lambda: reading.logger.find(written.session_key), message="timeout warning")
     reader.stop()
     assert recorder.journal == []
+
+
+def test_session_info_updated_never_comes_before_session_reading_started(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    reader, recorder = start_reader(library_factory(), live_configuration(data_source))
+    writing = library_factory()
+    sessions, writer = writing.session_service(), writing.writer_service()
+    key = create_session(sessions, data_source).session_key
+    time.sleep(1.0)  # the reader has picked the session up, but no packet exists yet
+
+    assert sessions.update_session_details(data_source, key, {"Phase": "before data"}).success
+    time.sleep(1.0)
+    assert writer.write_data(data_source, "", key, new_session_packet(data_source, key)).success
+    wait_for(lambda: recorder.entries("session_started", key), message="reading")
+    assert sessions.update_session_details(data_source, key, {"Phase": "during"}).success
+    wait_for(lambda: recorder.entries("info_updated", key), message="update during reading")
+    end_session(sessions, writer, data_source, key, [""])
+    recorder.wait_completed(key)
+    reader.stop()
+
+    kinds = [entry[0] for entry in recorder.session_journal(key)]
+    assert kinds[0] == "session_started", kinds
+    assert kinds[-1] == "session_completed", kinds

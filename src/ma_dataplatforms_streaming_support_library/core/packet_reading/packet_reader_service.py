@@ -265,7 +265,8 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
     def _notice_updates(self, reading: SessionReading, info: SessionInfo) -> None:
         before = reading.info
         reading.info = info
-        if info == before:
+        if info == before or not reading.started:
+            # Before session_reading_started the change is simply part of that event's args.
             return
         if before.historical != info.historical and (
             info.identifier,
