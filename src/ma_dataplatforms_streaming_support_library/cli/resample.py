@@ -28,7 +28,7 @@ from ..core.buffering.module_api import catalog_resolver
 from ..core.buffering.sample_reader_service import SampleReaderService
 from ..core.interpolation.data_reader_service import DataReaderService
 from ..core.packet_reading.packet_reader_service import PacketReaderService
-from ..session_data import SessionNotFoundError
+from ..session_data import ProgressCallback, SessionNotFoundError
 from ..session_data_scan import plan_scan
 from .common import CliError, open_store, progress_bar
 
@@ -132,7 +132,7 @@ def resample_session(
     hz: float,
     *,
     window_ms: float = DEFAULT_WINDOW_MS,
-    progress: Any = None,
+    progress: ProgressCallback | None = None,
 ) -> tuple[dict[str, npt.NDArray[Any]], int]:
     """Run packet reader → sample reader → data reader over one session; the rows (arrays,
     ordered by parameter then bucket; ``parameter`` holds indices into ``parameters``) and the
