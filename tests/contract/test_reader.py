@@ -372,7 +372,7 @@ def test_several_readers_in_one_process_read_independently(
 
 def test_a_slow_handler_loses_no_packets(library_factory: LibraryFactory, data_source: str) -> None:
     reading = library_factory()
-    reader = reading.reader(live_configuration(data_source, timeout_seconds=3))
+    reader = reading.reader(live_configuration(data_source, timeout_seconds=30))
     recorder = EventRecorder(delay_s=0.02).attach(reader)
     reader.start()
     reader.set_handler(recorder)
@@ -587,14 +587,16 @@ def test_historic_timeout_is_raised_from_stop_when_asked(
 def test_idle_stream_completes_after_the_timeout_with_a_warning(
     library_factory: LibraryFactory, data_source: str
 ) -> None:
+    writing = library_factory()
+    sessions, writer = writing.session_service(), writing.writer_service()
+    # Written like a writer that crashed: no EndOfSession packet, session never ended. Written
+    # before the reader starts, so that no pause of the writer can look like the idle timeout.
+    written = write_session(sessions, writer, data_source, count=2, end=False)
     reading = library_factory()
     configuration = live_configuration(data_source, timeout_seconds=2)
     configuration.raise_exception_on_timeout = True
+
     reader, recorder = start_reader(reading, configuration)
-    writing = library_factory()
-    sessions, writer = writing.session_service(), writing.writer_service()
-    # Written like a writer that crashed: no EndOfSession packet, session never ended.
-    written = write_session(sessions, writer, data_source, count=2, end=False)
 
     recorder.wait_completed(written.session_key)
     with pytest.raises(TimeoutError, match=written.session_key):
@@ -838,11 +840,12 @@ def test_live_reader_keeps_waiting_for_sessions_beyond_its_timeout(
 ) -> None:
     """The idle timeout applies to sessions being read, not to the wait for the next one."""
     reading = library_factory()
-    configuration = live_configuration(data_source, timeout_seconds=1)
+    configuration = live_configuration(data_source, timeout_seconds=3)
     configuration.raise_exception_on_timeout = True
-    reader, recorder = start_reader(reading, configuration)
-    time.sleep(2.5)
     writing = library_factory()
+    writing.writer_service()  # connected before the reader starts waiting
+    reader, recorder = start_reader(reading, configuration)
+    time.sleep(4)
 
     written = write_session(
         writing.session_service(), writing.writer_service(), data_source, count=2
