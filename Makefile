@@ -20,18 +20,18 @@ demo: $(STAMP)
 
 # pytest exits 5 when it collects nothing; that is not a failure of the code under test.
 test: $(STAMP)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 
 # The Kafka tiers again on the second, independent broker implementation (tansu).
 test-tansu: $(STAMP)
-	TEST_KAFKA_BROKER=tansu $(PY) -m pytest -n $(PYTEST_WORKERS) -m kafka $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+	TEST_KAFKA_BROKER=tansu $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m kafka $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 
 # The generated protobuf code must also import and work under the oldest supported runtime.
 test-protobuf6: $(STAMP)
 	$(PYTHON) -m venv .venv-pb6
 	.venv-pb6/bin/python -m pip install --quiet --upgrade pip
 	.venv-pb6/bin/python -m pip install --quiet -e ".[dev]" "protobuf==6.31.1"
-	.venv-pb6/bin/python -m pytest -n $(PYTEST_WORKERS) tests/unit -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+	.venv-pb6/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/unit -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests examples benchmarks scripts

@@ -38,6 +38,10 @@ PROTO_FILES = [
 ]
 
 
+# One xdist worker runs these, so two workers never build .venv-protoc at once.
+pytestmark = pytest.mark.xdist_group("protoc")
+
+
 @pytest.fixture(scope="module")
 def protoc_python() -> Path:
     """Python of ``.venv-protoc``, created by the generator script when missing."""
