@@ -1024,3 +1024,36 @@ def test_session_info_updated_never_comes_before_session_reading_started(
     kinds = [entry[0] for entry in recorder.session_journal(key)]
     assert kinds[0] == "session_started", kinds
     assert kinds[-1] == "session_completed", kinds
+
+
+def test_a_reader_behind_its_backlog_does_not_time_streams_out(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    """A slow handler leaves records waiting in the log: the stream is not idle, so nothing may be
+    completed early (and nothing lost) by the idle timeout, which is shorter than the backlog."""
+    reading = library_factory()
+    configuration = live_configuration(data_source, timeout_seconds=2)
+    configuration.raise_exception_on_timeout = True
+    reader = reading.reader(configuration)
+    recorder = EventRecorder(delay_s=0.01).attach(reader)
+    reader.start()
+    reader.set_handler(recorder)
+    writing = library_factory()
+    sessions, writer = writing.session_service(), writing.writer_service()
+    key = create_session(sessions, data_source).session_key
+    written: dict[str, list[Any]] = {"": [], "stream1": []}
+    for stream, packets in written.items():
+        packets.append(new_session_packet(data_source, key))
+        assert writer.write_data(data_source, stream, key, packets[0]).success
+    wait_for(lambda: len(recorder.entries("stream_started", key)) == 2, message="both streams")
+
+    for stream in written:  # a backlog of ~3 s of handling per stream
+        written[stream].extend(
+            write_stream_packets(writer, data_source, key, [stream], 300)[stream]
+        )
+    end_session(sessions, writer, data_source, key, list(written), written)
+
+    recorder.wait_completed(key, timeout=60)
+    reader.stop()  # no TimeoutError: no stream was idle
+    assert recorder.packets_by_stream(key) == expected_by_stream(written)
+    assert_event_order(recorder.session_journal(key), ["", "stream1"])

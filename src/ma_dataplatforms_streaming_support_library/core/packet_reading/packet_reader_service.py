@@ -21,7 +21,7 @@ from ...contracts.shared.event import Event
 from ...contracts.shared.i_handler import IHandler
 from ...layout import stream_of
 from ...protos import open_data_pb2
-from ...transport.base import Consumer, Record, TopicPartition
+from ...transport.base import Consumer, Record, TopicPartition, TransportError
 from ..base.context import LibraryContext
 from ..base.service import ServiceBase
 from .session_reading import PartitionProgress, SessionReading, StreamProgress, plan_partitions
@@ -407,10 +407,33 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                 self, StreamInfo(reading.info.data_source, reading.info.session_key, stream)
             )
 
+    def _behind(self, reading: SessionReading, stream: str | None = None) -> bool:
+        """Whether the log holds records this reader has not consumed yet on the partitions of
+        the session (of ``stream`` only, if given): a reader that is behind is busy, not idle."""
+        ends: dict[str, dict[int, int]] = {}
+        try:
+            for where in reading.partitions:
+                if (
+                    stream is not None
+                    and self._stream_of(where, reading.info.data_source) != stream
+                ):
+                    continue
+                topic, partition = where
+                if topic not in ends:
+                    ends[topic] = self._context.transport.end_offsets(topic)
+                if self._positions.get(where, 0) < ends[topic].get(partition, 0):
+                    return True
+        except TransportError as exc:
+            logger.warning("packet reader %s: cannot check for unread records: %s", self.id, exc)
+        return False
+
     def _check_completion(self, reading: SessionReading, now: float) -> None:
         timeout = self.configuration.timeout_seconds
         for stream, progress in reading.streams.items():
             if not progress.completed and now - progress.last_packet_at > timeout:
+                if self._behind(reading, stream):
+                    progress.last_packet_at = now
+                    continue
                 self._timed_out(
                     f"stream {stream!r} of session {reading.info.session_key!r} had no packet for "
                     f"{timeout} s; completing it"
@@ -424,6 +447,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         idle = reading.idle_for(now) > timeout and all(
             p.completed for p in reading.streams.values()
         )
+        if idle and not drained and self._behind(reading):
+            reading.last_packet_at = now
+            idle = False
         if not drained and not idle:
             return
         if idle and not drained:
