@@ -311,13 +311,13 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
         if error:
             return ApiResult.fail(f"{operation}: {error}")
         registry = self._context.sessions
+        # Read your writes: info written through a packet writer (or another process) before this
+        # call is applied before the session is looked at.
+        try:
+            registry.catch_up()
+        except TransportError as exc:
+            return ApiResult.fail(f"{operation}: {exc}")
         record = registry.get(session_key)
-        if record is None:
-            try:
-                registry.catch_up()
-            except TransportError as exc:
-                return ApiResult.fail(f"{operation}: {exc}")
-            record = registry.get(session_key)
         if record is None:
             return ApiResult.fail(
                 f"{operation}: session_key {session_key!r} is not a known session"
