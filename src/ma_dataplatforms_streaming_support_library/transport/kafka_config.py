@@ -57,6 +57,9 @@ CONSUMER_DEFAULTS: Mapping[str, str] = {
     # Never used for group membership (we assign manually), but valid on every broker and short
     # enough that tansu does not hold a join for 23 s if a user's code ever subscribes.
     "session.timeout.ms": "6000",
+    # A live reader waits at most this long for a fetch to fill; it also bounds brokers (tansu)
+    # that hold a fetch the full wait per idle partition, which stalls followers of many topics.
+    "fetch.wait.max.ms": "50",
 }
 _CONSUMER_FIXED: Mapping[str, str] = {
     "enable.auto.commit": "false",

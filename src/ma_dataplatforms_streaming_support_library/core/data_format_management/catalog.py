@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ...contracts.data_format_management.data_format_info import DataFormatInfo
@@ -65,6 +65,7 @@ class DataFormatCatalog:
         self._by_key: dict[tuple[str, DataFormatInfoType, str], FormatEntry] = {}
         self._by_id: dict[tuple[str, DataFormatInfoType, int], FormatEntry] = {}
         self._tracked: set[str] = set()
+        self._assigned: set[TopicPartition] = set()
         self._applied: dict[TopicPartition, int] = {}
         self._lock = threading.Lock()
         self._progress = threading.Condition(self._lock)
@@ -108,8 +109,15 @@ class DataFormatCatalog:
         topic = essential_topic(data_source)
         if create:
             self._transport.create_topics({topic: 1})
-        partitions = self._transport.list_topics().get(topic, 0)
-        self._assignments.put({(topic, partition): 0 for partition in range(partitions)})
+        self._assign_missing(topic, range(self._transport.list_topics().get(topic, 0)))
+
+    def _assign_missing(self, topic: str, partitions: Iterable[int]) -> None:
+        """Queue partitions of ``topic`` the follower does not read yet (metadata can lag a create)."""
+        with self._lock:
+            missing = {(topic, p): 0 for p in partitions if (topic, p) not in self._assigned}
+            self._assigned.update(missing)
+        if missing:
+            self._assignments.put(missing)
 
     def _follow(self) -> None:
         consumer: Consumer = self._transport.consumer()
@@ -117,7 +125,14 @@ class DataFormatCatalog:
         try:
             while not self._stopping.is_set():
                 while not self._assignments.empty():
-                    consumer.assign(self._assignments.get())
+                    positions = self._assignments.get()
+                    try:
+                        consumer.assign(positions)
+                    except TransportError as exc:
+                        # A topic just created may not be in every broker's metadata yet.
+                        logger.debug("assigning %s failed (%s); retrying", positions, exc)
+                        with self._lock:
+                            self._assigned.difference_update(positions)
                 records = consumer.poll(1000, 0.05)
                 learned: list[DataFormatInfo] = []
                 with self._lock:
@@ -180,8 +195,10 @@ class DataFormatCatalog:
         topic = essential_topic(data_source)
         targets = self._transport.end_offsets(topic)
         deadline = time.monotonic() + self._timeout_s
-        with self._lock:
-            while True:
+        while True:
+            # Re-queued each round: an assignment the follower could not make yet is retried.
+            self._assign_missing(topic, targets)
+            with self._lock:
                 if self._failure is not None:
                     raise TransportError(f"following {topic} failed: {self._failure}")
                 if all(self._applied.get((topic, p), 0) >= end for p, end in targets.items()):
