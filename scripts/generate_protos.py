@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import fcntl
 import os
 import re
 import shutil
@@ -98,11 +99,28 @@ def _installed_tools_version(python: Path) -> str | None:
 
 
 def ensure_protoc_venv() -> Path:
-    """Create or reuse ``.venv-protoc`` with ``grpcio-tools==1.74.0``; return its python."""
+    """Create or reuse ``.venv-protoc`` with ``grpcio-tools==1.74.0``; return its python.
+
+    Serialised by a lock file, so parallel test workers never build the environment at once.
+    """
+    PROTOC_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(PROTOC_VENV.parent / ".venv-protoc.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_protoc_venv_locked()
+
+
+def _ensure_protoc_venv_locked() -> Path:
     python = protoc_python()
     if _installed_tools_version(python) == GRPCIO_TOOLS_VERSION:
         return python
-    if not python.exists():
+    pip_missing = (
+        python.exists()
+        and subprocess.run(
+            [str(python), "-m", "pip", "--version"], capture_output=True, check=False
+        ).returncode
+        != 0
+    )
+    if not python.exists() or pip_missing:
         print(f"creating {PROTOC_VENV}", file=sys.stderr)
         venv.EnvBuilder(with_pip=True, clear=True).create(PROTOC_VENV)
     print(f"installing grpcio-tools=={GRPCIO_TOOLS_VERSION} into {PROTOC_VENV}", file=sys.stderr)
