@@ -2,6 +2,7 @@
 
 __all__ = [
     "context",
+    "log_follower",
     "logger",
     "module_api",
     "service",

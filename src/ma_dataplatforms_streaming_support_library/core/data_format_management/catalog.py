@@ -14,8 +14,15 @@ from ...contracts.data_format_management.data_format_info_type import DataFormat
 from ...layout import ESSENTIAL_SUFFIX, essential_route, essential_topic, main_topic
 from ...protos import open_data_pb2
 from ...transport.base import Consumer, Record, TopicPartition, Transport, TransportError
+from ..base.log_follower import LogFollower
 
-__all__ = ["DataFormatCatalog", "FormatEntry", "format_key", "next_format_id"]
+__all__ = [
+    "DataFormatCatalog",
+    "FormatEntry",
+    "describe_definition",
+    "format_key",
+    "next_format_id",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +39,17 @@ def next_format_id() -> int:
         candidate = time.time_ns() // 100 + _DOTNET_EPOCH_TICKS
         _last_id = candidate if candidate > _last_id else _last_id + 1
         return _last_id
+
+
+def describe_definition(
+    definition: open_data_pb2.DataFormatDefinitionPacket,
+) -> tuple[DataFormatInfoType, list[str]]:
+    """A definition's kind and identifiers (one event identifier, or the parameters in order)."""
+    if definition.WhichOneof("format") == "event_identifier":
+        return DataFormatInfoType.EVENT, [definition.event_identifier]
+    return DataFormatInfoType.PARAMETERS, list(
+        definition.parameter_identifiers.parameter_identifiers
+    )
 
 
 def format_key(identifiers: list[str]) -> str:
@@ -56,42 +74,27 @@ class FormatEntry:
         )
 
 
-class DataFormatCatalog:
+class DataFormatCatalog(LogFollower[DataFormatInfo]):
     """Follows every ``<ds>_essential`` topic from offset 0 (no key filter) and keeps the formats found."""
 
     def __init__(self, transport: Transport, timeout_s: float) -> None:
-        self._transport = transport
-        self._timeout_s = timeout_s
+        super().__init__(transport, timeout_s)
         self._by_key: dict[tuple[str, DataFormatInfoType, str], FormatEntry] = {}
         self._by_id: dict[tuple[str, DataFormatInfoType, int], FormatEntry] = {}
         self._tracked: set[str] = set()
         self._assigned: set[TopicPartition] = set()
-        self._applied: dict[TopicPartition, int] = {}
-        self._lock = threading.Lock()
-        self._progress = threading.Condition(self._lock)
         #: held while one get-or-create looks up, publishes and reads back a definition, so that
         #: threads of this process asking for the same new format publish it once
         self.creation_lock = threading.Lock()
         self._assignments: queue.SimpleQueue[dict[TopicPartition, int]] = queue.SimpleQueue()
-        self._listeners: list[Callable[[DataFormatInfo], None]] = []
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._failure: BaseException | None = None
+        self._next_discovery = time.monotonic() + _DISCOVERY_INTERVAL_S
 
     def start(self) -> None:
         with self._lock:
             if self._thread is not None:
                 return
-            self._thread = threading.Thread(
-                target=self._follow, name="ma-streaming-data-formats", daemon=True
-            )
-            self._thread.start()
+            self._launch(self._transport.consumer(), "ma-streaming-data-formats")
         self._discover()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(self._timeout_s)
 
     # following -----------------------------------------------------------------------------
     def _discover(self) -> None:
@@ -119,45 +122,19 @@ class DataFormatCatalog:
         if missing:
             self._assignments.put(missing)
 
-    def _follow(self) -> None:
-        consumer: Consumer = self._transport.consumer()
-        next_discovery = time.monotonic() + _DISCOVERY_INTERVAL_S
-        try:
-            while not self._stopping.is_set():
-                while not self._assignments.empty():
-                    positions = self._assignments.get()
-                    try:
-                        consumer.assign(positions)
-                    except TransportError as exc:
-                        # A topic just created may not be in every broker's metadata yet.
-                        logger.debug("assigning %s failed (%s); retrying", positions, exc)
-                        with self._lock:
-                            self._assigned.difference_update(positions)
-                records = consumer.poll(1000, 0.05)
-                learned: list[DataFormatInfo] = []
+    def _before_poll(self, consumer: Consumer) -> None:
+        while not self._assignments.empty():
+            positions = self._assignments.get()
+            try:
+                consumer.assign(positions)
+            except TransportError as exc:
+                # A topic just created may not be in every broker's metadata yet.
+                logger.debug("assigning %s failed (%s); retrying", positions, exc)
                 with self._lock:
-                    for record in records:
-                        learned.extend(self._apply(record))
-                        self._applied[(record.topic, record.partition)] = record.offset + 1
-                    if records:
-                        self._progress.notify_all()
-                    listeners = list(self._listeners)
-                for info in learned:
-                    for listener in listeners:
-                        try:
-                            listener(info)
-                        except Exception:
-                            logger.exception("data format listener %r raised; continuing", listener)
-                if time.monotonic() >= next_discovery:
-                    next_discovery = time.monotonic() + _DISCOVERY_INTERVAL_S
-                    self._discover()
-        except BaseException as exc:
-            logger.exception("following the essentials topics stopped")
-            with self._lock:
-                self._failure = exc
-                self._progress.notify_all()
-        finally:
-            consumer.close()
+                    self._assigned.difference_update(positions)
+        if time.monotonic() >= self._next_discovery:
+            self._next_discovery = time.monotonic() + _DISCOVERY_INTERVAL_S
+            self._discover()
 
     def _apply(self, record: Record) -> list[DataFormatInfo]:
         try:
@@ -174,11 +151,7 @@ class DataFormatCatalog:
             )
             return []
         data_source = record.topic[: -len(ESSENTIAL_SUFFIX)]
-        if definition.WhichOneof("format") == "event_identifier":
-            kind, identifiers = DataFormatInfoType.EVENT, [definition.event_identifier]
-        else:
-            kind = DataFormatInfoType.PARAMETERS
-            identifiers = list(definition.parameter_identifiers.parameter_identifiers)
+        kind, identifiers = describe_definition(definition)
         entry = self._by_key.setdefault(
             (data_source, kind, format_key(identifiers)),
             FormatEntry(data_source, kind, identifiers),
@@ -194,21 +167,10 @@ class DataFormatCatalog:
         self.track(data_source)
         topic = essential_topic(data_source)
         targets = self._transport.end_offsets(topic)
-        deadline = time.monotonic() + self._timeout_s
-        while True:
-            # Re-queued each round: an assignment the follower could not make yet is retried.
-            self._assign_missing(topic, targets)
-            with self._lock:
-                if self._failure is not None:
-                    raise TransportError(f"following {topic} failed: {self._failure}")
-                if all(self._applied.get((topic, p), 0) >= end for p, end in targets.items()):
-                    return
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TransportError(
-                        f"could not read {topic} up to {targets} in time", retriable=True
-                    )
-                self._progress.wait(min(remaining, 0.1))
+        # Re-queued each round: an assignment the follower could not make yet is retried.
+        self._wait_applied(
+            topic, targets, self._timeout_s, lambda: self._assign_missing(topic, targets)
+        )
 
     def catch_up_all(self) -> None:
         """Catch up on every data source that has an essentials topic now."""
@@ -244,11 +206,6 @@ class DataFormatCatalog:
         with self._lock:
             self._listeners.append(listener)
             return [entry.to_info() for entry in self._by_key.values()]
-
-    def remove_listener(self, listener: Callable[[DataFormatInfo], None]) -> None:
-        with self._lock:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
 
     # publishing ----------------------------------------------------------------------------
     def publish(self, data_source: str, kind: DataFormatInfoType, identifiers: list[str]) -> int:

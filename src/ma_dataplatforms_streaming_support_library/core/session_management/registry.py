@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import enum
 import logging
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ...contracts.session_management.session_info import SessionInfo
 from ...layout import SESSION_INFO_TOPIC, parse_offset_key
 from ...protos import open_data_pb2
-from ...transport.base import Consumer, Record, TopicPartition, Transport, TransportError
+from ...transport.base import Record, TopicPartition, Transport
+from ..base.log_follower import LogFollower
 
 __all__ = ["SessionChange", "SessionChangeKind", "SessionRecord", "SessionRegistry"]
 
 logger = logging.getLogger(__name__)
-
-_POLL_TIMEOUT_S = 0.05
 
 
 class SessionChangeKind(enum.Enum):
@@ -71,7 +67,7 @@ def _merge(info: SessionInfo, packet: open_data_pb2.SessionInfoPacket) -> list[s
     return added
 
 
-class SessionRegistry:
+class SessionRegistry(LogFollower[SessionChange]):
     """Follows ``SessionInfo`` from offset 0: first NewSession and first EndOfSession win.
 
     Listeners get every change after they subscribe, on the registry's thread. ``catch_up`` blocks
@@ -79,16 +75,8 @@ class SessionRegistry:
     """
 
     def __init__(self, transport: Transport, timeout_s: float) -> None:
-        self._transport = transport
-        self._timeout_s = timeout_s
+        super().__init__(transport, timeout_s)
         self._sessions: dict[str, SessionRecord] = {}
-        self._applied: dict[TopicPartition, int] = {}
-        self._lock = threading.Lock()
-        self._progress = threading.Condition(self._lock)
-        self._listeners: list[Callable[[SessionChange], None]] = []
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._failure: BaseException | None = None
 
     # lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -103,67 +91,17 @@ class SessionRegistry:
                     for partition in range(self._transport.list_topics()[SESSION_INFO_TOPIC])
                 }
             )
-            self._thread = threading.Thread(
-                target=self._follow, args=(consumer,), name="ma-streaming-sessions", daemon=True
-            )
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(self._timeout_s)
-
-    def _follow(self, consumer: Consumer) -> None:
-        try:
-            while not self._stopping.is_set():
-                records = consumer.poll(1000, _POLL_TIMEOUT_S)
-                changes: list[SessionChange] = []
-                with self._lock:
-                    for record in records:
-                        changes.extend(self._apply(record))
-                        self._applied[(record.topic, record.partition)] = record.offset + 1
-                    if records:
-                        self._progress.notify_all()
-                    listeners = list(self._listeners)
-                for change in changes:
-                    for listener in listeners:
-                        try:
-                            listener(change)
-                        except Exception:
-                            logger.exception("session listener %r raised; continuing", listener)
-        except BaseException as exc:  # the thread must record why it died
-            logger.exception("following %s stopped", SESSION_INFO_TOPIC)
-            with self._lock:
-                self._failure = exc
-                self._progress.notify_all()
-        finally:
-            consumer.close()
+            self._launch(consumer, "ma-streaming-sessions")
 
     # reads ------------------------------------------------------------------------------------
     def catch_up(self, timeout_s: float | None = None) -> None:
         """Apply everything written to SessionInfo before this call (raises TransportError on timeout)."""
         self.start()
-        targets = self._transport.end_offsets(SESSION_INFO_TOPIC)
-        deadline = time.monotonic() + (self._timeout_s if timeout_s is None else timeout_s)
-        with self._lock:
-            while True:
-                if self._failure is not None:
-                    raise TransportError(f"following {SESSION_INFO_TOPIC} failed: {self._failure}")
-                behind = [
-                    (partition, end)
-                    for partition, end in targets.items()
-                    if self._applied.get((SESSION_INFO_TOPIC, partition), 0) < end
-                ]
-                if not behind:
-                    return
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TransportError(
-                        f"could not read {SESSION_INFO_TOPIC} up to offsets {dict(behind)} in time",
-                        retriable=True,
-                    )
-                self._progress.wait(min(remaining, 0.1))
+        self._wait_applied(
+            SESSION_INFO_TOPIC,
+            self._transport.end_offsets(SESSION_INFO_TOPIC),
+            self._timeout_s if timeout_s is None else timeout_s,
+        )
 
     def get(self, session_key: str) -> SessionRecord | None:
         with self._lock:
@@ -195,15 +133,6 @@ class SessionRegistry:
                 )
                 for record in self._sessions.values()
             ]
-
-    def add_listener(self, listener: Callable[[SessionChange], None]) -> None:
-        with self._lock:
-            self._listeners.append(listener)
-
-    def remove_listener(self, listener: Callable[[SessionChange], None]) -> None:
-        with self._lock:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
 
     # applying records -------------------------------------------------------------------------
     def _apply(self, record: Record) -> list[SessionChange]:

@@ -1,0 +1,132 @@
+"""LogFollower: one thread applying a log's records to in-memory state, with read-your-writes waits."""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Generic, TypeVar
+
+from ...transport.base import Consumer, Record, TopicPartition, Transport, TransportError
+
+__all__ = ["LogFollower"]
+
+logger = logging.getLogger(__name__)
+
+C = TypeVar("C")
+
+_POLL_RECORDS = 1000
+_POLL_TIMEOUT_S = 0.05
+_WAIT_ROUND_S = 0.1
+
+
+class LogFollower(abc.ABC, Generic[C]):
+    """Reads its topics on a background thread and applies each record under ``_lock``.
+
+    ``_apply`` turns a record into changes, which listeners receive on the follower's thread.
+    ``_wait_applied`` blocks until the given end offsets have been applied, so a caller sees
+    everything written before its call. If the thread dies, the failure is kept and reported by
+    every later wait.
+    """
+
+    def __init__(self, transport: Transport, timeout_s: float) -> None:
+        self._transport = transport
+        self._timeout_s = timeout_s
+        self._applied: dict[TopicPartition, int] = {}
+        self._lock = threading.Lock()
+        self._progress = threading.Condition(self._lock)
+        self._listeners: list[Callable[[C], None]] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._failure: BaseException | None = None
+
+    @abc.abstractmethod
+    def _apply(self, record: Record) -> list[C]:
+        """The changes one record makes (called with ``_lock`` held)."""
+
+    def _before_poll(self, consumer: Consumer) -> None:
+        """Runs on the follower's thread before each poll (assignments, discovery)."""
+
+    def _launch(self, consumer: Consumer, thread_name: str) -> None:
+        """Start the follower thread on ``consumer`` (call with ``_lock`` held, once)."""
+        self._thread = threading.Thread(
+            target=self._follow, args=(consumer,), name=thread_name, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self._timeout_s)
+
+    def add_listener(self, listener: Callable[[C], None]) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[C], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _follow(self, consumer: Consumer) -> None:
+        try:
+            while not self._stopping.is_set():
+                self._before_poll(consumer)
+                records = consumer.poll(_POLL_RECORDS, _POLL_TIMEOUT_S)
+                changes: list[C] = []
+                with self._lock:
+                    for record in records:
+                        changes.extend(self._apply(record))
+                        self._applied[(record.topic, record.partition)] = record.offset + 1
+                    if records:
+                        self._progress.notify_all()
+                    listeners = list(self._listeners)
+                for change in changes:
+                    for listener in listeners:
+                        try:
+                            listener(change)
+                        except Exception:
+                            logger.exception("listener %r raised; continuing", listener)
+        except BaseException as exc:  # the thread must record why it died
+            logger.exception("%s stopped following its topics", type(self).__name__)
+            with self._lock:
+                self._failure = exc
+                self._progress.notify_all()
+        finally:
+            consumer.close()
+
+    def _wait_applied(
+        self,
+        topic: str,
+        targets: Mapping[int, int],
+        timeout_s: float,
+        each_round: Callable[[], None] | None = None,
+    ) -> None:
+        """Block until every partition of ``topic`` is applied up to its target end offset.
+
+        ``each_round`` runs before every check (outside the lock), e.g. to retry an assignment.
+        Raises ``TransportError`` if the follower failed or ``timeout_s`` passes first.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if each_round is not None:
+                each_round()
+            with self._lock:
+                if self._failure is not None:
+                    raise TransportError(f"following {topic} failed: {self._failure}")
+                behind = {
+                    partition: end
+                    for partition, end in targets.items()
+                    if self._applied.get((topic, partition), 0) < end
+                }
+                if not behind:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TransportError(
+                        f"could not read {topic} up to offsets {behind} in time", retriable=True
+                    )
+                self._progress.wait(min(remaining, _WAIT_ROUND_S))
