@@ -13,9 +13,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from .core.base.context import LibraryContext
-from .core.data_format_management.catalog import DataFormatCatalog
+from .core.data_format_management.catalog import DataFormatCatalog, describe_definition
 from .errors import StreamingError
 from .layout import (
     DEAD_LETTER_TOPIC,
@@ -120,11 +119,7 @@ def _is_known(
     data_source: str,
     definition: open_data_pb2.DataFormatDefinitionPacket,
 ) -> bool:
-    kind = (
-        DataFormatInfoType.EVENT
-        if definition.WhichOneof("format") == "event_identifier"
-        else DataFormatInfoType.PARAMETERS
-    )
+    kind, _ = describe_definition(definition)
     return catalog.find_by_id(data_source, kind, definition.identifier) is not None
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "LIST_HINT",
     "CliError",
     "format_ns",
+    "open_broker",
     "open_store",
     "progress_bar",
 ]
@@ -63,7 +64,15 @@ def _missing_store(broker_list: str) -> Path | None:
 @contextlib.contextmanager
 def open_store(args: argparse.Namespace, *, must_exist: bool = True) -> Iterator[LibraryContext]:
     """A library context on ``--broker`` (or ``MA_STREAMING_BROKER``, or the embedded default)."""
-    broker_list: str = args.broker
+    with open_broker(args.broker, args.timeout, must_exist=must_exist) as context:
+        yield context
+
+
+@contextlib.contextmanager
+def open_broker(
+    broker_list: str, timeout_s: float, *, must_exist: bool = True
+) -> Iterator[LibraryContext]:
+    """A library context on ``broker_list``; a missing embedded file is an error if ``must_exist``."""
     missing = _missing_store(broker_list) if must_exist else None
     if missing is not None:
         raise CliError(
@@ -71,7 +80,7 @@ def open_store(args: argparse.Namespace, *, must_exist: bool = True) -> Iterator
             "embedded:PATH / host:port"
         )
     configuration = StreamingApiConfiguration(
-        broker_list, StreamCreationStrategy.TOPIC_BASE, [], args.timeout
+        broker_list, StreamCreationStrategy.TOPIC_BASE, [], timeout_s
     )
     try:
         context = LibraryContext(configuration, StdlibLogger(logger))

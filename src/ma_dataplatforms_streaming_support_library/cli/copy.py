@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-from collections.abc import Iterator
 
 from rich.console import Console
 
-from ..contracts.shared.stream_api_configuration import StreamingApiConfiguration
-from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
-from ..core.base.context import LibraryContext
-from ..core.base.logger import StdlibLogger
 from ..session_copy import SessionCopyError, copy_session
-from ..transport import TransportError
-from .common import EXIT_UNAVAILABLE, CliError, progress_bar
+from .common import CliError, open_broker, progress_bar
 
 __all__ = ["add_parsers"]
 
@@ -37,25 +30,13 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     copy.set_defaults(run=run_copy)
 
 
-@contextlib.contextmanager
-def _open(broker_list: str, timeout_s: float) -> Iterator[LibraryContext]:
-    configuration = StreamingApiConfiguration(
-        broker_list, StreamCreationStrategy.TOPIC_BASE, [], timeout_s
-    )
-    try:
-        context = LibraryContext(configuration, StdlibLogger(logger))
-    except TransportError as exc:
-        raise CliError(f"cannot open {broker_list}: {exc}", EXIT_UNAVAILABLE) from exc
-    try:
-        yield context
-    finally:
-        context.close()
-
-
 def run_copy(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.source == args.target:
         raise CliError("--from and --to name the same store")
-    with _open(args.source, args.timeout) as source, _open(args.target, args.timeout) as target:
+    with (
+        open_broker(args.source, args.timeout) as source,
+        open_broker(args.target, args.timeout, must_exist=False) as target,
+    ):
         keys: list[str] = args.session_keys
         if not keys:
             source.sessions.catch_up()
