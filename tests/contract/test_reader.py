@@ -153,6 +153,26 @@ def test_historic_reader_reads_an_ended_session(
     assert recorder.entries("session_completed", written.session_key)[0][2].historical is True
 
 
+def test_events_subscribed_right_after_set_handler_miss_nothing(
+    library_factory: LibraryFactory, data_source: str
+) -> None:
+    """The official reader sample starts, sets its handler, and only then subscribes to events."""
+    writing = writer_library(library_factory)
+    written = write_session(
+        writing.session_service(), writing.writer_service(), data_source, streams=STREAMS, count=5
+    )
+    reader = writer_library(library_factory).reader(historic_configuration(data_source))
+    recorder = EventRecorder()
+    reader.start()
+    reader.set_handler(recorder)
+    recorder.attach(reader)
+
+    recorder.wait_completed(written.session_key)
+    reader.stop()
+    assert recorder.packets_by_stream(written.session_key) == expected_by_stream(written.packets)
+    assert_event_order(recorder.session_journal(written.session_key), STREAMS)
+
+
 def test_create_service_with_data_source_and_session_key_reads_that_session(
     library_factory: LibraryFactory, data_source: str
 ) -> None:

@@ -7,6 +7,7 @@ import fnmatch
 import logging
 import threading
 import time
+from typing import Any
 
 from ...contracts.packet_reading.coverage_cursor_info import CoverageCursorInfo
 from ...contracts.packet_reading.i_packet_reader_service import IPacketReaderService
@@ -33,8 +34,9 @@ logger = logging.getLogger(__name__)
 _POLL_RECORDS = 500
 _POLL_TIMEOUT_S = 0.05
 _REFRESH_INTERVAL_S = 0.2
-# The official sample subscribes to events right after set_handler(); this short pause lets those
-# subscriptions land before the first event is raised.
+# The official sample subscribes to events right after set_handler(); when no event had a
+# subscriber yet at set_handler(), this short pause lets those subscriptions land before the first
+# event is raised. A program that wired its events first starts reading at once.
 _HANDLER_GRACE_S = 0.1
 # Packet.type is field 1, so it leads the encoding: these prefixes identify a type without parsing.
 _END_OF_SESSION = b"EndOfSession"
@@ -69,6 +71,7 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self._handlers: tuple[IHandler[ReceivedPacketDto], ...] = ()
         self._handlers_lock = threading.Lock()
         self._handler_set = threading.Event()
+        self._events_wired = False
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._readings: dict[str, SessionReading] = {}
@@ -92,7 +95,20 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         with self._handlers_lock:
             if handler not in self._handlers:
                 self._handlers = (*self._handlers, handler)
+            if not self._handler_set.is_set():
+                self._events_wired = any(event.subscriber_count for event in self._events())
         self._handler_set.set()
+
+    def _events(self) -> tuple[Event[Any], ...]:
+        return (
+            self.session_reading_started,
+            self.session_reading_completed,
+            self.stream_reading_started,
+            self.stream_reading_completed,
+            self.session_info_updated,
+            self.coverage_cursor_received,
+            self.session_association_info_updated,
+        )
 
     def remove_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
         with self._handlers_lock:
@@ -136,7 +152,8 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
             return
         handler_set_at = time.monotonic()
         consumer = self._context.transport.consumer()
-        time.sleep(max(0.0, handler_set_at + _HANDLER_GRACE_S - time.monotonic()))
+        if not self._events_wired:
+            time.sleep(max(0.0, handler_set_at + _HANDLER_GRACE_S - time.monotonic()))
         try:
             self._loop(consumer)
         except Exception as exc:
@@ -284,36 +301,40 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
 
     # delivery ---------------------------------------------------------------------------------
     def _deliver(self, records: list[Record], now: float) -> None:
-        """Hand one poll's records to the handlers, in log order; other sessions' records are skipped."""
+        """Hand one poll's records to the handlers, in log order; other sessions' records are skipped.
+
+        Consecutive records of one partition and session form a run: the session, partition
+        progress and stream are looked up once per run, not once per record."""
         positions = self._positions
-        by_key = self._by_key
         handlers = self._handlers
-        stopping = self._stopping
+        is_stopping = self._stopping.is_set
+        run: tuple[str, int, bytes | None] | None = None
+        reading: SessionReading | None = None
+        progress = PartitionProgress(0)
+        stream = ""
+        run_started = False
         for record in records:
-            if stopping.is_set():
+            if is_stopping():
                 return
-            where = (record.topic, record.partition)
-            positions[where] = record.offset + 1
-            reading = by_key.get(record.key) if record.key else None
-            if reading is None or reading.completed:
+            topic, partition, offset, key, value, timestamp_ms = record
+            positions[(topic, partition)] = offset + 1
+            if run != (topic, partition, key):
+                run = (topic, partition, key)
+                reading, progress, stream = self._run_target(topic, partition, key)
+                run_started = False
+            if reading is None or offset < progress.next_offset:
                 continue
-            progress = reading.partitions.get(where)
-            if progress is None or record.offset < progress.next_offset:
-                continue
-            progress.next_offset = record.offset + 1
-            stream = self._streams.get(where, _UNLABELLED)
-            if stream is _UNLABELLED:
-                stream = self._stream_of(where, reading.info.data_source)
-            if stream is None:
-                continue
-            reading.last_packet_at = now
-            self._start_stream(reading, stream, now)
+            progress.next_offset = offset + 1
+            if not run_started:
+                run_started = True
+                reading.last_packet_at = now
+                self._start_stream(reading, stream, now)
             dto = ReceivedPacketDto(
                 reading.info.data_source,
                 reading.info.session_key,
                 stream,
-                PacketBytes(record.value),
-                self._submit_time(record.timestamp_ms),
+                PacketBytes(value),
+                self._submit_time(timestamp_ms),
             )
             for handler in handlers:
                 try:
@@ -322,18 +343,37 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                     logger.exception(
                         "packet handler %r raised on %s:%d offset %d; reading continues",
                         handler,
-                        record.topic,
-                        record.partition,
-                        record.offset,
+                        topic,
+                        partition,
+                        offset,
                     )
-            value = record.value
-            type_length = value[1] if len(value) > 1 else -1
+            type_length = value[1] if len(value) > 1 and value[0] == 0x0A else -1
             if type_length == len(_END_OF_SESSION) and value.startswith(_END_OF_SESSION_TYPE):
                 self._complete_stream(reading, stream)
             elif type_length == len(_COVERAGE_CURSOR) and value.startswith(_COVERAGE_CURSOR_TYPE):
                 self._raise_coverage(reading, record)
-            elif not value.startswith(b"\x0a"):
+            elif type_length < 0:
                 self._check_envelope(record)
+
+    def _run_target(
+        self, topic: str, partition: int, key: bytes | None
+    ) -> tuple[SessionReading | None, PartitionProgress, str]:
+        """The session, partition progress and stream a run of records is delivered to; the
+        session is None when the run is not this reader's to deliver."""
+        skip = None, PartitionProgress(0), ""
+        reading = self._by_key.get(key) if key else None
+        if reading is None or reading.completed:
+            return skip
+        where = (topic, partition)
+        progress = reading.partitions.get(where)
+        if progress is None:
+            return skip
+        stream = self._streams.get(where, _UNLABELLED)
+        if stream is _UNLABELLED:
+            stream = self._stream_of(where, reading.info.data_source)
+        if stream is None:
+            return skip
+        return reading, progress, stream
 
     def _stream_of(self, where: TopicPartition, data_source: str) -> str | None:
         if where not in self._streams:
