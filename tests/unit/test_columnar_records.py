@@ -71,6 +71,75 @@ def test_many_false_candidates_still_decode() -> None:
     assert _bits(out.values) == _bits(np.array(values * 2))
 
 
+def _random_list(rng: np.random.Generator, n: int) -> tuple[list[float], list[int]]:
+    """Long runs of 13-byte records broken by zeros, missing statuses, omitted statuses and
+    doubles whose bytes hold false record starts (``0A`` then every plausible length)."""
+    values = rng.normal(50.0, 20.0, n)
+    kind = rng.random(n)
+    values[kind < 0.05] = 0.0
+    false_starts = rng.integers(0, 12, n)
+    tricky = (kind >= 0.05) & (kind < 0.12)
+    raw = values.view(np.uint8).reshape(n, 8)
+    at = rng.integers(0, 7, n)
+    raw[tricky, at[tricky]] = 0x0A
+    raw[tricky, at[tricky] + 1] = false_starts[tricky]
+    status = rng.choice([0, 1, 1, 1, 2, 127], n)
+    return values.tolist(), status.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(0, 3000), min_size=1, max_size=6))
+def test_long_lists_with_false_starts_match_protobuf(seed: int, sizes: list[int]) -> None:
+    rng = np.random.default_rng(seed)
+    lists = [_random_list(rng, n) for n in sizes]
+    batch = ContentBatch.from_messages([_double_list(v, s) for v, s in lists])
+    out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.DOUBLE)
+    assert not out.bad.any()
+    assert out.counts.tolist() == sizes
+    assert _bits(out.values) == _bits(np.array([x for v, _ in lists for x in v], np.float64))
+    assert out.status.tolist() == [x for _, s in lists for x in s]
+
+
+BAD_RECORDS = [
+    b"\x0a\x01\x10",  # every length up to 11 is a candidate: the payload check must refuse
+    b"\x0a\x03\x10\x01\x00",
+    b"\x0a\x05\x10\x01\x18\x01\x00",
+    b"\x0a\x0a\x09" + bytes(8) + b"\x10",
+    b"\x0a\x0b\x09" + bytes(8) + b"\x18\x01",  # status tag replaced by an unknown field
+    b"\x0a\x0b\x11" + bytes(8) + b"\x10\x01",  # value with another field number
+    b"\x0a\x02\x10\x90",
+    b"\x0a\x09\x11" + bytes(8),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.integers(1, 2000), min_size=2, max_size=5),
+    st.sampled_from(BAD_RECORDS),
+    st.data(),
+)
+def test_a_bad_record_inside_a_long_list_marks_only_that_list(
+    seed: int, sizes: list[int], record: bytes, data: st.DataObject
+) -> None:
+    rng = np.random.default_rng(seed)
+    lists = [_random_list(rng, n) for n in sizes]
+    victim = data.draw(st.integers(0, len(sizes) - 1))
+    cut = data.draw(st.integers(0, sizes[victim]))
+    raws = [_double_list(v, s) for v, s in lists]
+    values, status = lists[victim]
+    raws[victim] = (
+        _double_list(values[:cut], status[:cut]) + record + _double_list(values[cut:], status[cut:])
+    )
+    batch = ContentBatch.from_messages(raws)
+    out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.DOUBLE)
+    assert out.bad.tolist() == [j == victim for j in range(len(sizes))]
+    kept = [lists[j] for j in range(len(sizes)) if j != victim]
+    assert out.counts.tolist() == [0 if j == victim else n for j, n in enumerate(sizes)]
+    assert _bits(out.values) == _bits(np.array([x for v, _ in kept for x in v], np.float64))
+    assert out.status.tolist() == [x for _, s in kept for x in s]
+
+
 def test_lists_out_of_position_order() -> None:
     lists = [_double_list([float(i)] * (i + 1), [1] * (i + 1)) for i in range(5)]
     batch = ContentBatch.from_messages(lists).take([3, 0, 4, 0])

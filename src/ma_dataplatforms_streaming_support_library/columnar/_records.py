@@ -6,13 +6,14 @@ UNSPECIFIED status, so records are not fixed width: a ``DoubleSample`` payload i
 followed without a sequential loop, so instead:
 
 1. every ``0A`` byte whose next byte is a plausible length is a candidate record start (one
-   ``flatnonzero`` over the bytes);
+   ``flatnonzero`` over a mask built over the bytes);
 2. where each candidate's successor ``start + 2 + len`` is the next candidate, the chain is proven
-   for that stretch; a "break" is where it is not (a ``0A`` byte inside a double, or the list end);
-3. each list is walked from break to break, all lists in lock-step, so the number of numpy steps
-   is the number of false candidates on the longest list plus one, independent of its length;
-4. the payload of each proven record is checked byte-wise against the canonical layouts and its
-   value and status gathered by length class.
+   for that stretch; a "node" is where it is not (a ``0A`` byte inside a double, or a list end);
+3. each node jumps to the first node at or after its successor, and the nodes on each list's
+   path are found by pointer doubling over the nodes, so the number of numpy steps grows with the
+   log of the longest path, not with the list lengths;
+4. the 16 bytes after each proven record's tag are gathered in one step, and the canonical
+   layout checked and its value and status read at fixed offsets of that window.
 
 Lists with any other layout (multi-byte lengths or statuses, reordered or unknown fields, wrong
 wire types) are reported as bad, for the caller to decode by the reference path.
@@ -20,14 +21,13 @@ wire types) are reported as bad, for the caller to decode by the reference path.
 
 from __future__ import annotations
 
-import bisect
 import logging
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ._wire import I64Array, U8Array, concat_ranges, read_varints, unaligned_view
+from ._wire import I64Array, U8Array, concat_ranges, read_varints
 from .model import ColumnKind
 
 __all__ = ["ListSamples", "decode_sample_lists"]
@@ -45,8 +45,14 @@ _STATUS_TAG = 0x10  # field 2, VARINT
 # Lists are decoded in chunks of about this many bytes so the temporaries stay in cache (the
 # last-level one: smaller chunks fit L2 but pay more per-chunk Python overhead).
 _CHUNK_BYTES = 2 << 20
-# Lists still walking after the vectorised steps are finished in Python below this count.
-_PYTHON_WALK = 8
+# The largest one-byte payload length of a canonical record: tag, value, status tag, status
+# (a varint value takes up to 10 bytes).
+_MAX_PAYLOAD = {ColumnKind.DOUBLE: 11, ColumnKind.INT32: 13, ColumnKind.BOOL: 13}
+# A record's bytes after its 0A tag in the canonical DoubleSample layout, read as two-byte
+# little-endian words: (length 0B, value tag 09) first, (status tag 10, status) sixth.
+_CANONICAL_HEAD = 0x090B
+_STATUS_PAIR_MASK = 0x80FF
+_STATUS_PAIR = 0x0010
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,9 +86,8 @@ def decode_sample_lists(
     overlaps = np.flatnonzero(s[1:] < e[:-1]) + 1
     bounds = np.unique(np.concatenate(([0], cuts, overlaps, [n])))
     buf = np.frombuffer(data, dtype=np.uint8)
-    f64 = unaligned_view(data, "<f8")
     parts = [
-        _decode_chunk(buf, f64, s[a:b], e[a:b], kind)
+        _decode_chunk(data, buf, s[a:b], e[a:b], kind)
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
     ]
     out = parts[0] if len(parts) == 1 else _concat(parts)
@@ -118,34 +123,33 @@ def _unpermute(sorted_out: ListSamples, order: I64Array) -> ListSamples:
 
 
 def _decode_chunk(
-    buf: U8Array, f64: F64Array, s: I64Array, e: I64Array, kind: ColumnKind
+    data: bytes, buf: U8Array, s: I64Array, e: I64Array, kind: ColumnKind
 ) -> ListSamples:
     """Lists ``s[j]:e[j]`` (sorted, disjoint). Positions are kept relative to the chunk start and
-    offsets applied by slicing the views (``seg[2:][pos]`` is the byte at ``pos + 2``), which
+    offsets applied by slicing the views (``seg[1:][pos]`` is the byte at ``pos + 1``), which
     spares one pass of index arithmetic per gathered field."""
     lo, hi = int(s[0]), int(e.max())
     seg = buf[lo:]
     s, e = s - lo, e - lo
-    cand = np.flatnonzero(seg[: hi - lo] == _LIST_ITEM_TAG)
+    # Filtering on the length byte here, over bytes, is cheaper than filtering the int64
+    # candidates afterwards; the few 0A bytes inside values that pass are false starts _locate
+    # steps over.
+    starts = seg[: hi - lo] == _LIST_ITEM_TAG
+    short = seg[1 : hi - lo + 1] <= _MAX_PAYLOAD[kind]
+    starts &= short
+    cand = np.flatnonzero(starts)
     length = seg[1:][cand]
-    if kind == ColumnKind.DOUBLE:
-        # Payload lengths 0, 2, 9 and 11 are the only canonical DoubleSample sizes.
-        folded = length & np.uint8(0xFD)
-        plausible = (folded == 0) | (folded == 9)
-    else:
-        plausible = length <= 13  # tag + 10-byte varint + status field
-    if not plausible.all():
-        cand, length = cand[plausible], length[plausible]
     keep, counts, bad = _locate(cand, length, s, e)
     if keep is not None:
-        cand, length = cand[keep], length[keep]
+        cand = cand[keep]
     if kind == ColumnKind.DOUBLE:
-        values, status, bad_rec = _double_payloads(seg, f64[lo + 3 :], cand, length)
+        values, status, bad_rec = _double_payloads(data, lo, cand)
     else:
-        values, status, bad_rec = _varint_payloads(seg, cand, length, kind)
-    if bad_rec.any():
+        kept_length = length if keep is None else length[keep]
+        values, status, bad_rec = _varint_payloads(seg, cand, kept_length, kind)
+    if bad_rec.size:
         offsets = np.cumsum(counts)
-        bad[np.searchsorted(offsets, np.flatnonzero(bad_rec), "right")] = True
+        bad[np.searchsorted(offsets, bad_rec, "right")] = True
         keep_samples = np.repeat(~bad, counts)
         values, status = values[keep_samples], status[keep_samples]
         counts[bad] = 0
@@ -156,127 +160,112 @@ def _locate(
     cand: I64Array, length: U8Array, s: I64Array, e: I64Array
 ) -> tuple[BoolArray | None, I64Array, BoolArray]:
     """Which candidates are records of the lists ``s[j]:e[j]`` (sorted, disjoint): a mask over
-    ``cand``, or None when all are; the record count of each list; the bad lists (count 0)."""
+    ``cand``, or None when all are; the record count of each list; the bad lists (count 0).
+
+    Only "nodes" need deciding: candidates whose successor is not the next candidate (a false
+    start follows, or a list ends). Each node jumps to the first node at or after its
+    successor; the nodes on the lists' paths are found by pointer doubling, so the number of
+    numpy steps grows with the log of the longest path, not with its length.
+    """
     m = cand.size
     n = s.size
-    succ = cand + (length + np.uint8(2))
     nonempty = s < e
     first = np.searchsorted(cand, s)
     first_c = np.minimum(first, max(m - 1, 0))
     starts_ok = nonempty & (first < m) & (cand[first_c] == s) if m else np.zeros(n, bool)
     bad = nonempty & ~starts_ok
-    last = np.searchsorted(cand, e) - 1
-    breaks = np.flatnonzero(succ[:-1] != cand[1:])
-    # Duplicates are harmless here: breaks is only searched.
-    breaks = np.sort(np.concatenate((breaks, last[starts_ok])))
-    active = np.flatnonzero(starts_ok)
-    x = first[active]
-    runs: list[tuple[I64Array, I64Array, I64Array]] = []
-    while active.size > _PYTHON_WALK:
-        k = breaks[np.searchsorted(breaks, x)]
-        reach = succ[k]
-        end = e[active]
-        done = reach == end
-        going = np.flatnonzero(reach < end)
-        target = reach[going]
-        nxt = np.searchsorted(cand, target)
-        found = np.zeros(active.size, bool)
-        found[going] = (nxt < m) & (cand[np.minimum(nxt, m - 1)] == target)
-        kept = done | found
-        runs.append((active[kept], x[kept], k[kept]))
-        bad[active[~kept]] = True
-        x_next = np.zeros(active.size, np.int64)
-        x_next[going] = nxt
-        active, x = active[found], x_next[found]
-    if active.size:
-        runs.append(_walk(cand, succ, breaks, e, active, x, bad))
-    if len(runs) == 1:
-        lists, run_x, run_k = runs[0]
-    elif runs:
-        lists, run_x, run_k = (np.concatenate(c) for c in zip(*runs, strict=True))
-        # Lists are disjoint and in position order, so position order is list order.
-        order = np.argsort(run_x, kind="stable")
-        lists, run_x, run_k = lists[order], run_x[order], run_k[order]
-    else:
-        lists = run_x = run_k = np.zeros(0, np.int64)
-    good = ~bad[lists]
-    if not good.all():
-        lists, run_x, run_k = lists[good], run_x[good], run_k[good]
-    sizes = run_k - run_x + 1
-    counts = np.bincount(lists, weights=sizes, minlength=n).astype(np.int64)
+    lists = np.flatnonzero(starts_ok)
+    if lists.size == 0:
+        return (np.zeros(m, bool) if m else None), np.zeros(n, np.int64), bad
+    succ = cand + (length + np.uint8(2))
+    # A node too many is harmless (it just ends one run where the next begins); so the last
+    # candidate is one, and every list's last candidate.
+    is_node = np.empty(m, bool)
+    np.not_equal(succ[:-1], cand[1:], out=is_node[:-1])
+    is_node[-1] = True
+    is_node[np.searchsorted(cand, e[lists]) - 1] = True
+    nodes = np.flatnonzero(is_node)
+    reach = succ[nodes]
+    target = np.searchsorted(cand, reach)
+    linked = (target < m) & (cand[np.minimum(target, m - 1)] == reach)
+    owner = np.searchsorted(s, cand[nodes], "right") - 1
+    end = e[owner]
+    # A node going on stays in its list (its successor is before the list end); a walkable
+    # list's last candidate is a node, so the first node at or after the successor is the
+    # list's next one (clipping only matters for lists no path starts in).
+    going = linked & (reach < end)
+    following = np.minimum(np.searchsorted(nodes, target), nodes.size - 1)
+    jump = np.where(going, following, np.arange(nodes.size))
+    head = np.searchsorted(nodes, first[lists])
+    on = np.zeros(nodes.size, bool)
+    on[head] = True
+    while True:
+        on[jump[on]] = True
+        twice = jump[jump]
+        if np.array_equal(twice, jump):
+            break
+        jump = twice
+    final = jump[head]
+    ok = reach[final] == end[final]
+    bad[lists[~ok]] = True
+    good = np.zeros(n, bool)
+    good[lists[ok]] = True
+    path = np.flatnonzero(on & good[owner])
+    is_head = np.zeros(nodes.size, bool)
+    is_head[head] = True
+    starts_run = is_head[path]
+    entry = np.empty(path.size, np.int64)
+    entry[1:] = target[path[:-1]]
+    entry[starts_run] = first[owner[path[starts_run]]]
+    run_end = nodes[path]
+    sizes = run_end - entry + 1
+    counts = np.bincount(owner[path], weights=sizes, minlength=n).astype(np.int64)
     if int(sizes.sum()) == m:
         return None, counts, bad
     # Few candidates are not records (list headers, false starts): drop the gaps between runs.
-    gap_start = np.concatenate(([0], run_k + 1))
-    gap_size = np.concatenate((run_x, [m])) - gap_start
+    gap_start = np.concatenate(([0], run_end + 1))
+    gap_size = np.concatenate((entry, [m])) - gap_start
     keep = np.ones(m, bool)
     keep[concat_ranges(gap_start, gap_size)] = False
     return keep, counts, bad
 
 
-def _walk(
-    cand: I64Array,
-    succ: I64Array,
-    breaks: I64Array,
-    e: I64Array,
-    active: I64Array,
-    x: I64Array,
-    bad: BoolArray,
-) -> tuple[I64Array, I64Array, I64Array]:
-    """The same walk as the vectorised loop, in Python, for the last few lists (cheaper than
-    ~20 numpy calls per step on arrays of a few elements)."""
-    stops = breaks.tolist()
-    runs: list[tuple[int, int, int]] = []
-    for j, at in zip(active.tolist(), x.tolist(), strict=True):
-        end = int(e[j])
-        mine: list[tuple[int, int, int]] = []
-        complete = False
-        while not complete:
-            k = stops[bisect.bisect_left(stops, at)]
-            reach = int(succ[k])
-            if reach > end:
-                break
-            mine.append((j, at, k))
-            complete = reach == end
-            if not complete:
-                at = int(np.searchsorted(cand, reach))
-                if at >= cand.size or int(cand[at]) != reach:
-                    break
-        if complete:
-            runs.extend(mine)
-        else:
-            bad[j] = True
-    table = np.array(runs, dtype=np.int64).reshape(-1, 3)
-    return table[:, 0], table[:, 1], table[:, 2]
-
-
-def _double_payloads(
-    seg: U8Array, value_at: F64Array, pos: I64Array, length: U8Array
-) -> tuple[F64Array, I8Array, BoolArray]:
-    """Values, statuses and a bad mask of DoubleSample records at ``pos`` with payload ``length``
-    (``value_at[i]`` is the double at ``seg[i + 3]``).
+def _double_payloads(data: bytes, lo: int, pos: I64Array) -> tuple[F64Array, I8Array, I64Array]:
+    """Values, statuses and the bad rows of the DoubleSample records at ``lo + pos``.
 
     Canonical layouts: ``09 <8 bytes> 10 <status>`` (11), ``09 <8 bytes>`` (9), ``10 <status>``
-    (2) and empty (0). The status, when present, is always the last byte of the record and its
-    tag the one before, which spares a per-class gather.
+    (2) and empty (0). One gather of the 16 bytes after each record's tag costs about what a
+    gather of its unaligned double alone does (numpy's slow path for unaligned items is per item,
+    not per byte), and leaves length, tags, value and status at fixed offsets: the common
+    11-byte layout is then checked with two comparisons of aligned words, the others in a
+    small second pass.
     """
-    status_tag_at = pos + length  # record end - 2
-    value_tag = seg[2:][pos]
-    status = seg[1:][status_tag_at]
-    status_tag = seg[status_tag_at]
-    has_value = length >= 9
-    has_status = (length & np.uint8(2)).astype(bool)
-    bad = has_value & (value_tag != _VALUE_DOUBLE_TAG)
-    bad |= has_status & ((status_tag != _STATUS_TAG) | (status >= 0x80))
-    status *= has_status
-    values = value_at[pos].astype(np.float64, copy=False)
-    values[length < 9] = 0.0
-    return values, status.view(np.int8), bad
+    if pos.size == 0:
+        return np.zeros(0, np.float64), np.zeros(0, np.int8), pos
+    count = len(data) - lo - 16
+    windows = np.ndarray((count,), "V16", data, lo + 1, (1,))[pos]
+    raw = windows.view(np.uint8).reshape(-1, 16)
+    pairs = windows.view("<u2").reshape(-1, 8)
+    full = pairs[:, 0] == _CANONICAL_HEAD
+    full &= (pairs[:, 5] & np.uint16(_STATUS_PAIR_MASK)) == _STATUS_PAIR
+    values: F64Array = np.ndarray((pos.size,), "<f8", windows, 2, (16,)).copy()
+    status = raw[:, 11].copy()
+    others = np.flatnonzero(~full)
+    if others.size == 0:
+        return values, status.view(np.int8), others
+    rest = raw[others]
+    length, tag, short_status = rest[:, 0], rest[:, 1], rest[:, 2]
+    ok = length == 0
+    ok |= (length == 2) & (tag == _STATUS_TAG) & (short_status < 0x80)
+    ok |= (length == 9) & (tag == _VALUE_DOUBLE_TAG)
+    values[others[length < 9]] = 0.0
+    status[others] = np.where(length == 2, short_status, 0)
+    return values, status.view(np.int8), others[~ok]
 
 
 def _varint_payloads(
     seg: U8Array, pos: I64Array, length: U8Array, kind: ColumnKind
-) -> tuple[F64Array, I8Array, BoolArray]:
+) -> tuple[F64Array, I8Array, I64Array]:
     """The same for Int32Sample/BoolSample records: ``08 <varint> [10 <status>]`` or
     ``10 <status>`` or empty."""
     first_tag = seg[pos + 2]
@@ -307,4 +296,4 @@ def _varint_payloads(
         values[with_value] = low
     else:
         values[with_value] = raw != 0
-    return values, status.view(np.int8), ~ok
+    return values, status.view(np.int8), np.flatnonzero(~ok)
