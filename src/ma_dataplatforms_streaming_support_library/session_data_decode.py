@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
+import mmap
+import sys
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from .columnar import (
     ContentBatch,
@@ -55,13 +60,47 @@ DATA_PACKET_TYPES = frozenset(_DECODERS)
 _LOGGED_CORRUPT = 10
 #: bound on a group's first allocation (values elements); past it, it grows by doubling
 _MAX_FIRST_CAPACITY = 1 << 28
+# Arrays from this size on are mapped apart from the heap (NumPy advises huge pages from 4 MiB).
+_MAPPED_BYTES = 4 << 20
+# Timestamps compared per step when checking a group's time order (bounds the temporaries).
+_ORDER_CHECK_BLOCK = 1 << 16
+
+
+def _reserve(shape: tuple[int, ...], dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """An uninitialised array whose pages take memory only once written.
+
+    A large one is mapped without transparent huge pages: a huge page makes a whole 2 MiB
+    resident at the first write into it, also across the unfilled end of each row of an array
+    reserved larger than it gets filled.
+    """
+    kind = np.dtype(dtype)
+    size = math.prod(shape) * kind.itemsize
+    if size < _MAPPED_BYTES:
+        return np.empty(shape, kind)
+    if sys.platform == "win32":
+        mapped = mmap.mmap(-1, size)
+    else:
+        mapped = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)
+        if sys.platform == "linux":
+            with contextlib.suppress(OSError):  # a kernel built without huge pages
+                mapped.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(mapped, kind).reshape(shape)
+
+
+def _in_time_order(timestamps: Int64Array) -> bool:
+    for start in range(0, timestamps.size - 1, _ORDER_CHECK_BLOCK):
+        block = timestamps[start : start + _ORDER_CHECK_BLOCK + 1]
+        if not bool(np.all(block[1:] >= block[:-1])):
+            return False
+    return True
 
 
 class _Group:
     """Samples of one parameter list on one stream: shared timestamps, one row per parameter.
 
     Batches are copied into arrays sized from the expected sample count, so the decoded chunks
-    are released at once and pages past the samples actually read are never touched.
+    are released at once and pages past the samples actually read are never touched; the
+    series read are views of these arrays, never copies.
     """
 
     def __init__(self, identifiers: tuple[str, ...], stream: str, capacity: int) -> None:
@@ -75,9 +114,9 @@ class _Group:
 
     def _resize(self, capacity: int) -> None:
         rows, size = len(self.identifiers), self.size
-        timestamps = np.empty(capacity, np.int64)
-        values = np.empty((rows, capacity), np.float64)
-        status = np.empty((rows, capacity), np.int8)
+        timestamps: Int64Array = _reserve((capacity,), np.int64)
+        values: Float64Array = _reserve((rows, capacity), np.float64)
+        status: Int8Array = _reserve((rows, capacity), np.int8)
         timestamps[:size] = self.timestamps[:size]
         values[:, :size] = self.values[:, :size]
         status[:, :size] = self.status[:, :size]
@@ -93,16 +132,20 @@ class _Group:
         self.size = end
 
     def arrays(self) -> tuple[Int64Array, Float64Array, Int8Array]:
-        """The samples read, sorted by time (stable) if they were not already."""
+        """The samples read, sorted by time (stable) if they were not already: views of the
+        group's arrays, sorted in place one row at a time."""
         size = self.size
         timestamps, values, status = (
             self.timestamps[:size],
             self.values[:, :size],
             self.status[:, :size],
         )
-        if size > 1 and not bool(np.all(timestamps[1:] >= timestamps[:-1])):
+        if not _in_time_order(timestamps):
             order = np.argsort(timestamps, kind="stable")
-            timestamps, values, status = timestamps[order], values[:, order], status[:, order]
+            timestamps[:] = timestamps[order]
+            for row in range(len(self.identifiers)):
+                values[row] = values[row, order]
+                status[row] = status[row, order]
         return timestamps, values, status
 
 
