@@ -126,9 +126,9 @@ def read_session_in(
     total = scan.total_records
     done = 0
     started = time.perf_counter()
-    for records, scanned in scan_records(transport, scan, context.timeout_s):
-        collector.add_records(records, scan.streams_by_partition)
-        done += scanned
+    for chunk in scan_records(transport, scan, context.timeout_s):
+        collector.add_packets(chunk.streams, chunk.packets, chunk.origins)
+        done += chunk.scanned
         if progress is not None:
             progress(done, total)
     result = collector.finish(info, complete=info.historical, location=transport.location)

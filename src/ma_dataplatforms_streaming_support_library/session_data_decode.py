@@ -8,7 +8,7 @@ import math
 import mmap
 import sys
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -36,17 +36,15 @@ from .session_data_types import (
     Int8Array,
     Int64Array,
     MarkerRecord,
+    Origin,
     ParameterSeries,
     SessionData,
 )
-from .transport.base import Record, TopicPartition
 
-__all__ = ["DATA_PACKET_TYPES", "Origin", "SessionCollector"]
+__all__ = ["DATA_PACKET_TYPES", "SessionCollector"]
 
 logger = logging.getLogger(__name__)
 
-#: (topic, partition, offset) of a packet, to name it in a CorruptRecord
-Origin = tuple[str, int, int]
 BatchDecoder = Callable[..., list[FormatBatch]]
 T = TypeVar("T")
 
@@ -182,24 +180,21 @@ class SessionCollector:
         self.string_samples = 0
 
     # input ------------------------------------------------------------------------------------
-    def add_records(
-        self, records: Sequence[Record], streams_by_partition: Mapping[TopicPartition, str]
-    ) -> None:
-        """Add records of the session as read from the log."""
-        self.add_packets(
-            [streams_by_partition.get((r.topic, r.partition), "") for r in records],
-            [r.value for r in records],
-            [(r.topic, r.partition, r.offset) for r in records],
-        )
-
     def add_packets(
-        self, streams: Sequence[str], packets: Sequence[bytes], origins: Sequence[Origin]
+        self,
+        streams: Sequence[str],
+        packets: ContentBatch | Sequence[bytes],
+        origins: Sequence[Origin],
     ) -> None:
-        """Add serialized Packets with the stream each came from; decodes them as one batch."""
-        self._batch_packets = len(packets)
+        """Add serialized Packets (each as bytes, or packed into one ``ContentBatch``) with the
+        stream each came from; decodes them as one batch."""
+        batch = (
+            packets if isinstance(packets, ContentBatch) else ContentBatch.from_messages(packets)
+        )
+        self._batch_packets = len(batch)
         kept, envelopes = self._skipping(
-            list(range(len(packets))),
-            lambda chosen: read_envelopes([packets[i] for i in chosen]),
+            list(range(len(batch))),
+            lambda chosen: read_envelopes(batch.take(chosen)),
             origins,
             "not an Open Data Packet",
         )

@@ -4,25 +4,43 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from .columnar import ContentBatch
 from .contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from .contracts.packet_reading.packet_reading_type import PacketReadingType
 from .contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from .core.packet_reading.session_reading import plan_partitions
 from .core.session_management.registry import SessionRecord
 from .layout import main_topic, stream_of
-from .transport.base import Record, TopicPartition, Transport, TransportError
+from .session_data_types import Origin
+from .transport.base import Consumer, Record, TopicPartition, Transport, TransportError
 
-__all__ = ["SessionScan", "detect_strategy", "plan_scan", "read_ranges", "scan_records"]
+__all__ = [
+    "SessionChunk",
+    "SessionScan",
+    "detect_strategy",
+    "plan_scan",
+    "read_ranges",
+    "scan_records",
+]
 
 logger = logging.getLogger(__name__)
 
 _POLL_TIMEOUT_S = 0.1
-# Records decoded per batch when reading a session: larger batches cost memory (each batch's
-# decode temporaries) and gain little speed past this size.
-_SESSION_BATCH_RECORDS = 2_000
+# A session is read in chunks of at most this many bytes of record values. What a chunk costs in
+# memory scales with it: its records, their values packed into one buffer and the decode
+# temporaries (about five times the chunk). Below it the fixed cost of each decode call shows.
+_SESSION_BATCH_BYTES = 768 << 10
+# Records per poll at most, whatever their size.
+_SESSION_BATCH_RECORDS = 4_000
+# The record size assumed for the first poll, before any record has been measured.
+_ASSUMED_RECORD_BYTES = 4_096
+# Polls aim at this share of the chunk bound: records a bit larger than the mean read so far
+# would otherwise split a poll into a full chunk and a tiny one.
+_POLL_FILL = 0.9
 
 
 def detect_strategy(data_source: str, topics: Mapping[str, int]) -> StreamCreationStrategy:
@@ -94,19 +112,30 @@ def read_ranges(
     ranges: Mapping[TopicPartition, tuple[int, int]],
     timeout_s: float,
     batch_records: int = 5_000,
+    batch_bytes: int | None = None,
 ) -> Iterator[list[Record]]:
     """Yield the records with ``start <= offset < end`` of each range, one poll at a time.
+
+    With ``batch_bytes``, each poll asks for as many records (at most ``batch_records``) as fit in
+    ``batch_bytes`` at the mean value size read so far, and each list yielded holds at most
+    ``batch_bytes`` of record values (or a single record larger than that). No reference to a
+    list is kept once it is yielded, so its records go as soon as the reader drops it.
 
     Raises ``TransportError`` when no record arrives for ``timeout_s`` while some are still due.
     """
     pending = {where: span for where, span in ranges.items() if span[1] > span[0]}
     if not pending:
         return
+    polled_records = polled_bytes = 0
     with transport.consumer() as consumer:
         consumer.assign({where: start for where, (start, _) in pending.items()})
         last_progress = time.monotonic()
         while pending:
-            records = consumer.poll(batch_records, _POLL_TIMEOUT_S)
+            count = batch_records
+            if batch_bytes is not None:
+                mean = polled_bytes / polled_records if polled_records else _ASSUMED_RECORD_BYTES
+                count = max(1, min(batch_records, int(_POLL_FILL * batch_bytes / max(mean, 1.0))))
+            records = consumer.poll(count, _POLL_TIMEOUT_S)
             if not records:
                 if time.monotonic() - last_progress > timeout_s:
                     due = {f"{t}:{p}": span for (t, p), span in pending.items()}
@@ -117,29 +146,93 @@ def read_ranges(
                     )
                 continue
             last_progress = time.monotonic()
-            kept: list[Record] = []
-            finished: set[TopicPartition] = set()
-            for record in records:
-                where = (record.topic, record.partition)
-                span = pending.get(where)
-                if span is None:
-                    continue
-                if record.offset < span[1]:
-                    kept.append(record)
-                # Kafka offsets may have gaps (transaction markers), so the end can be stepped over.
-                if record.offset >= span[1] - 1:
-                    finished.add(where)
-            for where in finished:
-                del pending[where]
-            if finished:
-                consumer.unassign(finished)
-            yield kept
+            polled_records += len(records)
+            polled_bytes += sum(len(record.value) for record in records)
+            pieces = _pieces(_in_range(records, pending, consumer), batch_bytes)
+            del records  # the pieces yielded must hold the only references to their records
+            while pieces:
+                yield pieces.popleft()
+
+
+def _in_range(
+    records: list[Record], pending: dict[TopicPartition, tuple[int, int]], consumer: Consumer
+) -> list[Record]:
+    """The records before the end of their range; ranges read to the end leave ``pending`` and
+    the consumer's assignment."""
+    kept: list[Record] = []
+    finished: set[TopicPartition] = set()
+    for record in records:
+        where = (record.topic, record.partition)
+        span = pending.get(where)
+        if span is None:
+            continue
+        if record.offset < span[1]:
+            kept.append(record)
+        # Kafka offsets may have gaps (transaction markers), so the end can be stepped over.
+        if record.offset >= span[1] - 1:
+            finished.add(where)
+    for where in finished:
+        del pending[where]
+    if finished:
+        consumer.unassign(finished)
+    return kept
+
+
+def _pieces(records: list[Record], batch_bytes: int | None) -> deque[list[Record]]:
+    """``records`` in consecutive lists of at most ``batch_bytes`` of values (at least one record
+    each); all in one list without a bound, and an empty list stays one empty piece."""
+    if batch_bytes is None:
+        return deque([records])
+    pieces: deque[list[Record]] = deque()
+    piece: list[Record] = []
+    size = 0
+    for record in records:
+        if piece and size + len(record.value) > batch_bytes:
+            pieces.append(piece)
+            piece, size = [], 0
+        piece.append(record)
+        size += len(record.value)
+    pieces.append(piece)
+    return pieces
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChunk:
+    """Some of a session's records, packed for decoding: their values back to back in one buffer,
+    with the stream and the position of each."""
+
+    streams: list[str]
+    packets: ContentBatch
+    origins: list[Origin]
+    #: records scanned for this chunk (the session's and those of other sessions)
+    scanned: int
 
 
 def scan_records(
-    transport: Transport, scan: SessionScan, timeout_s: float
-) -> Iterator[tuple[list[Record], int]]:
-    """Yield (the session's records of one poll, records scanned in that poll) until all are read."""
+    transport: Transport,
+    scan: SessionScan,
+    timeout_s: float,
+    batch_bytes: int = _SESSION_BATCH_BYTES,
+) -> Iterator[SessionChunk]:
+    """Yield the session's records in chunks of at most ``batch_bytes`` of values (or one larger
+    record) until all are read."""
     key = scan.record.info.session_key.encode()
-    for records in read_ranges(transport, scan.ranges, timeout_s, _SESSION_BATCH_RECORDS):
-        yield [record for record in records if record.key == key], len(records)
+    for records in read_ranges(
+        transport, scan.ranges, timeout_s, _SESSION_BATCH_RECORDS, batch_bytes
+    ):
+        chunk = _pack(records, key, scan.streams_by_partition)
+        # Only the packed copy of the values is decoded: the records go before it is.
+        del records
+        yield chunk
+
+
+def _pack(
+    records: list[Record], key: bytes, streams_by_partition: Mapping[TopicPartition, str]
+) -> SessionChunk:
+    mine = [record for record in records if record.key == key]
+    return SessionChunk(
+        [streams_by_partition.get((r.topic, r.partition), "") for r in mine],
+        ContentBatch.from_messages([r.value for r in mine]),
+        [(r.topic, r.partition, r.offset) for r in mine],
+        len(records),
+    )

@@ -23,6 +23,7 @@ __all__ = [
     "Int8Array",
     "Int64Array",
     "MarkerRecord",
+    "Origin",
     "ParameterSeries",
     "ProgressCallback",
     "SessionData",
@@ -36,6 +37,8 @@ Int8Array = npt.NDArray[np.int8]
 
 #: called as ``progress(records_scanned, records_to_scan)`` after each batch
 ProgressCallback = Callable[[int, int], None]
+#: (topic, partition, offset) of a packet, to name it in a CorruptRecord
+Origin = tuple[str, int, int]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from ma_dataplatforms_streaming_support_library.session_data import (
     SessionNotFoundError,
     read_session,
 )
+from ma_dataplatforms_streaming_support_library.session_data_scan import plan_scan, scan_records
 from ma_dataplatforms_streaming_support_library.transport import (
     BROKER_ENVIRONMENT_VARIABLE,
     open_transport,
@@ -370,6 +371,35 @@ def test_unknown_session_and_parameter_errors_name_what_is_missing(
         read_session(key, broker, data_source="Other")
     with pytest.raises(KeyError, match="did you mean vCar:Chassis"):
         read_session(key, broker).parameter("vcar")
+
+
+def test_a_session_is_scanned_in_chunks_bounded_in_bytes(writer: Writer, broker: str) -> None:
+    key = writer.new_session()
+    other = writer.new_session("interleaved")
+    for i in range(40):
+        samples = [(float(j), VALID) for j in range(1 + i % 7 * 20)]  # sizes from 30 B to 1.3 kB
+        writer.periodic(key, "", ["x:P"], T0 + i * 1_000, 1, [samples])
+        writer.periodic(other, "", ["x:P"], T0, 1, [[(1.0, VALID)]])
+    writer.periodic(key, "", ["x:P"], T0 + 40_000, 1, [[(1.0, VALID)] * 300])  # above the bound
+    writer.flush()
+    context = writer.library.context
+    assert context is not None
+    context.sessions.catch_up()
+    record = context.sessions.get(key)
+    assert record is not None
+    scan = plan_scan(context.transport, record, None, {})
+
+    chunks = list(scan_records(context.transport, scan, 10, batch_bytes=2_000))
+
+    sizes = [chunk.packets.ends - chunk.packets.starts for chunk in chunks]
+    assert len(chunks) > 10
+    assert all(int(size.sum()) <= 2_000 or size.size == 1 for size in sizes)
+    assert any(int(size.sum()) > 2_000 for size in sizes)
+    assert sum(chunk.scanned for chunk in chunks) == scan.total_records
+    offsets = [offset for chunk in chunks for _, _, offset in chunk.origins]
+    assert len(offsets) == 41 and offsets == sorted(offsets)
+    data = read_session(key, broker)
+    assert len(data.parameter("x:P")) == sum(1 + i % 7 * 20 for i in range(40)) + 300
 
 
 def test_long_form_exports_match_the_arrays(writer: Writer, broker: str, tmp_path: Path) -> None:
