@@ -146,20 +146,22 @@ def read_ranges(
                     )
                 continue
             last_progress = time.monotonic()
-            polled_records += len(records)
-            polled_bytes += sum(len(record.value) for record in records)
-            pieces = _pieces(_in_range(records, pending, consumer), batch_bytes)
-            del records  # the pieces yielded must hold the only references to their records
+            kept, kept_bytes = _in_range(records, pending, consumer)
+            polled_records += len(kept)
+            polled_bytes += kept_bytes
+            pieces = _pieces(kept, kept_bytes, batch_bytes)
+            del records, kept  # the pieces yielded must hold the only references to their records
             while pieces:
                 yield pieces.popleft()
 
 
 def _in_range(
     records: list[Record], pending: dict[TopicPartition, tuple[int, int]], consumer: Consumer
-) -> list[Record]:
-    """The records before the end of their range; ranges read to the end leave ``pending`` and
-    the consumer's assignment."""
+) -> tuple[list[Record], int]:
+    """The records before the end of their range and the bytes of their values; ranges read to
+    the end leave ``pending`` and the consumer's assignment."""
     kept: list[Record] = []
+    kept_bytes = 0
     finished: set[TopicPartition] = set()
     for record in records:
         where = (record.topic, record.partition)
@@ -168,6 +170,7 @@ def _in_range(
             continue
         if record.offset < span[1]:
             kept.append(record)
+            kept_bytes += len(record.value)
         # Kafka offsets may have gaps (transaction markers), so the end can be stepped over.
         if record.offset >= span[1] - 1:
             finished.add(where)
@@ -175,13 +178,15 @@ def _in_range(
         del pending[where]
     if finished:
         consumer.unassign(finished)
-    return kept
+    return kept, kept_bytes
 
 
-def _pieces(records: list[Record], batch_bytes: int | None) -> deque[list[Record]]:
-    """``records`` in consecutive lists of at most ``batch_bytes`` of values (at least one record
-    each); all in one list without a bound, and an empty list stays one empty piece."""
-    if batch_bytes is None:
+def _pieces(
+    records: list[Record], records_bytes: int, batch_bytes: int | None
+) -> deque[list[Record]]:
+    """``records`` (``records_bytes`` of values) in consecutive lists of at most ``batch_bytes``
+    of values (at least one record each); one list when they fit or without a bound."""
+    if batch_bytes is None or records_bytes <= batch_bytes:
         return deque([records])
     pieces: deque[list[Record]] = deque()
     piece: list[Record] = []
