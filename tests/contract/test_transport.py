@@ -7,6 +7,7 @@ properties, Kafka's topic-name rules, and a broker restart.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 import zlib
@@ -382,6 +383,58 @@ def test_two_producing_threads_and_one_following_consumer(
         mine = [r for r in records if r.partition == partition]
         assert [r.offset for r in mine] == list(range(per_thread))
         assert values_of(mine) == [f"{partition}:{i}".encode() for i in range(per_thread)]
+    assert extra == []
+
+
+def test_a_consumer_idle_between_bursts_misses_and_repeats_nothing(
+    transport: Transport, data_source: str
+) -> None:
+    """Records trickle in with quiet spells shorter and longer than an idle partition's pause."""
+    transport.create_topics({data_source: 2})
+    rng = random.Random(7)
+    expected: dict[int, list[bytes]] = {0: [], 1: []}
+    received: list[Record] = []
+    with transport.consumer() as consumer:
+        consumer.assign({(data_source, 0): 0, (data_source, 1): 0})
+        for burst in range(40):
+            partition = burst % 2
+            for i in range(rng.randint(1, 4)):
+                value = f"{burst}:{i}".encode()
+                transport.produce(data_source, partition, b"k", value)
+                expected[partition].append(value)
+            transport.flush(10)
+            quiet_until = time.monotonic() + rng.uniform(0.0, 0.04)
+            while time.monotonic() < quiet_until:
+                received += consumer.poll(100, 0.005)
+        received += collect(consumer, sum(map(len, expected.values())) - len(received))
+        extra = consumer.poll(100, 0.3)
+
+    for partition in (0, 1):
+        mine = [r for r in received if r.partition == partition]
+        assert [r.offset for r in mine] == list(range(len(expected[partition])))
+        assert values_of(mine) == expected[partition]
+    assert extra == []
+
+
+def test_an_idle_partition_can_be_assigned_again_or_unassigned(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 2})
+    produce_values(transport, data_source, 0, numbered("a", 5))
+    produce_values(transport, data_source, 1, numbered("b", 5))
+    transport.flush(10)
+    with transport.consumer() as consumer:
+        consumer.assign({(data_source, 0): 0, (data_source, 1): 0})
+        assert len(collect(consumer, 10)) == 10
+        assert consumer.poll(100, 0.2) == []  # both partitions idle at their end
+        consumer.assign({(data_source, 0): 3})
+        consumer.unassign([(data_source, 1)])
+        produce_values(transport, data_source, 1, numbered("late", 2))
+        transport.flush(10)
+        again = collect(consumer, 2)
+        extra = consumer.poll(100, 0.3)
+
+    assert [(r.partition, r.offset) for r in again] == [(0, 3), (0, 4)]
     assert extra == []
 
 

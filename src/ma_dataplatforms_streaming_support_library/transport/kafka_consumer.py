@@ -44,6 +44,17 @@ class _SharedPropertiesFilter(logging.Filter):
 librdkafka_logger.addFilter(_SharedPropertiesFilter())
 
 _EOF = confluent_kafka.KafkaError._PARTITION_EOF
+#: noida-db answers a fetch at the end of a log at once instead of holding it for
+#: fetch.wait.max.ms (kafka-broker.md §9), so librdkafka re-fetches an idle partition back to back
+#: and a few idle consumers (session and data format followers, idle live readers) take both
+#: cores. A partition that reaches its end (partition EOF) is therefore parked: unassigned, and
+#: assigned again at its next offset a moment later. The pause starts short and doubles while the
+#: partition stays idle, so a steady stream waits at most ``_PARK_MIN_S`` and the first record
+#: after a quiet spell at most ``_PARK_MAX_S`` (on any broker).
+_PARK_MIN_S = 0.001
+_PARK_MAX_S = 0.02
+#: builds a Record without the named tuple's Python-level ``__new__`` (one per record read)
+_new_record = tuple.__new__
 if TYPE_CHECKING:  # Message is generic only in the type stubs
     Message = confluent_kafka.Message[Any, Any]
 _Client = TypeVar("_Client")
@@ -116,8 +127,14 @@ class KafkaConsumer(Consumer):
     def __init__(self, config: KafkaClientConfig, timeout_s: float) -> None:
         self._config = config
         self._timeout_s = timeout_s
-        self._consumer = new_consumer(config, {}, self._on_client_error)
+        self._consumer = new_consumer(
+            config, {"enable.partition.eof": "true"}, self._on_client_error
+        )
         self._next_offsets: dict[TopicPartition, int] = {}
+        #: partitions at their end, unassigned until the time given (see ``_PARK_MIN_S``)
+        self._parked: dict[TopicPartition, float] = {}
+        #: where each partition was last parked, and for how long
+        self._last_park: dict[TopicPartition, tuple[int, float]] = {}
         self._pending: TransportError | None = None
         self._closed = False
 
@@ -127,7 +144,11 @@ class KafkaConsumer(Consumer):
         if not wanted:
             return
         self._check_exist(wanted)
-        again = [where for where in wanted if where in self._next_offsets]
+        again = [
+            where
+            for where in wanted
+            if where in self._next_offsets and self._parked.pop(where, None) is None
+        ]
         try:
             if again:
                 self._consumer.incremental_unassign(kafka_partitions(again))
@@ -166,12 +187,15 @@ class KafkaConsumer(Consumer):
         known = [where for where in partitions if where in self._next_offsets]
         if not known:
             return
+        assigned = [where for where in known if self._parked.pop(where, None) is None]
         try:
-            self._consumer.incremental_unassign(kafka_partitions(known))
+            if assigned:
+                self._consumer.incremental_unassign(kafka_partitions(assigned))
         except confluent_kafka.KafkaException as exc:
             raise transport_error(f"cannot unassign {known}", exc, self._config) from exc
         for where in known:
             del self._next_offsets[where]
+            self._last_park.pop(where, None)
 
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:
         self._check_open()
@@ -181,58 +205,111 @@ class KafkaConsumer(Consumer):
         records: list[Record] = []
         deadline = time.monotonic() + max(0.0, timeout_s)
         while len(records) < max_records:
+            now = time.monotonic()
+            if self._parked:
+                self._unpark(now)
             # consume(n, 0) takes what is already fetched without waiting; consume(n, timeout)
             # would wait the whole timeout unless n records arrive.
             messages = self._consumer.consume(max_records - len(records), 0)
             if not messages:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - now
                 if records or remaining <= 0:
                     break
-                first = self._consumer.poll(remaining)
+                wake = min(self._parked.values(), default=deadline)
+                first = self._consumer.poll(max(0.0, min(remaining, wake - now)))
                 if first is None:
-                    break
+                    continue
                 messages = [first]
             self._take(messages, records)
         return records
 
+    def _park(self, message: Message) -> None:
+        """Unassign a partition read to its end for a moment (see ``_PARK_MIN_S``)."""
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        if topic is None or partition is None or offset is None:
+            return
+        where = (topic, partition)
+        if self._next_offsets.get(where) != offset or where in self._parked:
+            return  # an end seen before records that came after it
+        try:
+            self._consumer.incremental_unassign(kafka_partitions([where]))
+        except confluent_kafka.KafkaException as exc:
+            logger.debug("parking %s failed (it stays assigned): %s", where, exc)
+            return
+        last_offset, last_pause = self._last_park.get(where, (-1, 0.0))
+        pause = min(2 * last_pause, _PARK_MAX_S) if last_offset == offset else _PARK_MIN_S
+        self._last_park[where] = (offset, pause)
+        self._parked[where] = time.monotonic() + pause
+
+    def _unpark(self, now: float) -> None:
+        due = [where for where, until in self._parked.items() if until <= now]
+        if not due:
+            return
+        for where in due:
+            del self._parked[where]
+        try:
+            self._consumer.incremental_assign(
+                [confluent_kafka.TopicPartition(t, p, self._next_offsets[(t, p)]) for t, p in due]
+            )
+        except confluent_kafka.KafkaException as exc:
+            raise transport_error(f"cannot assign {sorted(due)} again", exc, self._config) from exc
+
     def _take(self, messages: list[Message], records: list[Record]) -> None:
         error: TransportError | None = None
+        next_offsets = self._next_offsets
+        append = records.append
         for message in messages:
             failure = message.error()
             if failure is not None:
-                if failure.code() == _EOF:
-                    continue
-                if message.topic() is None and not failure.fatal():
-                    # A client-level event (normally delivered to error_cb): not about our data.
-                    logger.warning(
-                        "Kafka consumer of %s: %s", self._config.bootstrap_servers, failure
-                    )
-                    continue
-                where = f"{message.topic()}:{message.partition()}"
-                logger.error(
-                    "reading %s from %s failed: %s",
-                    where,
-                    self._config.bootstrap_servers,
-                    failure.str(),
-                )
-                error = error or transport_error(f"reading {where} failed", failure, self._config)
+                failed = self._failed(message, failure)
+                error = error or failed
                 continue
-            record = record_of(message)
-            position = (record.topic, record.partition)
-            expected = self._next_offsets.get(position)
-            if expected is None or record.offset < expected:
+            # A message without error always has its topic, partition and offset.
+            topic, partition, offset = message.topic(), message.partition(), message.offset()
+            position = (topic, partition)
+            expected = next_offsets.get(position)  # type: ignore[arg-type]
+            if expected is None or offset < expected:  # type: ignore[operator]
                 # Unassigned meanwhile; or before the assigned offset: a start past the end is
                 # "out of range", which auto.offset.reset=earliest answers from the beginning
                 # (the embedded store just waits there); or re-sent by a broker (tansu re-sends
                 # the tail of its last batch, kafka-broker.md §3.1). Each record at most once.
                 continue
-            self._next_offsets[position] = record.offset + 1
-            records.append(record)
+            next_offsets[position] = offset + 1  # type: ignore[index, operator]
+            append(
+                _new_record(
+                    Record,
+                    (
+                        topic,
+                        partition,
+                        offset,
+                        message.key(),
+                        message.value() or b"",
+                        message.timestamp()[1],
+                    ),
+                )
+            )
         if error is not None:
             if records:
                 self._pending = error  # raised by the next poll, after these records
             else:
                 raise error
+
+    def _failed(
+        self, message: Message, failure: confluent_kafka.KafkaError
+    ) -> TransportError | None:
+        """Log a message that carries an error; the error to raise, if it concerns our data."""
+        if failure.code() == _EOF:
+            self._park(message)
+            return None
+        if message.topic() is None and not failure.fatal():
+            # A client-level event (normally delivered to error_cb): not about our data.
+            logger.warning("Kafka consumer of %s: %s", self._config.bootstrap_servers, failure)
+            return None
+        where = f"{message.topic()}:{message.partition()}"
+        logger.error(
+            "reading %s from %s failed: %s", where, self._config.bootstrap_servers, failure.str()
+        )
+        return transport_error(f"reading {where} failed", failure, self._config)
 
     def _on_client_error(self, error: confluent_kafka.KafkaError) -> None:
         if error.fatal():
