@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ma_dataplatforms_streaming_support_library.columnar import ColumnKind, ContentBatch
+from ma_dataplatforms_streaming_support_library.columnar import ColumnKind, ContentBatch, _records
 from ma_dataplatforms_streaming_support_library.columnar._records import decode_sample_lists
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
 
@@ -71,6 +73,14 @@ def test_many_false_candidates_still_decode() -> None:
     assert _bits(out.values) == _bits(np.array(values * 2))
 
 
+def _check(lists: list[tuple[list[float], list[int]]], batch: ContentBatch) -> None:
+    out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.DOUBLE)
+    assert not out.bad.any()
+    assert out.counts.tolist() == [len(v) for v, _ in lists]
+    assert _bits(out.values) == _bits(np.array([x for v, _ in lists for x in v], np.float64))
+    assert out.status.tolist() == [x for _, s in lists for x in s]
+
+
 def _random_list(rng: np.random.Generator, n: int) -> tuple[list[float], list[int]]:
     """Long runs of 13-byte records broken by zeros, missing statuses, omitted statuses and
     doubles whose bytes hold false record starts (``0A`` then every plausible length)."""
@@ -92,12 +102,78 @@ def _random_list(rng: np.random.Generator, n: int) -> tuple[list[float], list[in
 def test_long_lists_with_false_starts_match_protobuf(seed: int, sizes: list[int]) -> None:
     rng = np.random.default_rng(seed)
     lists = [_random_list(rng, n) for n in sizes]
-    batch = ContentBatch.from_messages([_double_list(v, s) for v, s in lists])
-    out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.DOUBLE)
-    assert not out.bad.any()
-    assert out.counts.tolist() == sizes
-    assert _bits(out.values) == _bits(np.array([x for v, _ in lists for x in v], np.float64))
-    assert out.status.tolist() == [x for _, s in lists for x in s]
+    _check(lists, ContentBatch.from_messages([_double_list(v, s) for v, s in lists]))
+
+
+def _tiled_list(
+    rng: np.random.Generator, n: int, heads: bytes = b""
+) -> tuple[list[float], list[int]]:
+    """Lists of 13-byte records and 4-byte zeros only (every status set), some values holding
+    ``heads`` (e.g. a short record's head ``0A 02 10``) in their bytes."""
+    values = rng.normal(50.0, 20.0, n)
+    values[rng.random(n) < 0.1] = 0.0
+    if heads:
+        tricky = np.flatnonzero(rng.random(n) < 0.05)
+        raw = values.view(np.uint8).reshape(n, 8)
+        starts = rng.integers(0, 9 - len(heads), tricky.size)
+        for i, at in zip(tricky.tolist(), starts.tolist(), strict=True):
+            raw[i, at : at + len(heads)] = list(heads)
+    return values.tolist(), rng.integers(1, 128, n).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(0, 2000), min_size=1, max_size=6))
+def test_tiled_lists_take_the_tiled_path(seed: int, sizes: list[int]) -> None:
+    rng = np.random.default_rng(seed)
+    lists = [_tiled_list(rng, n, b"\x0a\x0b\x09") for n in sizes]
+    tiled = _records._tiled_doubles
+    taken: list[bool] = []
+
+    def spy(*args: Any) -> _records.ListSamples | None:
+        out = tiled(*args)
+        taken.append(out is not None)
+        return out
+
+    # Short-record heads between the lists are no records of theirs.
+    spans = [m for v, s in lists for m in (_double_list(v, s), b"\x0a\x02\x10\x01")]
+    batch = ContentBatch.from_messages(spans).take(np.arange(0, len(spans), 2))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_records, "_tiled_doubles", spy)
+        _check(lists, batch)
+    assert taken and all(taken)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.integers(0, 2000), min_size=1, max_size=6),
+    st.sampled_from([b"\x0a\x02\x10", b"\x0a\x02\x10\x01\x0a\x0b\x09", b""]),
+    st.lists(st.tuples(st.sampled_from(SPECIAL), st.sampled_from([0, 1, 128])), max_size=3),
+    st.data(),
+)
+def test_tilings_that_do_not_check_out_match_protobuf(
+    seed: int,
+    sizes: list[int],
+    heads: bytes,
+    spoilers: list[tuple[float, int]],
+    data: st.DataObject,
+) -> None:
+    """Short-record heads inside values and records of other layouts (no status, a two-byte
+    status) in the middle of tiled lists: the tiling must not be trusted."""
+    rng = np.random.default_rng(seed)
+    lists = [_tiled_list(rng, n, heads) for n in sizes]
+    for value, status in spoilers:
+        values, statuses = lists[data.draw(st.integers(0, len(lists) - 1))]
+        at = data.draw(st.integers(0, len(values)))
+        values.insert(at, value)
+        statuses.insert(at, status)
+    raws = [_double_list(v, s) for v, s in lists]
+    if any(s >= 0x80 for _, s in spoilers):
+        batch = ContentBatch.from_messages(raws)
+        out = decode_sample_lists(batch.buffer, batch.starts, batch.ends, ColumnKind.DOUBLE)
+        assert out.bad.tolist() == [any(s >= 0x80 for s in st_) for _, st_ in lists]
+        return
+    _check(lists, ContentBatch.from_messages(raws))
 
 
 BAD_RECORDS = [
@@ -112,18 +188,19 @@ BAD_RECORDS = [
 ]
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.integers(0, 2**32 - 1),
-    st.lists(st.integers(1, 2000), min_size=2, max_size=5),
-    st.sampled_from(BAD_RECORDS),
-    st.data(),
-)
+@pytest.mark.parametrize("record", BAD_RECORDS)
+@pytest.mark.parametrize("make", [_random_list, _tiled_list])
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 2000), min_size=2, max_size=5), st.data())
 def test_a_bad_record_inside_a_long_list_marks_only_that_list(
-    seed: int, sizes: list[int], record: bytes, data: st.DataObject
+    record: bytes,
+    make: Callable[[np.random.Generator, int], tuple[list[float], list[int]]],
+    seed: int,
+    sizes: list[int],
+    data: st.DataObject,
 ) -> None:
     rng = np.random.default_rng(seed)
-    lists = [_random_list(rng, n) for n in sizes]
+    lists = [make(rng, n) for n in sizes]
     victim = data.draw(st.integers(0, len(sizes) - 1))
     cut = data.draw(st.integers(0, sizes[victim]))
     raws = [_double_list(v, s) for v, s in lists]

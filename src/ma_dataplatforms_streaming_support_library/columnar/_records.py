@@ -15,6 +15,10 @@ followed without a sequential loop, so instead:
 4. the 16 bytes after each proven record's tag are gathered in one step, and the canonical
    layout checked and its value and status read at fixed offsets of that window.
 
+Double lists first try a shortcut for the layout encoders produce (13-byte records and 4-byte
+zeros, every status set): only the zeros are searched for, the records between them sit at known
+positions, and every record is checked; the steps above decide whatever does not fit.
+
 Lists with any other layout (multi-byte lengths or statuses, reordered or unknown fields, wrong
 wire types) are reported as bad, for the caller to decode by the reference path.
 """
@@ -51,6 +55,13 @@ _MAX_PAYLOAD = {ColumnKind.DOUBLE: 11, ColumnKind.INT32: 13, ColumnKind.BOOL: 13
 # A record's bytes after its 0A tag in the canonical DoubleSample layout, read as two-byte
 # little-endian words: (length 0B, value tag 09) first, (status tag 10, status) sixth.
 _CANONICAL_HEAD = 0x090B
+# The same from the tag on: bytes 0-2 (0A 0B 09) as a 32-bit word, and bytes 11-12 (status tag
+# 10, status below 0x80) within the second 64-bit word.
+_FULL_RECORD = 13  # 0A 0B 09 <value> 10 <status>
+_ZERO_RECORD = 4  # 0A 02 10 <status>: proto3 leaves a 0.0 value out
+_TILE_HEAD = 0x090B0A
+_TILE_TAIL_MASK = 0x80FF000000
+_TILE_TAIL = 0x10000000
 _STATUS_PAIR_MASK = 0x80FF
 _STATUS_PAIR = 0x0010
 
@@ -131,13 +142,16 @@ def _decode_chunk(
     lo, hi = int(s[0]), int(e.max())
     seg = buf[lo:]
     s, e = s - lo, e - lo
+    tags = seg[: hi - lo] == _LIST_ITEM_TAG
+    if kind == ColumnKind.DOUBLE:
+        tiled = _tiled_doubles(data, lo, seg, tags, s, e)
+        if tiled is not None:
+            return tiled
     # Filtering on the length byte here, over bytes, is cheaper than filtering the int64
     # candidates afterwards; the few 0A bytes inside values that pass are false starts _locate
     # steps over.
-    starts = seg[: hi - lo] == _LIST_ITEM_TAG
-    short = seg[1 : hi - lo + 1] <= _MAX_PAYLOAD[kind]
-    starts &= short
-    cand = np.flatnonzero(starts)
+    tags &= seg[1 : hi - lo + 1] <= _MAX_PAYLOAD[kind]
+    cand = np.flatnonzero(tags)
     length = seg[1:][cand]
     keep, counts, bad = _locate(cand, length, s, e)
     if keep is not None:
@@ -154,6 +168,76 @@ def _decode_chunk(
         values, status = values[keep_samples], status[keep_samples]
         counts[bad] = 0
     return ListSamples(counts, values, status, bad)
+
+
+def _tiled_doubles(
+    data: bytes, lo: int, seg: U8Array, tags: BoolArray, s: I64Array, e: I64Array
+) -> ListSamples | None:
+    """The common case without the general machinery, or None: lists made only of 13-byte
+    records ``0A 0B 09 <value> 10 <status>`` and 4-byte ``0A 02 10 <status>`` ones (0.0).
+
+    Only the short records are searched for (``0A 02 10`` is rare inside a double): the 13-byte
+    records between two of them, or a list end, sit at known positions, which spares the dense
+    candidate scan and the chain proof. Every record of the tiling is then checked byte by byte;
+    a list parses in exactly one way, so a tiling that checks out is protobuf's parse. Anything
+    else (another layout, a short-record head inside a value) gets None.
+    """
+    lists = s.size
+    heads = tags & (seg[1 : tags.size + 1] == _ZERO_RECORD - 2)
+    z = np.flatnonzero(heads)
+    z = z[seg[2:][z] == _STATUS_TAG]
+    owner = np.searchsorted(s, z, "right") - 1
+    inside = z < e[owner]
+    if not inside.all():
+        z, owner = z[inside], owner[inside]
+    zeros = np.bincount(owner, minlength=lists)
+    # Runs of 13-byte records: one per list and one after each short record. Run i of list j
+    # follows i - j short records, so short record k follows run k + owner[k].
+    runs = lists + z.size
+    after = np.arange(z.size) + owner
+    first_run = np.arange(lists) + np.cumsum(zeros) - zeros
+    run_start = np.empty(runs, np.int64)
+    run_end = np.empty(runs, np.int64)
+    run_start[first_run] = s
+    run_start[after + 1] = z + _ZERO_RECORD
+    run_end[after] = z
+    run_end[first_run + zeros] = e
+    gap = run_end - run_start
+    run_count, rest = np.divmod(gap, _FULL_RECORD)
+    short_status = seg[3:][z]
+    if rest.any() or (gap < 0).any() or (short_status >= 0x80).any():
+        return None
+    # Runs and short records in position order: run i is the (2i - j)th, short record k the
+    # one after its run.
+    run_list = np.repeat(np.arange(lists), zeros + 1)
+    run_at = 2 * np.arange(runs) - run_list
+    short_at = 2 * after - owner + 1
+    part_start = np.empty(runs + z.size, np.int64)
+    part_size = np.ones(runs + z.size, np.int64)
+    part_start[run_at] = run_start
+    part_size[run_at] = run_count
+    part_start[short_at] = z
+    first = np.cumsum(part_size) - part_size
+    total = int(first[-1] + part_size[-1])
+    counts = np.bincount(run_list, weights=run_count, minlength=lists).astype(np.int64)
+    counts += zeros
+    bad = np.zeros(lists, bool)
+    if total == 0:
+        return ListSamples(counts, np.zeros(0, np.float64), np.zeros(0, np.int8), bad)
+    pos = np.repeat(part_start - _FULL_RECORD * first, part_size)
+    pos += np.arange(0, _FULL_RECORD * total, _FULL_RECORD)
+    windows = np.ndarray((len(data) - lo - 15,), "V16", data, lo, (1,))[pos]
+    words = windows.view("<u4").reshape(-1, 4)
+    ok = (words[:, 0] & np.uint32(0xFFFFFF)) == _TILE_HEAD
+    ok &= (windows.view("<u8").reshape(-1, 2)[:, 1] & np.uint64(_TILE_TAIL_MASK)) == _TILE_TAIL
+    # A short record fails the 13-byte check (its length byte is 02): the count says it all.
+    if np.count_nonzero(ok) != total - z.size:
+        return None
+    values: F64Array = np.ndarray((total,), "<f8", windows, 3, (16,)).copy()
+    status = windows.view(np.uint8).reshape(-1, 16)[:, 12].copy()
+    values[first[short_at]] = 0.0
+    status[first[short_at]] = short_status
+    return ListSamples(counts, values, status.view(np.int8), bad)
 
 
 def _locate(
