@@ -12,6 +12,7 @@ import confluent_kafka
 
 from .base import Consumer, Record, TopicPartition, TransportError
 from .kafka_config import KafkaClientConfig
+from .kafka_parking import PartitionParking
 
 __all__ = [
     "KafkaConsumer",
@@ -44,15 +45,6 @@ class _SharedPropertiesFilter(logging.Filter):
 librdkafka_logger.addFilter(_SharedPropertiesFilter())
 
 _EOF = confluent_kafka.KafkaError._PARTITION_EOF
-#: noida-db answers a fetch at the end of a log at once instead of holding it for
-#: fetch.wait.max.ms (kafka-broker.md §9), so librdkafka re-fetches an idle partition back to back
-#: and a few idle consumers (session and data format followers, idle live readers) take both
-#: cores. A partition that reaches its end (partition EOF) is therefore parked: unassigned, and
-#: assigned again at its next offset a moment later. The pause starts short and doubles while the
-#: partition stays idle, so a steady stream waits at most ``_PARK_MIN_S`` and the first record
-#: after a quiet spell at most ``_PARK_MAX_S`` (on any broker).
-_PARK_MIN_S = 0.001
-_PARK_MAX_S = 0.02
 #: builds a Record without the named tuple's Python-level ``__new__`` (one per record read)
 _new_record = tuple.__new__
 if TYPE_CHECKING:  # Message is generic only in the type stubs
@@ -131,10 +123,7 @@ class KafkaConsumer(Consumer):
             config, {"enable.partition.eof": "true"}, self._on_client_error
         )
         self._next_offsets: dict[TopicPartition, int] = {}
-        #: partitions at their end, unassigned until the time given (see ``_PARK_MIN_S``)
-        self._parked: dict[TopicPartition, float] = {}
-        #: where each partition was last parked, and for how long
-        self._last_park: dict[TopicPartition, tuple[int, float]] = {}
+        self._parking = PartitionParking()
         self._pending: TransportError | None = None
         self._closed = False
 
@@ -147,7 +136,7 @@ class KafkaConsumer(Consumer):
         again = [
             where
             for where in wanted
-            if where in self._next_offsets and self._parked.pop(where, None) is None
+            if where in self._next_offsets and not self._parking.forget(where)
         ]
         try:
             if again:
@@ -187,7 +176,7 @@ class KafkaConsumer(Consumer):
         known = [where for where in partitions if where in self._next_offsets]
         if not known:
             return
-        assigned = [where for where in known if self._parked.pop(where, None) is None]
+        assigned = [where for where in known if not self._parking.forget(where)]
         try:
             if assigned:
                 self._consumer.incremental_unassign(kafka_partitions(assigned))
@@ -195,7 +184,6 @@ class KafkaConsumer(Consumer):
             raise transport_error(f"cannot unassign {known}", exc, self._config) from exc
         for where in known:
             del self._next_offsets[where]
-            self._last_park.pop(where, None)
 
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:
         self._check_open()
@@ -206,8 +194,8 @@ class KafkaConsumer(Consumer):
         deadline = time.monotonic() + max(0.0, timeout_s)
         while len(records) < max_records:
             now = time.monotonic()
-            if self._parked:
-                self._unpark(now)
+            if self._parking:
+                self._tend_parking(now)
             # consume(n, 0) takes what is already fetched without waiting; consume(n, timeout)
             # would wait the whole timeout unless n records arrive.
             messages = self._consumer.consume(max_records - len(records), 0)
@@ -215,7 +203,7 @@ class KafkaConsumer(Consumer):
                 remaining = deadline - now
                 if records or remaining <= 0:
                     break
-                wake = min(self._parked.values(), default=deadline)
+                wake = self._parking.next_event(deadline)
                 first = self._consumer.poll(max(0.0, min(remaining, wake - now)))
                 if first is None:
                     continue
@@ -223,36 +211,31 @@ class KafkaConsumer(Consumer):
             self._take(messages, records)
         return records
 
-    def _park(self, message: Message) -> None:
-        """Unassign a partition read to its end for a moment (see ``_PARK_MIN_S``)."""
-        topic, partition, offset = message.topic(), message.partition(), message.offset()
-        if topic is None or partition is None or offset is None:
-            return
-        where = (topic, partition)
-        if self._next_offsets.get(where) != offset or where in self._parked:
-            return  # an end seen before records that came after it
-        try:
-            self._consumer.incremental_unassign(kafka_partitions([where]))
-        except confluent_kafka.KafkaException as exc:
-            logger.debug("parking %s failed (it stays assigned): %s", where, exc)
-            return
-        last_offset, last_pause = self._last_park.get(where, (-1, 0.0))
-        pause = min(2 * last_pause, _PARK_MAX_S) if last_offset == offset else _PARK_MIN_S
-        self._last_park[where] = (offset, pause)
-        self._parked[where] = time.monotonic() + pause
-
-    def _unpark(self, now: float) -> None:
-        due = [where for where, until in self._parked.items() if until <= now]
-        if not due:
-            return
-        for where in due:
-            del self._parked[where]
-        try:
-            self._consumer.incremental_assign(
-                [confluent_kafka.TopicPartition(t, p, self._next_offsets[(t, p)]) for t, p in due]
-            )
-        except confluent_kafka.KafkaException as exc:
-            raise transport_error(f"cannot assign {sorted(due)} again", exc, self._config) from exc
+    def _tend_parking(self, now: float) -> None:
+        """Unassign partitions idle at their end; assign parked ones again (kafka_parking)."""
+        parking = self._parking
+        idle = parking.to_park(now, self._next_offsets)
+        if idle:
+            try:
+                self._consumer.incremental_unassign(kafka_partitions(idle))
+            except confluent_kafka.KafkaException as exc:
+                logger.debug("parking %s failed (they stay assigned): %s", idle, exc)
+            else:
+                for where in idle:
+                    parking.parked(where, self._next_offsets[where], now)
+        due = parking.to_resume(now)
+        if due:
+            try:
+                self._consumer.incremental_assign(
+                    [
+                        confluent_kafka.TopicPartition(t, p, self._next_offsets[(t, p)])
+                        for t, p in due
+                    ]
+                )
+            except confluent_kafka.KafkaException as exc:
+                raise transport_error(
+                    f"cannot assign {sorted(due)} again", exc, self._config
+                ) from exc
 
     def _take(self, messages: list[Message], records: list[Record]) -> None:
         error: TransportError | None = None
@@ -299,7 +282,7 @@ class KafkaConsumer(Consumer):
     ) -> TransportError | None:
         """Log a message that carries an error; the error to raise, if it concerns our data."""
         if failure.code() == _EOF:
-            self._park(message)
+            self._reached_end(message)
             return None
         if message.topic() is None and not failure.fatal():
             # A client-level event (normally delivered to error_cb): not about our data.
@@ -310,6 +293,14 @@ class KafkaConsumer(Consumer):
             "reading %s from %s failed: %s", where, self._config.bootstrap_servers, failure.str()
         )
         return transport_error(f"reading {where} failed", failure, self._config)
+
+    def _reached_end(self, message: Message) -> None:
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        if topic is None or partition is None or offset is None:
+            return
+        # An end seen before records that came after it is no longer the end.
+        if self._next_offsets.get((topic, partition)) == offset:
+            self._parking.reached_end((topic, partition), offset, time.monotonic())
 
     def _on_client_error(self, error: confluent_kafka.KafkaError) -> None:
         if error.fatal():
