@@ -23,7 +23,10 @@ MAX_RECORD_BYTES = 1_000_000
 # The flusher thread commits while producers go on queueing (SQLite releases the GIL), so a queue
 # holds at most this many records before a producer has to commit them itself.
 _MAX_QUEUED_RECORDS = 20_000
+# A few records wait this long for company, so that a trickle is committed in batches; a backlog
+# of at least _LINGER_RECORDS is committed at once (the producer keeps queueing meanwhile).
 _LINGER_S = 0.002
+_LINGER_RECORDS = 256
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -54,6 +57,9 @@ _commit_signal = threading.Condition()
 
 _Queued = tuple[int, str, int, bytes | None, bytes, int]
 
+_ROWS_PER_INSERT = 64
+_MULTI_ROW_INSERT = "INSERT INTO records VALUES " + ", ".join(["(?, ?, ?, ?)"] * _ROWS_PER_INSERT)
+
 
 def default_store_path() -> Path:
     """The per-user store used for ``embedded:`` and an empty broker list."""
@@ -83,6 +89,24 @@ def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
             code=type(exc).__name__,
         ) from exc
     return connection
+
+
+def _insert(
+    connection: sqlite3.Connection, rows: list[tuple[int, bytes | None, bytes, int]]
+) -> None:
+    """Insert records _ROWS_PER_INSERT to a statement: sqlite3 releases the GIL around each
+    statement, and a producer thread holding it in between would otherwise delay every row."""
+    whole = len(rows) - len(rows) % _ROWS_PER_INSERT
+    if whole:
+        connection.executemany(
+            _MULTI_ROW_INSERT,
+            (
+                [field for row in rows[first : first + _ROWS_PER_INSERT] for field in row]
+                for first in range(0, whole, _ROWS_PER_INSERT)
+            ),
+        )
+    if whole < len(rows):
+        connection.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", rows[whole:])
 
 
 def _id_range(pid: int) -> tuple[int, int]:
@@ -218,7 +242,8 @@ class EmbeddedTransport(Transport):
             if self._closed:
                 return
             self._wake.clear()
-            time.sleep(_LINGER_S)
+            if len(self._queue) < _LINGER_RECORDS:
+                time.sleep(_LINGER_S)
             self._commit_pending()
             if self._queue:
                 self._wake.set()
@@ -248,7 +273,7 @@ class EmbeddedTransport(Transport):
                         record_id = low if last is None else last + 1
                     rows.append((record_id, key, value, timestamp_ms))
                     next_ids[pid] = record_id + 1
-                connection.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", rows)
+                _insert(connection, rows)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
