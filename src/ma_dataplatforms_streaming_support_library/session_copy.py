@@ -108,8 +108,8 @@ def _copy_definitions(source: LibraryContext, target: LibraryContext, data_sourc
             continue
         if _is_known(target.data_formats, data_source, definition):
             continue
-        target.transport.produce(topic, 0, b"", record.value)
-        target.transport.produce(main_topic(data_source), 0, b"", record.value)
+        target.transport.produce(topic, 0, b"", record.value, record.timestamp_ms)
+        target.transport.produce(main_topic(data_source), 0, b"", record.value, record.timestamp_ms)
         copied += 1
     return copied
 
@@ -175,6 +175,7 @@ def copy_session(
         None,
         new_session.key,
         _rewrite_offsets(new_session.value, target.transport, "NewSession"),
+        new_session.timestamp_ms,
     )
     key = session_key.encode()
     total = sum(end - start for start, end in ranges.values())
@@ -183,7 +184,9 @@ def copy_session(
         scanned += len(batch)
         for data in batch:
             if data.key == key:
-                target.transport.produce(data.topic, data.partition, data.key, data.value)
+                target.transport.produce(
+                    data.topic, data.partition, data.key, data.value, data.timestamp_ms
+                )
                 copied += 1
         if progress is not None:
             progress(scanned, total)
@@ -193,7 +196,9 @@ def copy_session(
     ended = False
     for info, packet_type in zip(info_records, info_types, strict=True):
         if packet_type == "SessionInfo":
-            target.transport.produce(SESSION_INFO_TOPIC, None, info.key, info.value)
+            target.transport.produce(
+                SESSION_INFO_TOPIC, None, info.key, info.value, info.timestamp_ms
+            )
         elif packet_type == "EndOfSession" and not ended:
             ended = True
             target.transport.produce(
@@ -201,6 +206,7 @@ def copy_session(
                 None,
                 info.key,
                 _rewrite_offsets(info.value, target.transport, "EndOfSession"),
+                info.timestamp_ms,
             )
         else:
             continue

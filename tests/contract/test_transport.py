@@ -122,6 +122,28 @@ def test_records_carry_the_producer_clock_as_timestamp(
     assert before_ms - 1 <= record.timestamp_ms <= after_ms + 1
 
 
+def test_a_record_keeps_the_timestamp_it_was_produced_with(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 2})
+    transport.produce(data_source, 1, b"k", b"given", timestamp_ms=1_600_000_000_123)
+    transport.produce(data_source, None, b"k", b"keyed", timestamp_ms=1_600_000_000_456)
+    transport.flush(10)
+
+    records = [
+        record
+        for partition in (0, 1)
+        for record in transport.read_range(
+            data_source, partition, 0, transport.end_offsets(data_source)[partition]
+        )
+    ]
+
+    assert {r.value: r.timestamp_ms for r in records} == {
+        b"given": 1_600_000_000_123,
+        b"keyed": 1_600_000_000_456,
+    }
+
+
 def test_null_key_empty_key_and_empty_value_are_preserved(
     transport: Transport, data_source: str
 ) -> None:

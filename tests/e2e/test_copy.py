@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -29,13 +30,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class Collector(IHandler[ReceivedPacketDto]):
     def __init__(self) -> None:
-        self.packets: list[tuple[str, bytes]] = []
+        self.packets: list[tuple[str, bytes, datetime.datetime]] = []
 
     def handle(self, obj: ReceivedPacketDto) -> None:
-        self.packets.append((obj.stream, obj.packet_bytes.data))
+        self.packets.append((obj.stream, obj.packet_bytes.data, obj.submit_time))
 
 
-def historic_packets(broker_list: str, session_key: str) -> list[tuple[str, bytes]]:
+def historic_packets(
+    broker_list: str, session_key: str
+) -> list[tuple[str, bytes, datetime.datetime]]:
+    """Every packet of the session with its stream and its record's timestamp (submit_time)."""
     configuration = StreamingApiConfiguration(
         broker_list, StreamCreationStrategy.TOPIC_BASE, [], 10
     )
@@ -64,7 +68,7 @@ def cli(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.kafka
-def test_copy_embedded_to_kafka_and_back_preserves_every_packet(
+def test_copy_embedded_to_kafka_and_back_preserves_every_packet_and_its_timestamp(
     tmp_path: Path, kafka_bootstrap: str
 ) -> None:
     source = f"embedded:{tmp_path / 'source.db'}"

@@ -108,8 +108,16 @@ class Transport(abc.ABC):
         """Every topic with its partition count."""
 
     @abc.abstractmethod
-    def produce(self, topic: str, partition: int | None, key: bytes | None, value: bytes) -> None:
+    def produce(
+        self,
+        topic: str,
+        partition: int | None,
+        key: bytes | None,
+        value: bytes,
+        timestamp_ms: int | None = None,
+    ) -> None:
         """Queue one record. ``partition=None`` lets the key choose (CRC32 of the key, as librdkafka).
+        The record's timestamp is ``timestamp_ms`` (ms since the Unix epoch), else the time now.
 
         Raises ``TransportError`` when the record is rejected at once (unknown topic or partition,
         too large, queue full past the timeout). Later failures surface from ``flush`` or

@@ -211,7 +211,14 @@ class EmbeddedTransport(Transport):
             return self._catalog.refresh()
 
     # produce --------------------------------------------------------------------------------
-    def produce(self, topic: str, partition: int | None, key: bytes | None, value: bytes) -> None:
+    def produce(
+        self,
+        topic: str,
+        partition: int | None,
+        key: bytes | None,
+        value: bytes,
+        timestamp_ms: int | None = None,
+    ) -> None:
         self._check_open()
         size = len(value) + (len(key) if key else 0)
         if size > MAX_RECORD_BYTES:
@@ -229,7 +236,16 @@ class EmbeddedTransport(Transport):
                 pid = self._catalog.pid(topic, partition)
             self._pids[(topic, partition)] = pid
         with self._queue_lock:
-            self._queue.append((pid, topic, partition or 0, key, value, int(time.time() * 1000)))
+            self._queue.append(
+                (
+                    pid,
+                    topic,
+                    partition or 0,
+                    key,
+                    value,
+                    int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
+                )
+            )
             full = len(self._queue) >= _MAX_QUEUED_RECORDS
         if full:
             self._commit_pending()

@@ -182,7 +182,14 @@ class KafkaTransport(Transport):
         return topics
 
     # produce --------------------------------------------------------------------------------
-    def produce(self, topic: str, partition: int | None, key: bytes | None, value: bytes) -> None:
+    def produce(
+        self,
+        topic: str,
+        partition: int | None,
+        key: bytes | None,
+        value: bytes,
+        timestamp_ms: int | None = None,
+    ) -> None:
         self._check_open()
         if self._fatal is not None:
             raise self._fatal
@@ -190,7 +197,12 @@ class KafkaTransport(Transport):
         deadline: float | None = None
         while True:
             try:
-                if partition is None:
+                if timestamp_ms is not None:
+                    self._producer.produce(
+                        topic, value, key, -1 if partition is None else partition,
+                        timestamp=timestamp_ms,
+                    )  # fmt: skip
+                elif partition is None:
                     # librdkafka's default partitioner (consistent_random): CRC32 of the key.
                     self._producer.produce(topic, value, key)
                 else:
