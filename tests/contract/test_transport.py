@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 from kafka_broker import BrokerProcess, free_port
@@ -21,6 +23,7 @@ from ma_dataplatforms_streaming_support_library.transport import (
     Transport,
     TransportError,
 )
+from ma_dataplatforms_streaming_support_library.transport.embedded import EmbeddedTransport
 from ma_dataplatforms_streaming_support_library.transport.kafka import KafkaTransport
 
 FOLLOW_TIMEOUT_S = 20.0
@@ -649,3 +652,33 @@ def test_a_broker_restart_mid_stream_loses_and_duplicates_nothing(
         assert values_of(records) == values
         assert extra == []
         assert transport.end_offsets(data_source) == {0: 600}
+
+
+def test_records_an_embedded_store_cannot_commit_are_all_reported(tmp_path: Path) -> None:
+    """Another connection holds the write lock while more records are produced than the queue
+    holds: each record is either refused by produce or reported by flush, and none is stored."""
+    path = tmp_path / "locked.db"
+    store = EmbeddedTransport(path, timeout_s=0.3)
+    store.create_topics({"t": 1})
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    refused = 0
+    try:
+        for i in range(25_000):
+            try:
+                store.produce("t", 0, b"k", b"%d" % i)
+            except TransportError as exc:
+                assert "not queued" in str(exc)
+                refused += 1
+        with pytest.raises(TransportError, match=r"record\(s\) were not stored") as failed:
+            store.flush(5)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    reported = int(str(failed.value).split()[0])
+    assert refused + reported == 25_000
+    assert store.end_offsets("t") == {0: 0}
+    store.produce("t", 0, b"k", b"after")
+    store.flush(5)
+    assert values_of(store.read_range("t", 0, 0, 1)) == [b"after"]
+    store.close()

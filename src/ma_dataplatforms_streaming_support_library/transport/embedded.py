@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sqlite3
@@ -20,13 +21,15 @@ logger = logging.getLogger(__name__)
 
 #: same limit as librdkafka's default ``message.max.bytes``, so every session stays copyable to Kafka
 MAX_RECORD_BYTES = 1_000_000
-# The flusher thread commits while producers go on queueing (SQLite releases the GIL), so a queue
-# holds at most this many records before a producer has to commit them itself.
+# The flusher thread commits while producers go on queueing (SQLite releases the GIL); a producer
+# finding this many records queued waits until the flusher takes them (back-pressure).
 _MAX_QUEUED_RECORDS = 20_000
 # A few records wait this long for company, so that a trickle is committed in batches; a backlog
 # of at least _LINGER_RECORDS is committed at once (the producer keeps queueing meanwhile).
 _LINGER_S = 0.002
 _LINGER_RECORDS = 256
+# While a commit runs, a producer yields the GIL every this many records.
+_YIELD_EVERY = 8
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -55,7 +58,8 @@ _OFFSET_BITS = 40
 # PRAGMA data_version, which changes whenever another connection commits.
 _commit_signal = threading.Condition()
 
-_Queued = tuple[int, str, int, bytes | None, bytes, int]
+#: a queued record: key, value, timestamp (ms); queued per partition id, in produce order
+_Queued = tuple[bytes | None, bytes, int]
 
 _ROWS_PER_INSERT = 64
 _MULTI_ROW_INSERT = "INSERT INTO records VALUES " + ", ".join(["(?, ?, ?, ?)"] * _ROWS_PER_INSERT)
@@ -91,22 +95,22 @@ def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
     return connection
 
 
-def _insert(
-    connection: sqlite3.Connection, rows: list[tuple[int, bytes | None, bytes, int]]
-) -> None:
-    """Insert records _ROWS_PER_INSERT to a statement: sqlite3 releases the GIL around each
-    statement, and a producer thread holding it in between would otherwise delay every row."""
-    whole = len(rows) - len(rows) % _ROWS_PER_INSERT
+def _insert(connection: sqlite3.Connection, first_id: int, records: list[_Queued]) -> None:
+    """Insert one partition's records with ids from ``first_id``, _ROWS_PER_INSERT to a statement.
+
+    sqlite3 releases the GIL around each statement, and a producer thread holding it in between
+    would otherwise delay every row; the rows are laid out by C iterators, not a Python loop.
+    """
+    keys, values, timestamps = zip(*records, strict=True)
+    rows = zip(itertools.count(first_id), keys, values, timestamps, strict=False)
+    whole = len(records) - len(records) % _ROWS_PER_INSERT
     if whole:
-        connection.executemany(
-            _MULTI_ROW_INSERT,
-            (
-                [field for row in rows[first : first + _ROWS_PER_INSERT] for field in row]
-                for first in range(0, whole, _ROWS_PER_INSERT)
-            ),
-        )
-    if whole < len(rows):
-        connection.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", rows[whole:])
+        fields = itertools.chain.from_iterable(itertools.islice(rows, whole))
+        # One iterator repeated: each statement takes the next 4 * _ROWS_PER_INSERT fields.
+        statements = zip(*[fields] * (4 * _ROWS_PER_INSERT), strict=False)
+        connection.executemany(_MULTI_ROW_INSERT, statements)
+    if whole < len(records):
+        connection.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", rows)
 
 
 def _id_range(pid: int) -> tuple[int, int]:
@@ -156,7 +160,7 @@ class EmbeddedTransport(Transport):
     """A log on one SQLite file. Produce is queued and committed in batches by a flusher thread.
 
     Queued records are committed in produce order; a producer that gets ahead of the commits
-    commits a full batch itself, which bounds memory (back-pressure, not growth).
+    waits for room in the queue, which bounds memory (back-pressure, not growth).
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, timeout_s: float = 10.0) -> None:
@@ -167,9 +171,13 @@ class EmbeddedTransport(Transport):
         self._reader = _connect(self.path, timeout_s)
         self._catalog = _Catalog(self._reader, self.location)
         self._queue_lock = threading.Lock()
+        self._queue_room = threading.Condition(self._queue_lock)
         self._commit_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._queue: list[_Queued] = []
+        self._queue: dict[int, list[_Queued]] = {}
+        self._queued = 0
+        self._committing = False
+        self._partitions: dict[int, TopicPartition] = {}
         self._pids: dict[TopicPartition, int] = {}
         self._failures: list[DeliveryFailure] = []
         self._closed = False
@@ -235,22 +243,42 @@ class EmbeddedTransport(Transport):
                     partition = zlib.crc32(key) % count if key else 0
                 pid = self._catalog.pid(topic, partition)
             self._pids[(topic, partition)] = pid
+            self._partitions[pid] = (topic, partition)
         with self._queue_lock:
-            self._queue.append(
-                (
-                    pid,
-                    topic,
-                    partition or 0,
-                    key,
-                    value,
-                    int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
-                )
+            if self._queued >= _MAX_QUEUED_RECORDS:
+                self._wait_for_room(pid)
+            records = self._queue.get(pid)
+            if records is None:
+                records = self._queue[pid] = []
+            records.append(
+                (key, value, int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
             )
-            full = len(self._queue) >= _MAX_QUEUED_RECORDS
-        if full:
-            self._commit_pending()
-        elif not self._wake.is_set():
+            self._queued += 1
+            queued = self._queued
+        if not self._wake.is_set():
             self._wake.set()
+        if self._committing and queued % _YIELD_EVERY == 0:
+            # Let the committing thread take the GIL back between its statements now; it would
+            # otherwise wait a whole switch interval (5 ms) for it while this thread produces.
+            time.sleep(0)
+
+    def _wait_for_room(self, pid: int) -> None:
+        """Wait (holding ``_queue_lock``) until the flusher takes the queue; the record is not
+        queued if that takes longer than the timeout."""
+        self._wake.set()
+        deadline = time.monotonic() + self.timeout_s
+        where = self._partitions[pid]
+        while self._queued >= _MAX_QUEUED_RECORDS:
+            remaining = deadline - time.monotonic()
+            if self._closed or remaining <= 0:
+                raise TransportError(
+                    f"{self._queued} records still waiting for a commit to {self.location} "
+                    f"after {self.timeout_s} s; record for {where[0]}:{where[1]} not queued "
+                    "(is another process holding the store's write lock?)",
+                    code="_QUEUE_FULL",
+                    retriable=True,
+                )
+            self._queue_room.wait(remaining)
 
     def _flush_loop(self) -> None:
         while not self._closed:
@@ -258,48 +286,48 @@ class EmbeddedTransport(Transport):
             if self._closed:
                 return
             self._wake.clear()
-            if len(self._queue) < _LINGER_RECORDS:
+            if self._queued < _LINGER_RECORDS:
                 time.sleep(_LINGER_S)
             self._commit_pending()
-            if self._queue:
+            if self._queued:
                 self._wake.set()
 
     def _commit_pending(self) -> None:
         """Commit everything queued so far, in produce order (the commit lock is taken first)."""
         with self._commit_lock:
             with self._queue_lock:
-                batch, self._queue = self._queue, []
+                batch, self._queue, self._queued = self._queue, {}, 0
+                self._queue_room.notify_all()
             if batch:
-                self._commit(batch)
+                self._committing = True
+                try:
+                    self._commit(batch)
+                finally:
+                    self._committing = False
 
-    def _commit(self, batch: list[_Queued]) -> None:
+    def _commit(self, batch: dict[int, list[_Queued]]) -> None:
         connection = self._writer
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                next_ids: dict[int, int] = {}
-                rows = []
-                for pid, _, _, key, value, timestamp_ms in batch:
-                    record_id = next_ids.get(pid)
-                    if record_id is None:
-                        low, high = _id_range(pid)
-                        last = connection.execute(
-                            "SELECT MAX(id) FROM records WHERE id >= ? AND id < ?", (low, high)
-                        ).fetchone()[0]
-                        record_id = low if last is None else last + 1
-                    rows.append((record_id, key, value, timestamp_ms))
-                    next_ids[pid] = record_id + 1
-                _insert(connection, rows)
+                for pid, records in batch.items():
+                    low, high = _id_range(pid)
+                    last = connection.execute(
+                        "SELECT MAX(id) FROM records WHERE id >= ? AND id < ?", (low, high)
+                    ).fetchone()[0]
+                    _insert(connection, low if last is None else last + 1, records)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             reason = f"commit to {self.location} failed: {exc}"
-            logger.error("%s (%d records lost)", reason, len(batch))
+            lost = sum(map(len, batch.values()))
+            logger.error("%s (%d records lost)", reason, lost)
             failures = [
-                DeliveryFailure(topic, partition, key, reason, retriable=True)
-                for _, topic, partition, key, _, _ in batch
+                DeliveryFailure(*self._partitions[pid], key, reason, retriable=True)
+                for pid, records in batch.items()
+                for key, _, _ in records
             ]
             with self._queue_lock:
                 self._failures.extend(failures)
