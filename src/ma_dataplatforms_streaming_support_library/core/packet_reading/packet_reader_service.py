@@ -46,6 +46,10 @@ _COVERAGE_CURSOR_TYPE = bytes([0x0A, len(_COVERAGE_CURSOR)]) + _COVERAGE_CURSOR
 _UNLABELLED = "\x00unlabelled"
 
 
+def _utc(timestamp_ms: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(timestamp_ms / 1000, tz=datetime.timezone.utc)
+
+
 class PacketReaderService(ServiceBase, IPacketReaderService):
     """One thread per reader; handlers and events run on it. A handler exception is logged, never fatal."""
 
@@ -304,56 +308,76 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         """Hand one poll's records to the handlers, in log order; other sessions' records are skipped.
 
         Consecutive records of one partition and session form a run: the session, partition
-        progress and stream are looked up once per run, not once per record."""
-        positions = self._positions
+        progress, stream and consumer position are looked up and stored once per run."""
         handlers = self._handlers
         is_stopping = self._stopping.is_set
-        run: tuple[str, int, bytes | None] | None = None
+        run_key: bytes | None
+        run_topic, run_partition, run_key = "", -1, b"\x00"
         reading: SessionReading | None = None
         progress = PartitionProgress(0)
-        stream = ""
+        data_source = session_key = stream = ""
+        next_offset = 0
         run_started = False
-        for record in records:
-            if is_stopping():
-                return
-            topic, partition, offset, key, value, timestamp_ms = record
-            positions[(topic, partition)] = offset + 1
-            if run != (topic, partition, key):
-                run = (topic, partition, key)
-                reading, progress, stream = self._run_target(topic, partition, key)
-                run_started = False
-            if reading is None or offset < progress.next_offset:
-                continue
-            progress.next_offset = offset + 1
-            if not run_started:
-                run_started = True
-                reading.last_packet_at = now
-                self._start_stream(reading, stream, now)
-            dto = ReceivedPacketDto(
-                reading.info.data_source,
-                reading.info.session_key,
-                stream,
-                PacketBytes(value),
-                self._submit_time(timestamp_ms),
-            )
-            for handler in handlers:
-                try:
-                    handler.handle(dto)
-                except Exception:
-                    logger.exception(
-                        "packet handler %r raised on %s:%d offset %d; reading continues",
-                        handler,
-                        topic,
-                        partition,
-                        offset,
-                    )
-            type_length = value[1] if len(value) > 1 and value[0] == 0x0A else -1
-            if type_length == len(_END_OF_SESSION) and value.startswith(_END_OF_SESSION_TYPE):
-                self._complete_stream(reading, stream)
-            elif type_length == len(_COVERAGE_CURSOR) and value.startswith(_COVERAGE_CURSOR_TYPE):
-                self._raise_coverage(reading, record)
-            elif type_length < 0:
-                self._check_envelope(record)
+        last_ms, submit_time = self._last_submit_ms, self._last_submit_time
+        try:
+            for record in records:
+                if is_stopping():
+                    return
+                topic, partition, offset, key, value, timestamp_ms = record
+                if partition != run_partition or key != run_key or topic != run_topic:
+                    self._end_run(reading, progress, (run_topic, run_partition), next_offset)
+                    run_topic, run_partition, run_key = topic, partition, key
+                    reading, progress, stream = self._run_target(topic, partition, key)
+                    if reading is not None:
+                        data_source = reading.info.data_source
+                        session_key = reading.info.session_key
+                    run_started = False
+                next_offset = offset + 1
+                if reading is None or offset < progress.next_offset:
+                    continue
+                if not run_started:
+                    run_started = True
+                    reading.last_packet_at = now
+                    self._start_stream(reading, stream, now)
+                if timestamp_ms != last_ms:
+                    last_ms, submit_time = timestamp_ms, _utc(timestamp_ms)
+                dto = ReceivedPacketDto(
+                    data_source, session_key, stream, PacketBytes(value), submit_time
+                )
+                for handler in handlers:
+                    try:
+                        handler.handle(dto)
+                    except Exception:
+                        logger.exception(
+                            "packet handler %r raised on %s:%d offset %d; reading continues",
+                            handler,
+                            topic,
+                            partition,
+                            offset,
+                        )
+                if value.startswith(_END_OF_SESSION_TYPE):
+                    self._complete_stream(reading, stream)
+                elif value.startswith(_COVERAGE_CURSOR_TYPE):
+                    self._raise_coverage(reading, record)
+                elif len(value) < 2 or value[0] != 0x0A:
+                    self._check_envelope(record)
+        finally:
+            self._end_run(reading, progress, (run_topic, run_partition), next_offset)
+            self._last_submit_ms, self._last_submit_time = last_ms, submit_time
+
+    def _end_run(
+        self,
+        reading: SessionReading | None,
+        progress: PartitionProgress,
+        where: TopicPartition,
+        next_offset: int,
+    ) -> None:
+        """Store how far a run of records got: the consumer position and the session's progress."""
+        if where[1] < 0:
+            return  # before the first run
+        self._positions[where] = next_offset
+        if reading is not None and next_offset > progress.next_offset:
+            progress.next_offset = next_offset
 
     def _run_target(
         self, topic: str, partition: int, key: bytes | None
@@ -386,14 +410,6 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                 configuration.partition_mappings,
             )
         return self._streams[where]
-
-    def _submit_time(self, timestamp_ms: int) -> datetime.datetime:
-        if timestamp_ms != self._last_submit_ms:
-            self._last_submit_ms = timestamp_ms
-            self._last_submit_time = datetime.datetime.fromtimestamp(
-                timestamp_ms / 1000, tz=datetime.timezone.utc
-            )
-        return self._last_submit_time
 
     def _check_envelope(self, record: Record) -> None:
         """Report a record whose bytes are not an Open Data Packet (it is still delivered)."""
