@@ -238,26 +238,35 @@ class KafkaConsumer(Consumer):
                 ) from exc
 
     def _take(self, messages: list[Message], records: list[Record]) -> None:
+        """Turn messages into records; the next expected offset is kept per run of messages
+        from one partition and stored when the run ends."""
         error: TransportError | None = None
         next_offsets = self._next_offsets
         append = records.append
+        run: TopicPartition = ("", -1)
+        expected: int | None = None
         for message in messages:
             failure = message.error()
             if failure is not None:
+                if expected is not None:
+                    next_offsets[run] = expected
                 failed = self._failed(message, failure)
                 error = error or failed
                 continue
             # A message without error always has its topic, partition and offset.
             topic, partition, offset = message.topic(), message.partition(), message.offset()
-            position = (topic, partition)
-            expected = next_offsets.get(position)  # type: ignore[arg-type]
+            if partition != run[1] or topic != run[0]:
+                if expected is not None:
+                    next_offsets[run] = expected
+                run = (topic, partition)  # type: ignore[assignment]
+                expected = next_offsets.get(run)
             if expected is None or offset < expected:  # type: ignore[operator]
                 # Unassigned meanwhile; or before the assigned offset: a start past the end is
                 # "out of range", which auto.offset.reset=earliest answers from the beginning
                 # (the embedded store just waits there); or re-sent by a broker (tansu re-sends
                 # the tail of its last batch, kafka-broker.md §3.1). Each record at most once.
                 continue
-            next_offsets[position] = offset + 1  # type: ignore[index, operator]
+            expected = offset + 1  # type: ignore[operator]
             append(
                 _new_record(
                     Record,
@@ -271,6 +280,8 @@ class KafkaConsumer(Consumer):
                     ),
                 )
             )
+        if expected is not None:
+            next_offsets[run] = expected
         if error is not None:
             if records:
                 self._pending = error  # raised by the next poll, after these records
