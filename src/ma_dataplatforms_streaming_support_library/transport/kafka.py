@@ -384,7 +384,10 @@ class KafkaTransport(Transport):
     # consume --------------------------------------------------------------------------------
     def consumer(self) -> Consumer:
         self._check_open()
-        return KafkaConsumer(self._config, self._timeout_s)
+        # The partition counts of this transport's last metadata (list_topics, create_topics).
+        return KafkaConsumer(
+            self._config, self._timeout_s, lambda topic: self._partition_counts.get(topic)
+        )
 
     # lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:

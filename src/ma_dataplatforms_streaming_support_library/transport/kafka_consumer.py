@@ -116,9 +116,18 @@ class KafkaConsumer(Consumer):
     offset. A negative start offset is read as 0, as the embedded transport does.
     """
 
-    def __init__(self, config: KafkaClientConfig, timeout_s: float) -> None:
+    def __init__(
+        self,
+        config: KafkaClientConfig,
+        timeout_s: float,
+        known_partitions: Callable[[str], int | None] | None = None,
+    ) -> None:
+        """``known_partitions(topic)``: a topic's partition count from metadata the caller
+        fetched recently (None if unknown); assigning partitions it vouches for skips a metadata
+        round trip of this consumer's own."""
         self._config = config
         self._timeout_s = timeout_s
+        self._known_partitions = known_partitions
         self._consumer = new_consumer(
             config, {"enable.partition.eof": "true"}, self._on_client_error
         )
@@ -150,6 +159,11 @@ class KafkaConsumer(Consumer):
 
     def _check_exist(self, partitions: Iterable[TopicPartition]) -> None:
         """librdkafka waits silently on a missing topic; the metadata tells us at once."""
+        known = self._known_partitions
+        if known is not None and all(
+            partition < (known(topic) or 0) for topic, partition in partitions
+        ):
+            return
         try:
             metadata = self._consumer.list_topics(timeout=self._timeout_s)
         except confluent_kafka.KafkaException as exc:

@@ -126,8 +126,13 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self._known_at_start = {record.info.session_key for record in records}
         # LIVE reads every session open at start(), even one that ends before the first refresh.
         self._ended_at_start = {r.info.session_key for r in records if r.info.historical}
+        # Created now, so that its connection is up by the time a handler is set.
+        consumer = self._context.transport.consumer()
         self._thread = threading.Thread(
-            target=self._run, name=f"ma-streaming-reader-{str(self.id)[:8]}", daemon=True
+            target=self._run,
+            args=(consumer,),
+            name=f"ma-streaming-reader-{str(self.id)[:8]}",
+            daemon=True,
         )
         self._thread.start()
 
@@ -141,7 +146,7 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
             raise error
 
     # the reading thread -----------------------------------------------------------------------
-    def _run(self) -> None:
+    def _run(self, consumer: Consumer) -> None:
         waited_since = time.monotonic()
         warned = False
         while not self._handler_set.wait(0.5):
@@ -152,10 +157,10 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                     f"{self.configuration.timeout_seconds} s; call set_handler() to start delivery"
                 )
         if self._stopping.is_set():
+            consumer.close()
             self.finished.set()
             return
         handler_set_at = time.monotonic()
-        consumer = self._context.transport.consumer()
         if not self._events_wired:
             time.sleep(max(0.0, handler_set_at + _HANDLER_GRACE_S - time.monotonic()))
         try:
