@@ -159,8 +159,9 @@ class _Catalog:
 class EmbeddedTransport(Transport):
     """A log on one SQLite file. Produce is queued and committed in batches by a flusher thread.
 
-    Queued records are committed in produce order; a producer that gets ahead of the commits
-    waits for room in the queue, which bounds memory (back-pressure, not growth).
+    Each partition's queued records are committed in produce order, all partitions of a batch in
+    one transaction; a producer that gets ahead of the commits waits for room in the queue, which
+    bounds memory (back-pressure, not growth).
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, timeout_s: float = 10.0) -> None:
@@ -293,7 +294,8 @@ class EmbeddedTransport(Transport):
                 self._wake.set()
 
     def _commit_pending(self) -> None:
-        """Commit everything queued so far, in produce order (the commit lock is taken first)."""
+        """Commit everything queued so far, each partition in produce order (the commit lock is
+        taken first)."""
         with self._commit_lock:
             with self._queue_lock:
                 batch, self._queue, self._queued = self._queue, {}, 0

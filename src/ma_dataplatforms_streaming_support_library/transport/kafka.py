@@ -197,16 +197,15 @@ class KafkaTransport(Transport):
         deadline: float | None = None
         while True:
             try:
-                if timestamp_ms is not None:
-                    self._producer.produce(
-                        topic, value, key, -1 if partition is None else partition,
-                        timestamp=timestamp_ms,
-                    )  # fmt: skip
-                elif partition is None:
-                    # librdkafka's default partitioner (consistent_random): CRC32 of the key.
-                    self._producer.produce(topic, value, key)
-                else:
-                    self._producer.produce(topic, value, key, partition)
+                # Partition -1 leaves the choice to librdkafka's default partitioner
+                # (consistent_random: CRC32 of the key); timestamp 0 stamps the time now.
+                self._producer.produce(
+                    topic,
+                    value,
+                    key,
+                    -1 if partition is None else partition,
+                    timestamp=timestamp_ms or 0,
+                )
                 break
             except BufferError as exc:
                 now = time.monotonic()
