@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .core.base.context import LibraryContext
 from .core.data_format_management.catalog import DataFormatCatalog, describe_definition
-from .errors import StreamingError
+from .errors import SessionCopyError, SessionNotFoundError
 from .layout import (
     DEAD_LETTER_TOPIC,
     SESSION_INFO_TOPIC,
@@ -26,19 +26,14 @@ from .layout import (
     parse_offset_key,
 )
 from .protos import open_data_pb2
-from .session_data import SessionNotFoundError
 from .session_data_scan import plan_scan, read_ranges
 from .transport.base import Record, TopicPartition, Transport
 
-__all__ = ["CopyReport", "SessionCopyError", "copy_session"]
+__all__ = ["CopyReport", "copy_session"]
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-
-
-class SessionCopyError(StreamingError):
-    """A session cannot be copied (for instance, the target already has it)."""
 
 
 @dataclass(frozen=True, slots=True)

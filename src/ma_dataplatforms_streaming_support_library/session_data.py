@@ -10,7 +10,7 @@ from .contracts.shared.stream_api_configuration import StreamingApiConfiguration
 from .contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from .core.base.context import LibraryContext
 from .core.base.logger import StdlibLogger
-from .errors import StreamingError
+from .errors import SessionNotFoundError
 from .session_data_decode import SessionCollector
 from .session_data_scan import plan_scan, scan_records
 from .session_data_types import (
@@ -29,16 +29,11 @@ __all__ = [
     "ParameterSeries",
     "ProgressCallback",
     "SessionData",
-    "SessionNotFoundError",
     "read_session",
     "read_session_in",
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class SessionNotFoundError(StreamingError, LookupError):
-    """The session key is not in the store (or belongs to another data source)."""
 
 
 def read_session(

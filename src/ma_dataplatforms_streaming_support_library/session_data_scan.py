@@ -14,9 +14,10 @@ from .contracts.packet_reading.packet_reading_type import PacketReadingType
 from .contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from .core.packet_reading.session_reading import plan_partitions
 from .core.session_management.registry import SessionRecord
+from .errors import TransportError
 from .layout import main_topic, stream_of
 from .session_data_types import Origin
-from .transport.base import Consumer, Record, TopicPartition, Transport, TransportError
+from .transport.base import Consumer, Record, TopicPartition, Transport
 
 __all__ = [
     "SessionChunk",

@@ -21,7 +21,7 @@ from ma_dataplatforms_streaming_support_library.core.interpolation.data_reader_s
 from ma_dataplatforms_streaming_support_library.core.interpolation.module_api import (
     DataReadingModuleApi,
 )
-from ma_dataplatforms_streaming_support_library.transport.base import TransportError
+from ma_dataplatforms_streaming_support_library.errors import TransportError
 
 
 class Catalog:

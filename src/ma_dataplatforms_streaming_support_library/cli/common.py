@@ -23,14 +23,12 @@ from ..contracts.shared.stream_api_configuration import StreamingApiConfiguratio
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from ..core.base.context import LibraryContext
 from ..core.base.logger import StdlibLogger
+from ..errors import EXIT_UNAVAILABLE, CliError, TransportError
 from ..session_data import ProgressCallback
-from ..transport import TransportError, default_store_path, effective_broker_list
+from ..transport import default_store_path, effective_broker_list
 
 __all__ = [
-    "EXIT_UNAVAILABLE",
-    "EXIT_USAGE",
     "LIST_HINT",
-    "CliError",
     "format_ns",
     "open_broker",
     "open_store",
@@ -39,17 +37,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
 LIST_HINT = "run `ma-streaming sessions` to list sessions"
-
-
-class CliError(Exception):
-    """A user-facing error: printed without a traceback, the process exits with ``exit_code``."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def _missing_store(broker_list: str) -> Path | None:

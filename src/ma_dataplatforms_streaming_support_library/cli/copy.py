@@ -7,8 +7,9 @@ import logging
 
 from rich.console import Console
 
-from ..session_copy import SessionCopyError, copy_session
-from .common import CliError, open_broker, progress_bar
+from ..errors import CliError, SessionCopyError
+from ..session_copy import copy_session
+from .common import open_broker, progress_bar
 
 __all__ = ["add_parsers"]
 

@@ -10,8 +10,9 @@ import numpy as np
 import numpy.typing as npt
 from rich.console import Console
 
+from ..errors import CliError
 from ..session_data import SessionData, read_session_in
-from .common import CliError, open_store, progress_bar
+from .common import open_store, progress_bar
 
 __all__ = ["add_parsers"]
 

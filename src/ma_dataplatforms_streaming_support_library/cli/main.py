@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.text import Text
 
-from ..session_data import SessionNotFoundError
-from ..transport import BROKER_ENVIRONMENT_VARIABLE, TransportError
+from ..errors import EXIT_UNAVAILABLE, EXIT_USAGE, CliError, SessionNotFoundError, TransportError
+from ..transport import BROKER_ENVIRONMENT_VARIABLE
 from . import copy, export, resample, sessions, tail
-from .common import EXIT_UNAVAILABLE, EXIT_USAGE, LIST_HINT, CliError
+from .common import LIST_HINT
 
 __all__ = ["build_parser", "main"]
 

@@ -28,9 +28,10 @@ from ..core.buffering.module_api import catalog_resolver
 from ..core.buffering.sample_reader_service import SampleReaderService
 from ..core.interpolation.data_reader_service import DataReaderService
 from ..core.packet_reading.packet_reader_service import PacketReaderService
-from ..session_data import ProgressCallback, SessionNotFoundError
+from ..errors import CliError, SessionNotFoundError
+from ..session_data import ProgressCallback
 from ..session_data_scan import plan_scan
-from .common import CliError, open_store, progress_bar
+from .common import open_store, progress_bar
 
 __all__ = ["add_parsers", "resample_session"]
 

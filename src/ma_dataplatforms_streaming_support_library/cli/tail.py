@@ -21,9 +21,10 @@ from ..contracts.session_management.session_info import SessionInfo
 from ..contracts.shared.i_handler import IHandler
 from ..core.base.context import LibraryContext
 from ..core.packet_reading.packet_reader_service import PacketReaderService
+from ..errors import CliError
 from ..protos import open_data_pb2
 from ..session_data_decode import DATA_PACKET_TYPES, SessionCollector
-from .common import CliError, format_ns, open_store
+from .common import format_ns, open_store
 
 __all__ = ["add_parsers"]
 

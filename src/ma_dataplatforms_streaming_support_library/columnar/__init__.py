@@ -9,6 +9,7 @@ reference path and counts it in ``DecodeStats``.
 
 from __future__ import annotations
 
+from ..errors import PacketDecodeError
 from ._wire import ContentBatch, ContentsLike
 from .decode import (
     IMPL_ENVIRONMENT_VARIABLE,
@@ -28,7 +29,6 @@ from .model import (
     DecodeStats,
     FormatBatch,
     Impl,
-    PacketDecodeError,
     PeriodicPacketArrays,
     RowPacketArrays,
     SynchroPacketArrays,

@@ -9,6 +9,7 @@ from typing import Literal, cast
 
 import numpy as np
 
+from ..errors import PacketDecodeError
 from ._assemble import format_batches, packet_arrays
 from ._parsed import PacketKind, ParsedPackets
 from ._shape import Shapes, derive_shapes
@@ -18,7 +19,6 @@ from .model import (
     DecodeStats,
     FormatBatch,
     Impl,
-    PacketDecodeError,
     PeriodicPacketArrays,
     RowPacketArrays,
     SynchroPacketArrays,

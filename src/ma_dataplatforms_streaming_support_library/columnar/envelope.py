@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from google.protobuf.message import DecodeError
 
+from ..errors import PacketDecodeError
 from ..protos import open_data_pb2 as pb
 from ._wire import (
     PAD,
@@ -22,7 +23,7 @@ from ._wire import (
     scan_fields,
 )
 from .decode import default_impl
-from .model import DecodeStats, Impl, PacketDecodeError
+from .model import DecodeStats, Impl
 
 __all__ = ["PacketEnvelopes", "read_envelopes", "wrap_packets"]
 

@@ -9,9 +9,9 @@ import numpy as np
 import numpy.typing as npt
 from google.protobuf.message import DecodeError
 
+from ..errors import PacketDecodeError
 from ..protos import open_data_pb2 as pb
 from ._wire import ContentsLike, I64Array, as_content_batch
-from .model import PacketDecodeError
 
 __all__ = ["EventArrays", "EventFormatKey", "MarkerArrays", "decode_events", "decode_markers"]
 

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import StreamingError
+from ..errors import PacketDecodeError
 
 __all__ = [
     "ColumnKind",
@@ -19,7 +19,6 @@ __all__ = [
     "DecodeStats",
     "FormatBatch",
     "Impl",
-    "PacketDecodeError",
     "PeriodicPacketArrays",
     "RowPacketArrays",
     "SynchroPacketArrays",
@@ -48,15 +47,6 @@ class ColumnKind(enum.IntEnum):
     BOOL = 3
     STRING = 4
     MIXED = 255  # a parameter whose samples came from lists of different types
-
-
-class PacketDecodeError(StreamingError, ValueError):
-    """A packet could not be decoded: malformed bytes, or content our arrays cannot represent."""
-
-    def __init__(self, packet_index: int, reason: str) -> None:
-        super().__init__(f"packet {packet_index}: {reason}")
-        self.packet_index = packet_index
-        self.reason = reason
 
 
 @dataclass

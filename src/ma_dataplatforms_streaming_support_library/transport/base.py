@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..errors import StreamingError
+from ..errors import TransportError
 
 __all__ = [
     "Consumer",
@@ -45,19 +45,6 @@ class DeliveryFailure:
     key: bytes | None
     reason: str
     retriable: bool = False
-
-
-class TransportError(StreamingError):
-    """A broker or store operation failed.
-
-    ``code`` keeps the broker's error name where there is one; ``retriable`` says whether trying the
-    same operation again can help.
-    """
-
-    def __init__(self, message: str, *, code: str = "", retriable: bool = False) -> None:
-        super().__init__(message)
-        self.code = code
-        self.retriable = retriable
 
 
 class Consumer(abc.ABC):

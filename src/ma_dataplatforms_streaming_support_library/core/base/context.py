@@ -9,9 +9,10 @@ from collections.abc import Iterable
 
 from ...contracts.shared.retry_mode import RetryMode
 from ...contracts.shared.stream_api_configuration import StreamingApiConfiguration
+from ...errors import TransportError
 from ...layout import data_source_topics
 from ...transport import open_transport
-from ...transport.base import Transport, TransportError
+from ...transport.base import Transport
 from ..data_format_management.catalog import DataFormatCatalog
 from ..session_management.registry import SessionRegistry
 from .logger import ILogger

@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
-from ...transport.base import Consumer, Record, TopicPartition, Transport, TransportError
+from ...errors import TransportError
+from ...transport.base import Consumer, Record, TopicPartition, Transport
 
 __all__ = ["LogFollower"]
 

@@ -9,7 +9,7 @@ from ...contracts.buffering.i_sample_reader_service import ISampleReaderService
 from ...contracts.buffering.i_sample_reading_module_api import ISampleReadingModuleApi
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ...contracts.shared.api_result import ApiResult
-from ...transport.base import TransportError
+from ...errors import TransportError
 from ..base.context import LibraryContext
 from ..base.module_api import ModuleApiBase
 from .columnar_decoding import decode_sample_packet

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from ...contracts.data_format_management.data_format_info import DataFormatInfo
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
+from ...errors import TransportError
 from ...layout import ESSENTIAL_SUFFIX, essential_route, essential_topic, main_topic
 from ...protos import open_data_pb2
-from ...transport.base import Consumer, Record, TopicPartition, Transport, TransportError
+from ...transport.base import Consumer, Record, TopicPartition, Transport
 from ..base.log_follower import LogFollower
 
 __all__ = [

@@ -20,9 +20,10 @@ from ...contracts.session_management.session_association_info import SessionAsso
 from ...contracts.session_management.session_info import SessionInfo
 from ...contracts.shared.event import Event
 from ...contracts.shared.i_handler import IHandler
+from ...errors import TransportError
 from ...layout import stream_of
 from ...protos import open_data_pb2
-from ...transport.base import Consumer, Record, TopicPartition, TransportError
+from ...transport.base import Consumer, Record, TopicPartition
 from ..base.context import LibraryContext
 from ..base.service import ServiceBase
 from .session_reading import PartitionProgress, SessionReading, StreamProgress, plan_partitions

@@ -9,9 +9,10 @@ from ...contracts.packet_writing.info_type import InfoType
 from ...contracts.packet_writing.packet_bytes import PacketBytes
 from ...contracts.shared.api_result import ApiResult
 from ...contracts.shared.stream_creation_strategy import StreamCreationStrategy
+from ...errors import TransportError
 from ...layout import SESSION_INFO_TOPIC, data_route, essential_route
 from ...protos import open_data_pb2
-from ...transport.base import DeliveryFailure, TransportError
+from ...transport.base import DeliveryFailure
 from ..base.context import LibraryContext
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error, session_key_error

@@ -20,9 +20,9 @@ from ...contracts.session_management.session_creation_info import (
 from ...contracts.session_management.session_info import SessionInfo
 from ...contracts.shared.api_result import ApiResult
 from ...contracts.shared.event import Event
+from ...errors import TransportError
 from ...layout import SESSION_INFO_TOPIC, format_offset_key, session_offset_entries
 from ...protos import open_data_pb2
-from ...transport.base import TransportError
 from ..base.context import LibraryContext
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error, session_key_error, text_error
