@@ -34,13 +34,13 @@ from ma_dataplatforms_streaming_support_library.contracts.shared.stream_creation
     StreamCreationStrategy,
 )
 from ma_dataplatforms_streaming_support_library.core.base.logger import Logger
-from ma_dataplatforms_streaming_support_library.core.base.support_lib_api import SupportLibApi
 from ma_dataplatforms_streaming_support_library.core.base.support_library_bootstrapper import (
     SupportLibraryBootstrapper,
 )
+from ma_dataplatforms_streaming_support_library.core.library.support_lib_api import SupportLibApi
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
-from ma_dataplatforms_streaming_support_library.session_data import read_session
-from ma_dataplatforms_streaming_support_library.session_data_scan import plan_scan
+from ma_dataplatforms_streaming_support_library.sessions.read import read_session
+from ma_dataplatforms_streaming_support_library.sessions.scan import plan_scan
 
 DATA_SOURCE = "Default"
 PARAMETERS = [f"p{i}:Bench" for i in range(10)]

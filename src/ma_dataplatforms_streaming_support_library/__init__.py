@@ -1,27 +1,70 @@
-"""ma-streaming: the pure-Python Streaming Support Library for Motion Applied Open Data telemetry.
+"""ma-streaming: the Python Streaming Support Library for Motion Applied Open Data telemetry.
 
 The official API lives at its own import paths (``contracts.…``, ``core.base.…``). This top level
-adds one Pythonic entry point, ``read_session``, loaded lazily so that importing a contract does
-not pull in NumPy and the services.
+adds the Pythonic entry points (``read_session``, …) and the exception tree, loaded lazily so that
+importing a contract does not pull in NumPy and the services.
 """
 
 from __future__ import annotations
 
+import importlib
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .session_data import ParameterSeries, SessionData, SessionNotFoundError, read_session
+    from .errors import (
+        ConfigurationError,
+        MissingDependencyError,
+        PacketDecodeError,
+        ReaderTimeoutError,
+        SessionCopyError,
+        SessionNotFoundError,
+        StreamingError,
+        TransportError,
+    )
+    from .sessions import ParameterSeries, SessionData, read_session
 
 __version__ = "0.1.0"
 
-__all__ = ["ParameterSeries", "SessionData", "SessionNotFoundError", "__version__", "read_session"]
+_LAZY = {
+    "ParameterSeries": ".sessions",
+    "SessionData": ".sessions",
+    "read_session": ".sessions",
+    "ConfigurationError": ".errors",
+    "MissingDependencyError": ".errors",
+    "PacketDecodeError": ".errors",
+    "ReaderTimeoutError": ".errors",
+    "SessionCopyError": ".errors",
+    "SessionNotFoundError": ".errors",
+    "StreamingError": ".errors",
+    "TransportError": ".errors",
+}
 
-_LAZY = frozenset({"ParameterSeries", "SessionData", "SessionNotFoundError", "read_session"})
+__all__ = [
+    "ConfigurationError",
+    "MissingDependencyError",
+    "PacketDecodeError",
+    "ParameterSeries",
+    "ReaderTimeoutError",
+    "SessionCopyError",
+    "SessionData",
+    "SessionNotFoundError",
+    "StreamingError",
+    "TransportError",
+    "__version__",
+    "read_session",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import session_data
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
-        return getattr(session_data, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    loaded = {name for name, value in globals().items() if isinstance(value, types.ModuleType)}
+    return sorted({*__all__, *loaded} - {"importlib", "types"})

@@ -24,7 +24,7 @@ from ma_dataplatforms_streaming_support_library.transport import (
     TransportError,
 )
 from ma_dataplatforms_streaming_support_library.transport.embedded import EmbeddedTransport
-from ma_dataplatforms_streaming_support_library.transport.kafka import KafkaTransport
+from ma_dataplatforms_streaming_support_library.transport.kafka.transport import KafkaTransport
 
 FOLLOW_TIMEOUT_S = 20.0
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ma_dataplatforms_streaming_support_library.transport.kafka_config import (
+from ma_dataplatforms_streaming_support_library.transport.kafka.config import (
     KafkaClientConfig,
     invalid_topic_name_reason,
     is_secret,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ma_dataplatforms_streaming_support_library.transport.kafka_parking import PartitionParking
+from ma_dataplatforms_streaming_support_library.transport.kafka.parking import PartitionParking
 
 P = ("topic", 0)
 Q = ("topic", 1)

@@ -80,7 +80,7 @@ def test_proto_sources_are_the_expected_set() -> None:
 
 
 def test_package_holds_exactly_the_generated_modules() -> None:
-    expected = {"__init__.py"} | {
+    expected = {"__init__.py", "packets.py"} | {
         f"{Path(p).stem}_pb2{suffix}" for p in PROTO_FILES for suffix in (".py", ".pyi")
     }
     found = {p.name for p in PACKAGE_DIR.iterdir() if p.is_file() and p.suffix in (".py", ".pyi")}

@@ -28,11 +28,11 @@ from ma_dataplatforms_streaming_support_library.core.base.support_library_bootst
     SupportLibraryBootstrapper,
 )
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
-from ma_dataplatforms_streaming_support_library.session_data import (
+from ma_dataplatforms_streaming_support_library.sessions.read import (
     SessionNotFoundError,
     read_session,
 )
-from ma_dataplatforms_streaming_support_library.session_data_scan import plan_scan, scan_records
+from ma_dataplatforms_streaming_support_library.sessions.scan import plan_scan, scan_records
 from ma_dataplatforms_streaming_support_library.transport import (
     BROKER_ENVIRONMENT_VARIABLE,
     open_transport,

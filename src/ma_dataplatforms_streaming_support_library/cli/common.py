@@ -21,10 +21,10 @@ from rich.progress import (
 
 from ..contracts.shared.stream_api_configuration import StreamingApiConfiguration
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
-from ..core.base.context import LibraryContext
 from ..core.base.logger import StdlibLogger
+from ..core.library.context import LibraryContext
 from ..errors import EXIT_UNAVAILABLE, CliError, TransportError
-from ..session_data import ProgressCallback
+from ..sessions.read import ProgressCallback
 from ..transport import default_store_path, effective_broker_list
 
 __all__ = [

@@ -8,7 +8,7 @@ import logging
 from rich.console import Console
 
 from ..errors import CliError, SessionCopyError
-from ..session_copy import copy_session
+from ..sessions.copy import copy_session
 from .common import open_broker, progress_bar
 
 __all__ = ["add_parsers"]

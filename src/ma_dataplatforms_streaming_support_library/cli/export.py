@@ -11,7 +11,7 @@ import numpy.typing as npt
 from rich.console import Console
 
 from ..errors import CliError
-from ..session_data import SessionData, read_session_in
+from ..sessions.read import SessionData, read_session_in
 from .common import open_store, progress_bar
 
 __all__ = ["add_parsers"]

@@ -26,7 +26,7 @@ Command = Callable[[argparse.Namespace, Console, Console], int]
 _PIPE_WIDTH = 200
 _CLIENT_LOGGERS = (
     "ma_dataplatforms_streaming_support_library.librdkafka",
-    "ma_dataplatforms_streaming_support_library.transport.kafka",
+    "ma_dataplatforms_streaming_support_library.transport.kafka.transport",
 )
 _EPILOG = (
     "The store is --broker, else $MA_STREAMING_BROKER, else the embedded default store. "

@@ -22,15 +22,15 @@ from ..contracts.packet_reading.packet_reading_configuration import PacketReadin
 from ..contracts.packet_reading.packet_reading_type import PacketReadingType
 from ..contracts.packet_reading.received_packet_dto import ReceivedPacketDto
 from ..contracts.shared.i_handler import IHandler
-from ..core.base.context import LibraryContext
 from ..core.buffering.columnar_decoding import decode_sample_packet
 from ..core.buffering.module_api import catalog_resolver
 from ..core.buffering.sample_reader_service import SampleReaderService
 from ..core.interpolation.data_reader_service import DataReaderService
+from ..core.library.context import LibraryContext
 from ..core.packet_reading.packet_reader_service import PacketReaderService
 from ..errors import CliError, SessionNotFoundError
-from ..session_data import ProgressCallback
-from ..session_data_scan import plan_scan
+from ..sessions.read import ProgressCallback
+from ..sessions.scan import plan_scan
 from .common import open_store, progress_bar
 
 __all__ = ["add_parsers", "resample_session"]

@@ -11,12 +11,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from ..core.base.context import LibraryContext
+from ..core.library.context import LibraryContext
 from ..core.session_management.registry import SessionRecord
 from ..layout import SESSION_INFO_TOPIC
 from ..protos import open_data_pb2
-from ..session_data import SessionData, read_session_in
-from ..session_data_scan import plan_scan, read_ranges
+from ..sessions.read import SessionData, read_session_in
+from ..sessions.scan import plan_scan, read_ranges
 from ..transport.base import TopicPartition, Transport
 from .common import format_ns, open_store, progress_bar
 

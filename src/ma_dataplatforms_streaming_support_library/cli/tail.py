@@ -19,11 +19,11 @@ from ..contracts.packet_reading.packet_reading_type import PacketReadingType
 from ..contracts.packet_reading.received_packet_dto import ReceivedPacketDto
 from ..contracts.session_management.session_info import SessionInfo
 from ..contracts.shared.i_handler import IHandler
-from ..core.base.context import LibraryContext
+from ..core.library.context import LibraryContext
 from ..core.packet_reading.packet_reader_service import PacketReaderService
 from ..errors import CliError
 from ..protos import open_data_pb2
-from ..session_data_decode import DATA_PACKET_TYPES, SessionCollector
+from ..sessions.collect import DATA_PACKET_TYPES, SessionCollector
 from .common import format_ns, open_store
 
 __all__ = ["add_parsers"]

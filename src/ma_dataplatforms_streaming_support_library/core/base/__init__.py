@@ -1,12 +1,9 @@
-"""Bootstrapper, logger, support library object and the service lifecycle."""
+"""Official: the bootstrapper and the logger; ours beside them: the service lifecycle and validation."""
 
 __all__ = [
-    "context",
     "log_follower",
     "logger",
-    "module_api",
     "service",
-    "support_lib_api",
     "support_library_bootstrapper",
     "validation",
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...contracts.shared.i_support_lib_api_factory import ISupportLibApiFactory
 from ...contracts.shared.retry_policy import RetryPolicy
 from ...contracts.shared.stream_api_configuration import StreamingApiConfiguration
+from ..library.support_lib_api import SupportLibApi
 from .logger import ILogger, Logger
-from .support_lib_api import SupportLibApi
 
 __all__ = ["SupportLibApiFactory", "SupportLibraryBootstrapper"]
 

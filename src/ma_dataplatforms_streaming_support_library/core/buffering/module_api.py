@@ -10,8 +10,8 @@ from ...contracts.buffering.i_sample_reading_module_api import ISampleReadingMod
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ...contracts.shared.api_result import ApiResult
 from ...errors import TransportError
-from ..base.context import LibraryContext
-from ..base.module_api import ModuleApiBase
+from ..library.context import LibraryContext
+from ..library.module_api import ModuleApiBase
 from .columnar_decoding import decode_sample_packet
 from .packet_decoding import FormatResolver
 from .sample_reader_service import SampleReaderService

@@ -16,9 +16,9 @@ from ...contracts.data_format_management.parameter_data_format_info import (
 from ...contracts.shared.api_result import ApiResult
 from ...contracts.shared.event import Event
 from ...errors import TransportError
-from ..base.context import LibraryContext
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error
+from ..library.context import LibraryContext
 
 __all__ = ["DataFormatManagementService"]
 

@@ -9,7 +9,7 @@ from ...contracts.data_format_management.i_data_format_manager_module_api import
     IDataFormatManagerModuleApi,
 )
 from ...contracts.shared.api_result import ApiResult
-from ..base.module_api import ModuleApiBase
+from ..library.module_api import ModuleApiBase
 from .data_format_management_service import DataFormatManagementService
 
 __all__ = ["DataFormatManagerModuleApi"]

@@ -7,7 +7,7 @@ import logging
 from ...contracts.interpolation.i_data_reader_service import IDataReaderService
 from ...contracts.interpolation.i_data_reading_module_api import IDataReadingModuleApi
 from ...contracts.shared.api_result import ApiResult
-from ..base.module_api import ModuleApiBase
+from ..library.module_api import ModuleApiBase
 from .data_reader_service import DataReaderService
 
 __all__ = ["DataReadingModuleApi"]

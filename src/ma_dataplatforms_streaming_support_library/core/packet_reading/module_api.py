@@ -7,8 +7,8 @@ from ...contracts.packet_reading.i_packet_reading_module_api import IPacketReadi
 from ...contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from ...contracts.packet_reading.packet_reading_type import PacketReadingType
 from ...contracts.shared.api_result import ApiResult
-from ..base.module_api import ModuleApiBase
 from ..base.validation import data_source_error
+from ..library.module_api import ModuleApiBase
 from .packet_reader_service import PacketReaderService
 
 __all__ = ["PacketReadingModuleApi"]

@@ -24,8 +24,8 @@ from ...errors import TransportError
 from ...layout import stream_of
 from ...protos import open_data_pb2
 from ...transport.base import Consumer, Record, TopicPartition
-from ..base.context import LibraryContext
 from ..base.service import ServiceBase
+from ..library.context import LibraryContext
 from .session_reading import PartitionProgress, SessionReading, StreamProgress, plan_partitions
 
 __all__ = ["PacketReaderService"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...contracts.packet_writing.i_packet_writer_service import IPacketWriterService
 from ...contracts.packet_writing.i_packet_writing_module_api import IPacketWritingModuleApi
 from ...contracts.shared.api_result import ApiResult
-from ..base.module_api import ModuleApiBase
+from ..library.module_api import ModuleApiBase
 from .packet_writer_service import PacketWriterService
 
 __all__ = ["PacketWritingModuleApi"]

@@ -13,9 +13,9 @@ from ...errors import TransportError
 from ...layout import SESSION_INFO_TOPIC, data_route, essential_route
 from ...protos import open_data_pb2
 from ...transport.base import DeliveryFailure
-from ..base.context import LibraryContext
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error, session_key_error
+from ..library.context import LibraryContext
 
 __all__ = ["PacketWriterService"]
 

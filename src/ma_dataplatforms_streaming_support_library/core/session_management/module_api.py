@@ -9,7 +9,7 @@ from ...contracts.session_management.i_session_manager_module_api import (
     ISessionManagerModuleApi,
 )
 from ...contracts.shared.api_result import ApiResult
-from ..base.module_api import ModuleApiBase
+from ..library.module_api import ModuleApiBase
 from .session_management_service import SessionManagementService
 
 __all__ = ["SessionManagerModuleApi"]

@@ -23,9 +23,9 @@ from ...contracts.shared.event import Event
 from ...errors import TransportError
 from ...layout import SESSION_INFO_TOPIC, format_offset_key, session_offset_entries
 from ...protos import open_data_pb2
-from ..base.context import LibraryContext
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error, session_key_error, text_error
+from ..library.context import LibraryContext
 from .registry import SessionChange, SessionChangeKind, SessionRecord
 
 __all__ = ["SessionManagementService"]

@@ -16,7 +16,7 @@ This class only keeps the times; the consumer does the unassigning and assigning
 
 from __future__ import annotations
 
-from .base import TopicPartition
+from ..base import TopicPartition
 
 __all__ = ["PartitionParking"]
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from .contracts.session_management.session_info import SessionInfo
+from ..contracts.session_management.session_info import SessionInfo
 
 if TYPE_CHECKING:
     import pandas
@@ -149,7 +149,7 @@ class SessionData:
 
         Long form keeps every parameter's own time base (no NaN filling); pivot it for a wide view.
         """
-        from .session_data_export import to_dataframe
+        from .export import to_dataframe
 
         return to_dataframe(self.series, parameters)
 
@@ -157,12 +157,12 @@ class SessionData:
         self, path: str | os.PathLike[str], progress: ProgressCallback | None = None
     ) -> int:
         """Write the long form (as ``to_pandas``) to a Parquet file; returns the rows written."""
-        from .session_data_export import write_table
+        from .export import write_table
 
         return write_table(self.series, path, "parquet", progress)
 
     def to_csv(self, path: str | os.PathLike[str], progress: ProgressCallback | None = None) -> int:
         """Write the long form to CSV (ISO 8601 UTC timestamps); returns the rows written."""
-        from .session_data_export import write_table
+        from .export import write_table
 
         return write_table(self.series, path, "csv", progress)

@@ -9,9 +9,9 @@ import threading
 from ...contracts.shared.event import Event
 from ...contracts.shared.i_support_lib_api import ISupportLibApi
 from ...contracts.shared.stream_api_configuration import StreamingApiConfiguration
+from ..base.logger import ILogger
+from ..base.service import ServiceBase
 from .context import LibraryContext
-from .logger import ILogger
-from .service import ServiceBase
 
 __all__ = ["SupportLibApi"]
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ...contracts.shared.api_result import ApiResult
 from ...errors import StreamingError
+from ..base.service import ServiceBase
 from .context import LibraryContext
-from .service import ServiceBase
 
 if TYPE_CHECKING:
     from .support_lib_api import SupportLibApi

@@ -8,16 +8,16 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from .columnar import ContentBatch
-from .contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
-from .contracts.packet_reading.packet_reading_type import PacketReadingType
-from .contracts.shared.stream_creation_strategy import StreamCreationStrategy
-from .core.packet_reading.session_reading import plan_partitions
-from .core.session_management.registry import SessionRecord
-from .errors import TransportError
-from .layout import main_topic, stream_of
-from .session_data_types import Origin
-from .transport.base import Consumer, Record, TopicPartition, Transport
+from ..columnar import ContentBatch
+from ..contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
+from ..contracts.packet_reading.packet_reading_type import PacketReadingType
+from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
+from ..core.packet_reading.session_reading import plan_partitions
+from ..core.session_management.registry import SessionRecord
+from ..errors import TransportError
+from ..layout import main_topic, stream_of
+from ..transport.base import Consumer, Record, TopicPartition, Transport
+from .types import Origin
 
 __all__ = [
     "SessionChunk",

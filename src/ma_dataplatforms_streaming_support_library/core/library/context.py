@@ -13,9 +13,9 @@ from ...errors import TransportError
 from ...layout import data_source_topics
 from ...transport import open_transport
 from ...transport.base import Transport
+from ..base.logger import ILogger
 from ..data_format_management.catalog import DataFormatCatalog
 from ..session_management.registry import SessionRegistry
-from .logger import ILogger
 
 __all__ = ["LibraryContext"]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .session_data_types import ParameterSeries, ProgressCallback
+from .types import ParameterSeries, ProgressCallback
 
 if TYPE_CHECKING:
     import pandas

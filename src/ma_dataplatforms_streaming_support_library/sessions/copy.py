@@ -13,10 +13,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .core.base.context import LibraryContext
-from .core.data_format_management.catalog import DataFormatCatalog, describe_definition
-from .errors import SessionCopyError, SessionNotFoundError
-from .layout import (
+from ..core.data_format_management.catalog import DataFormatCatalog, describe_definition
+from ..core.library.context import LibraryContext
+from ..errors import SessionCopyError, SessionNotFoundError
+from ..layout import (
     DEAD_LETTER_TOPIC,
     SESSION_INFO_TOPIC,
     SYSTEM_STATUS_TOPIC,
@@ -25,9 +25,9 @@ from .layout import (
     main_topic,
     parse_offset_key,
 )
-from .protos import open_data_pb2
-from .session_data_scan import plan_scan, read_ranges
-from .transport.base import Record, TopicPartition, Transport
+from ..protos import open_data_pb2
+from ..transport.base import Record, TopicPartition, Transport
+from .scan import plan_scan, read_ranges
 
 __all__ = ["CopyReport", "copy_session"]
 

@@ -4,12 +4,12 @@
   ``TransportError("could not reach Kafka at HOST:PORT within N s: …")`` after ``timeout_s``.
   ``timeout_s`` also bounds every other wait: metadata, topic creation, offsets, a full producer
   queue, and the flush in ``close``.
-- Producer: zstd, idempotent, acks=all (kafka_config.py has the merge rule for user properties).
+- Producer: zstd, idempotent, acks=all (config.py has the merge rule for user properties).
   A record the client rejects at once (unknown topic or partition, too large, queue still full
   after ``timeout_s``) raises from ``produce``. A record that fails later is logged with its topic
   and partition, kept for ``take_delivery_failures`` and raised from ``flush``: never dropped
   silently.
-- End offsets and offsets for a time are checked against what a fetch sees (kafka_offsets.py):
+- End offsets and offsets for a time are checked against what a fetch sees (offsets.py):
   that corrects tansu's wrong answers, for one short fetch per call on brokers that are right.
 - ``close`` flushes (bounded by ``timeout_s``), releases every client, and then raises
   ``TransportError`` if records could not be delivered.
@@ -29,10 +29,10 @@ import confluent_kafka
 # NewTopic and OffsetSpec are public but missing from confluent_kafka.admin's __all__.
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec  # type: ignore[attr-defined]
 
-from .base import Consumer, DeliveryFailure, Transport, TransportError
-from .kafka_config import KafkaClientConfig, invalid_topic_name_reason
-from .kafka_consumer import KafkaConsumer, create_client, librdkafka_logger, transport_error
-from .kafka_offsets import OffsetProbe
+from ..base import Consumer, DeliveryFailure, Transport, TransportError
+from .config import KafkaClientConfig, invalid_topic_name_reason
+from .consumer import KafkaConsumer, create_client, librdkafka_logger, transport_error
+from .offsets import OffsetProbe
 
 __all__ = ["KafkaTransport"]
 

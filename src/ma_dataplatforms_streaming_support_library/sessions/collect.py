@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from .columnar import (
+from ..columnar import (
     ContentBatch,
     DecodeStats,
     FormatBatch,
@@ -26,10 +26,10 @@ from .columnar import (
     decode_synchro_batch,
     read_envelopes,
 )
-from .contracts.data_format_management.data_format_info_type import DataFormatInfoType
-from .contracts.session_management.session_info import SessionInfo
-from .core.data_format_management.catalog import DataFormatCatalog
-from .session_data_types import (
+from ..contracts.data_format_management.data_format_info_type import DataFormatInfoType
+from ..contracts.session_management.session_info import SessionInfo
+from ..core.data_format_management.catalog import DataFormatCatalog
+from .types import (
     CorruptRecord,
     EventRecord,
     Float64Array,

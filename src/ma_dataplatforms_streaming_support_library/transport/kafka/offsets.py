@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 import confluent_kafka
 
-from .base import Record, TopicPartition, TransportError
-from .kafka_config import KafkaClientConfig
-from .kafka_consumer import kafka_partitions, new_consumer, record_of, transport_error
+from ..base import Record, TopicPartition, TransportError
+from .config import KafkaClientConfig
+from .consumer import kafka_partitions, new_consumer, record_of, transport_error
 
 if TYPE_CHECKING:
-    from .kafka_consumer import Message
+    from .consumer import Message
 
 __all__ = ["OffsetProbe"]
 

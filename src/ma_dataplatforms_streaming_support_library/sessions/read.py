@@ -6,14 +6,14 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 
-from .contracts.shared.stream_api_configuration import StreamingApiConfiguration
-from .contracts.shared.stream_creation_strategy import StreamCreationStrategy
-from .core.base.context import LibraryContext
-from .core.base.logger import StdlibLogger
-from .errors import SessionNotFoundError
-from .session_data_decode import SessionCollector
-from .session_data_scan import plan_scan, scan_records
-from .session_data_types import (
+from ..contracts.shared.stream_api_configuration import StreamingApiConfiguration
+from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
+from ..core.base.logger import StdlibLogger
+from ..core.library.context import LibraryContext
+from ..errors import SessionNotFoundError
+from .collect import SessionCollector
+from .scan import plan_scan, scan_records
+from .types import (
     CorruptRecord,
     EventRecord,
     MarkerRecord,

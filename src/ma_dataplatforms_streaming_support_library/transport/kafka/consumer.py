@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import confluent_kafka
 
-from .base import Consumer, Record, TopicPartition, TransportError
-from .kafka_config import KafkaClientConfig
-from .kafka_parking import PartitionParking
+from ..base import Consumer, Record, TopicPartition, TransportError
+from .config import KafkaClientConfig
+from .parking import PartitionParking
 
 __all__ = [
     "KafkaConsumer",
@@ -226,7 +226,7 @@ class KafkaConsumer(Consumer):
         return records
 
     def _tend_parking(self, now: float) -> None:
-        """Unassign partitions idle at their end; assign parked ones again (kafka_parking)."""
+        """Unassign partitions idle at their end; assign parked ones again (parking.py)."""
         parking = self._parking
         idle = parking.to_park(now, self._next_offsets)
         if idle:
