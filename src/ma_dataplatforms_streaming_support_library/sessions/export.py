@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
-
-from .types import ParameterSeries, ProgressCallback
+import numpy.typing as npt
 
 if TYPE_CHECKING:
     import pandas
@@ -17,6 +16,22 @@ if TYPE_CHECKING:
 __all__ = ["to_dataframe", "write_table"]
 
 logger = logging.getLogger(__name__)
+
+
+class ParameterSeries(Protocol):
+    """One parameter's samples as columns (``sessions.types.ParameterSeries`` is one)."""
+
+    @property
+    def timestamps(self) -> npt.NDArray[np.int64]: ...
+
+    @property
+    def values(self) -> npt.NDArray[np.float64]: ...
+
+    @property
+    def status(self) -> npt.NDArray[np.int8]: ...
+
+    def __len__(self) -> int: ...
+
 
 #: rows gathered before a batch is written (bounds the memory an export adds)
 _BATCH_ROWS = 1_000_000
@@ -74,7 +89,7 @@ def write_table(
     series: Mapping[str, ParameterSeries],
     path: str | os.PathLike[str],
     file_format: Literal["parquet", "csv"],
-    progress: ProgressCallback | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write the long form to ``path``; returns the number of rows."""
     import pyarrow as pa

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 from ...contracts.shared.api_result import ApiResult
 from ...errors import StreamingError
 from ..base.service import ServiceBase
 from .context import LibraryContext
-
-if TYPE_CHECKING:
-    from .support_lib_api import SupportLibApi
 
 __all__ = ["ModuleApiBase"]
 
@@ -21,10 +18,19 @@ logger = logging.getLogger(__name__)
 S = TypeVar("S", bound=ServiceBase)
 
 
+class ServiceOwner(Protocol):
+    """What a module API needs of the support library: its context, and a place to register."""
+
+    @property
+    def context(self) -> LibraryContext | None: ...
+
+    def register(self, service: ServiceBase) -> None: ...
+
+
 class ModuleApiBase:
     module_name = "module"
 
-    def __init__(self, library: SupportLibApi) -> None:
+    def __init__(self, library: ServiceOwner) -> None:
         self._library = library
 
     def _create(self, build: Callable[[LibraryContext], S]) -> ApiResult[S]:
