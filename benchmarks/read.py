@@ -39,7 +39,7 @@ from ma_dataplatforms_streaming_support_library.core.base.support_library_bootst
 )
 from ma_dataplatforms_streaming_support_library.core.library.support_lib_api import SupportLibApi
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
-from ma_dataplatforms_streaming_support_library.sessions.read import read_session
+from ma_dataplatforms_streaming_support_library.sessions import read_session
 from ma_dataplatforms_streaming_support_library.sessions.scan import plan_scan
 
 DATA_SOURCE = "Default"

@@ -22,7 +22,13 @@ if TYPE_CHECKING:
         StreamingError,
         TransportError,
     )
-    from .sessions import ParameterSeries, SessionData, read_session
+    from .sessions import (
+        ParameterSeries,
+        SessionData,
+        SessionStore,
+        list_sessions,
+        read_session,
+    )
 
 __version__ = "0.1.0"
 
@@ -30,6 +36,8 @@ _LAZY = {
     "ParameterSeries": ".sessions",
     "SessionData": ".sessions",
     "read_session": ".sessions",
+    "list_sessions": ".sessions",
+    "SessionStore": ".sessions",
     "ConfigurationError": ".errors",
     "MissingDependencyError": ".errors",
     "PacketDecodeError": ".errors",
@@ -49,9 +57,11 @@ __all__ = [
     "SessionCopyError",
     "SessionData",
     "SessionNotFoundError",
+    "SessionStore",
     "StreamingError",
     "TransportError",
     "__version__",
+    "list_sessions",
     "read_session",
 ]
 

@@ -27,10 +27,14 @@ from ma_dataplatforms_streaming_support_library.core.base.logger import Logger
 from ma_dataplatforms_streaming_support_library.core.base.support_library_bootstrapper import (
     SupportLibraryBootstrapper,
 )
+from ma_dataplatforms_streaming_support_library.errors import SessionCopyError, SessionNotFoundError
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
-from ma_dataplatforms_streaming_support_library.sessions.read import (
-    SessionNotFoundError,
+from ma_dataplatforms_streaming_support_library.sessions import (
+    SessionStore,
+    copy_session,
+    list_sessions,
     read_session,
+    resample_session,
 )
 from ma_dataplatforms_streaming_support_library.sessions.scan import plan_scan, scan_records
 from ma_dataplatforms_streaming_support_library.transport import (
@@ -469,3 +473,56 @@ def test_a_session_without_samples_exports_empty_tables(
     assert len(data.to_pandas()) == 0
     assert data.to_parquet(tmp_path / "empty.parquet") == 0
     assert pq.read_table(tmp_path / "empty.parquet").num_rows == 0
+
+
+def test_list_sessions_gives_lifecycle_times_and_exact_packet_counts(
+    writer: Writer, broker: str
+) -> None:
+    ended = writer.new_session("ended one")
+    writer.periodic(ended, "Chassis", ["vCar:Chassis"], T0, MS, [SPEED])
+    writer.end(ended)
+    live = writer.new_session("live one")
+    writer.periodic(live, "", ["gLat:Main"], T0, MS, [[(0.5, VALID)]] * 1)
+    writer.flush()
+
+    summaries = list_sessions(broker, count_packets=True)
+
+    by_key = {s.session_key: s for s in summaries}
+    assert [s.session_key for s in summaries] == [ended, live]  # oldest first
+    assert not by_key[ended].is_live and by_key[ended].ended_ms is not None
+    assert by_key[live].is_live and by_key[live].ended_ms is None
+    assert by_key[ended].started_ms is not None and by_key[ended].info.identifier == "ended one"
+    assert by_key[ended].packets == 3  # PeriodicData + two EndOfSession
+    assert by_key[live].packets == 1
+    assert all(s.record_span >= (s.packets or 0) for s in summaries)
+    assert list_sessions(broker)[0].packets is None
+    assert list_sessions(broker, data_source="Other") == []
+
+
+def test_a_session_store_serves_reads_listing_resampling_and_copies(
+    writer: Writer, broker: str, tmp_path: Path
+) -> None:
+    key = writer.new_session("store")
+    speeds = [(float(i), VALID) for i in range(20)]
+    writer.periodic(key, "Chassis", ["vCar:Chassis"], T0, 10 * MS, [speeds])
+    writer.end(key)
+    writer.flush()
+    configuration = StreamingApiConfiguration(broker, StreamCreationStrategy.TOPIC_BASE, [], 5)
+    target = f"embedded:{tmp_path}/copy.db"
+
+    with SessionStore(configuration) as store:
+        assert [s.session_key for s in store.list()] == [key]
+        assert len(store.read(key).parameter("vCar:Chassis")) == 20
+        table, late = store.resample(key, ["vCar:Chassis", "vCar:Chassis"], 10.0)
+        report = copy_session(key, broker, target)
+
+    assert late == 0
+    assert set(table["parameter"].tolist()) == {0}  # de-duplicated parameters
+    assert int(table["count"].sum()) == 20 and table["bucket_start_ns"].size == 2
+    assert report.session_key == key and report.data_records >= 1
+    copied = read_session(key, target)
+    np.testing.assert_array_equal(copied.parameter("vCar:Chassis").values, np.arange(20.0))
+    with pytest.raises(SessionCopyError, match="already"):
+        copy_session(key, broker, target)
+    with pytest.raises(SessionNotFoundError, match="not found"):
+        resample_session("00000000-0000-4000-8000-000000000000", ["vCar:Chassis"], 10.0, broker)

@@ -24,13 +24,15 @@ from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from ..core.base.logger import StdlibLogger
 from ..core.library.context import LibraryContext
 from ..errors import EXIT_UNAVAILABLE, CliError, TransportError
-from ..sessions.read import ProgressCallback
+from ..sessions import SessionStore
+from ..sessions.types import ProgressCallback
 from ..transport import default_store_path, effective_broker_list
 
 __all__ = [
     "LIST_HINT",
     "format_ns",
     "open_broker",
+    "open_context",
     "open_store",
     "progress_bar",
 ]
@@ -50,31 +52,44 @@ def _missing_store(broker_list: str) -> Path | None:
 
 
 @contextlib.contextmanager
-def open_store(args: argparse.Namespace, *, must_exist: bool = True) -> Iterator[LibraryContext]:
-    """A library context on ``--broker`` (or ``MA_STREAMING_BROKER``, or the embedded default)."""
-    with open_broker(args.broker, args.timeout, must_exist=must_exist) as context:
-        yield context
+def open_store(args: argparse.Namespace, *, must_exist: bool = True) -> Iterator[SessionStore]:
+    """The sessions on ``--broker`` (or ``MA_STREAMING_BROKER``, or the embedded default)."""
+    with open_broker(args.broker, args.timeout, must_exist=must_exist) as store:
+        yield store
 
 
 @contextlib.contextmanager
 def open_broker(
     broker_list: str, timeout_s: float, *, must_exist: bool = True
-) -> Iterator[LibraryContext]:
-    """A library context on ``broker_list``; a missing embedded file is an error if ``must_exist``."""
+) -> Iterator[SessionStore]:
+    """The sessions on ``broker_list``; a missing embedded file is an error if ``must_exist``."""
     missing = _missing_store(broker_list) if must_exist else None
     if missing is not None:
         raise CliError(
             f"no embedded store at {missing}; write a session first or pass --broker "
             "embedded:PATH / host:port"
         )
+    try:
+        store = SessionStore(broker_list, timeout_s=timeout_s)
+    except TransportError as exc:
+        raise CliError(
+            f"cannot open {broker_list or 'the embedded default store'}: {exc}", EXIT_UNAVAILABLE
+        ) from exc
+    with store:
+        yield store
+
+
+@contextlib.contextmanager
+def open_context(args: argparse.Namespace) -> Iterator[LibraryContext]:
+    """A library context on ``--broker``, for commands that follow a live log (``tail``)."""
     configuration = StreamingApiConfiguration(
-        broker_list, StreamCreationStrategy.TOPIC_BASE, [], timeout_s
+        args.broker, StreamCreationStrategy.TOPIC_BASE, [], args.timeout
     )
     try:
         context = LibraryContext(configuration, StdlibLogger(logger))
     except TransportError as exc:
         raise CliError(
-            f"cannot open {broker_list or 'the embedded default store'}: {exc}", EXIT_UNAVAILABLE
+            f"cannot open {args.broker or 'the embedded default store'}: {exc}", EXIT_UNAVAILABLE
         ) from exc
     try:
         yield context

@@ -8,7 +8,6 @@ import logging
 from rich.console import Console
 
 from ..errors import CliError, SessionCopyError
-from ..sessions.copy import copy_session
 from .common import open_broker, progress_bar
 
 __all__ = ["add_parsers"]
@@ -38,15 +37,12 @@ def run_copy(args: argparse.Namespace, out: Console, err: Console) -> int:
         open_broker(args.source, args.timeout) as source,
         open_broker(args.target, args.timeout, must_exist=False) as target,
     ):
-        keys: list[str] = args.session_keys
-        if not keys:
-            source.sessions.catch_up()
-            keys = [info.session_key for info in source.sessions.all()]
+        keys: list[str] = args.session_keys or [s.session_key for s in source.list()]
         copied = skipped = 0
         for key in keys:
             with progress_bar(err, f"copying {key[:8]}") as progress:
                 try:
-                    report = copy_session(source, target, key, progress)
+                    report = source.copy_to(target, key, progress)
                 except SessionCopyError as exc:
                     out.print(f"skipped {key}: {exc}")
                     skipped += 1
@@ -57,5 +53,5 @@ def run_copy(args: argparse.Namespace, out: Console, err: Console) -> int:
                 f"{report.session_records} session records, "
                 f"{report.data_format_definitions} data format definitions"
             )
-        out.print(f"{copied} session(s) copied, {skipped} skipped, to {target.transport.location}")
+        out.print(f"{copied} session(s) copied, {skipped} skipped, to {target.location}")
     return 0

@@ -11,7 +11,7 @@ import numpy.typing as npt
 from rich.console import Console
 
 from ..errors import CliError
-from ..sessions.read import SessionData, read_session_in
+from ..sessions import SessionData
 from .common import open_store, progress_bar
 
 __all__ = ["add_parsers"]
@@ -48,8 +48,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _read(args: argparse.Namespace, err: Console) -> SessionData:
-    with open_store(args) as context, progress_bar(err, "reading session") as progress:
-        return read_session_in(context, args.session_key, progress=progress)
+    with open_store(args) as store, progress_bar(err, "reading session") as progress:
+        return store.read(args.session_key, progress=progress)
 
 
 def run_export(args: argparse.Namespace, out: Console, err: Console) -> int:

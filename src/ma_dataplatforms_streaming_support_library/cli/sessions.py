@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections import Counter
-from collections.abc import Mapping
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from ..core.library.context import LibraryContext
-from ..core.session_management.registry import SessionRecord
-from ..layout import SESSION_INFO_TOPIC
-from ..protos import open_data_pb2
-from ..sessions.read import SessionData, read_session_in
-from ..sessions.scan import plan_scan, read_ranges
-from ..transport.base import TopicPartition, Transport
+from ..sessions import SessionData
 from .common import format_ns, open_store, progress_bar
 
 __all__ = ["add_parsers"]
@@ -52,92 +44,30 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 # sessions -------------------------------------------------------------------------------------
-def lifecycle_times_ms(transport: Transport, timeout_s: float) -> dict[str, tuple[int, int | None]]:
-    """Session key → (NewSession record time, first EndOfSession record time or None), in ms."""
-    ranges = {
-        (SESSION_INFO_TOPIC, partition): (0, end)
-        for partition, end in transport.end_offsets(SESSION_INFO_TOPIC).items()
-    }
-    times: dict[str, tuple[int, int | None]] = {}
-    for records in read_ranges(transport, ranges, timeout_s):
-        for record in records:
-            try:
-                packet = open_data_pb2.Packet.FromString(record.value)
-            except Exception:
-                logger.warning("unreadable SessionInfo record at offset %d", record.offset)
-                continue
-            key = packet.session_key
-            if packet.type == "NewSession" and key not in times:
-                times[key] = (record.timestamp_ms, None)
-            elif packet.type == "EndOfSession" and key in times and times[key][1] is None:
-                times[key] = (times[key][0], record.timestamp_ms)
-    return times
-
-
-def _spans(transport: Transport, record: SessionRecord) -> dict[TopicPartition, tuple[int, int]]:
-    """The session's offset span per partition: to its recorded end, or to now while live."""
-    scan = plan_scan(transport, record, None, {})
-    ends = record.end_offsets or {}
-    return {where: (start, ends.get(where, end)) for where, (start, end) in scan.ranges.items()}
-
-
-def _exact_counts(
-    context: LibraryContext,
-    spans: Mapping[str, dict[TopicPartition, tuple[int, int]]],
-    console: Console,
-) -> Counter[bytes]:
-    """Records per key over the union of the spans (one pass over each partition)."""
-    union: dict[TopicPartition, tuple[int, int]] = {}
-    for ranges in spans.values():
-        for where, (start, end) in ranges.items():
-            low, high = union.get(where, (start, end))
-            union[where] = (min(low, start), max(high, end))
-    total = sum(end - start for start, end in union.values())
-    counts: Counter[bytes] = Counter()
-    done = 0
-    with progress_bar(console, "counting packets") as progress:
-        for records in read_ranges(context.transport, union, context.timeout_s):
-            counts.update(record.key or b"" for record in records)
-            done += len(records)
-            progress(done, total)
-    return counts
-
-
 def run_sessions(args: argparse.Namespace, console: Console, err: Console) -> int:
-    with open_store(args) as context:
-        context.sessions.catch_up()
-        records = [
-            r
-            for r in context.sessions.records()
-            if args.data_source is None or r.info.data_source == args.data_source
-        ]
-        times = lifecycle_times_ms(context.transport, context.timeout_s)
-        spans = {r.info.session_key: _spans(context.transport, r) for r in records}
-        exact = _exact_counts(context, spans, err) if args.count else None
-        location = context.transport.location
-    records.sort(key=lambda r: times.get(r.info.session_key, (0, None))[0])
+    with open_store(args) as store, progress_bar(err, "counting packets") as progress:
+        summaries = store.list(
+            data_source=args.data_source, count_packets=args.count, progress=progress
+        )
+        location = store.location
     table = Table(title=f"sessions in {location}")
     table.add_column("key", no_wrap=True, min_width=36)
     for name in ("identifier", "data source", "start (UTC)", "end (UTC)", "state"):
         table.add_column(name)
     table.add_column("packets", justify="right")
-    for record in records:
-        key = record.info.session_key
-        started_ms, ended_ms = times.get(key, (None, None))
-        if exact is not None:
-            packets = str(exact[key.encode()])
-        else:
-            packets = f"≤{sum(end - start for start, end in spans[key].values())}"
+    for summary in summaries:
+        info = summary.info
+        packets = summary.packets
         table.add_row(
-            key,
-            record.info.identifier,
-            record.info.data_source,
-            format_ns(None if started_ms is None else started_ms * 1_000_000),
-            format_ns(None if ended_ms is None else ended_ms * 1_000_000),
-            "ended" if record.info.historical else "live",
-            packets,
+            info.session_key,
+            info.identifier,
+            info.data_source,
+            format_ns(None if summary.started_ms is None else summary.started_ms * 1_000_000),
+            format_ns(None if summary.ended_ms is None else summary.ended_ms * 1_000_000),
+            "live" if summary.is_live else "ended",
+            f"≤{summary.record_span}" if packets is None else str(packets),
         )
-    if records:
+    if summaries:
         console.print(table)
     else:
         where = "" if args.data_source is None else f" of data source {args.data_source!r}"
@@ -147,8 +77,8 @@ def run_sessions(args: argparse.Namespace, console: Console, err: Console) -> in
 
 # show -----------------------------------------------------------------------------------------
 def run_show(args: argparse.Namespace, console: Console, err: Console) -> int:
-    with open_store(args) as context, progress_bar(err, "reading session") as progress:
-        data = read_session_in(context, args.session_key, progress=progress)
+    with open_store(args) as store, progress_bar(err, "reading session") as progress:
+        data = store.read(args.session_key, progress=progress)
     _print_info(data, console)
     _print_counts(data, console)
     _print_parameters(data, console)

@@ -24,7 +24,7 @@ from ..core.packet_reading.packet_reader_service import PacketReaderService
 from ..errors import CliError
 from ..protos import open_data_pb2
 from ..sessions.collect import DATA_PACKET_TYPES, SessionCollector
-from .common import format_ns, open_store
+from .common import format_ns, open_context
 
 __all__ = ["add_parsers"]
 
@@ -162,7 +162,7 @@ def run_tail(args: argparse.Namespace, out: Console, err: Console) -> int:
     error = configuration.validate()
     if error:
         raise CliError(f"tail: {error}")
-    with open_store(args, must_exist=False) as context:
+    with open_context(args) as context:
         follower = _Follower()
         reader = PacketReaderService(context, configuration)
         reader.session_reading_started.subscribe(follower.started)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..core.data_format_management.catalog import DataFormatCatalog, describe_definition
 from ..core.library.context import LibraryContext
-from ..errors import SessionCopyError, SessionNotFoundError
+from ..errors import SessionCopyError
 from ..layout import (
     DEAD_LETTER_TOPIC,
     SESSION_INFO_TOPIC,
@@ -27,9 +27,9 @@ from ..layout import (
 )
 from ..protos import open_data_pb2
 from ..transport.base import Record, TopicPartition, Transport
-from .scan import plan_scan, read_ranges
+from .scan import find_session, plan_scan, read_ranges
 
-__all__ = ["CopyReport", "copy_session"]
+__all__ = ["CopyReport", "copy_between"]
 
 logger = logging.getLogger(__name__)
 
@@ -118,19 +118,14 @@ def _is_known(
     return catalog.find_by_id(data_source, kind, definition.identifier) is not None
 
 
-def copy_session(
+def copy_between(
     source: LibraryContext,
     target: LibraryContext,
     session_key: str,
     progress: Progress | None = None,
 ) -> CopyReport:
     """Copy one session; raises SessionNotFoundError, SessionCopyError or TransportError."""
-    source.sessions.catch_up()
-    record = source.sessions.get(session_key)
-    if record is None:
-        raise SessionNotFoundError(
-            f"session {session_key} not found in {source.transport.location}"
-        )
+    record = find_session(source, session_key)
     target.sessions.catch_up()
     if target.sessions.get(session_key) is not None:
         raise SessionCopyError(

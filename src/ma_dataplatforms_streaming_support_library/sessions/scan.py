@@ -12,9 +12,10 @@ from ..columnar import ContentBatch
 from ..contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from ..contracts.packet_reading.packet_reading_type import PacketReadingType
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
+from ..core.library.context import LibraryContext
 from ..core.packet_reading.session_reading import plan_partitions
 from ..core.session_management.registry import SessionRecord
-from ..errors import TransportError
+from ..errors import SessionNotFoundError, TransportError
 from ..layout import main_topic, stream_of
 from ..transport.base import Consumer, Record, TopicPartition, Transport
 from .types import Origin
@@ -23,6 +24,7 @@ __all__ = [
     "SessionChunk",
     "SessionScan",
     "detect_strategy",
+    "find_session",
     "plan_scan",
     "read_ranges",
     "scan_records",
@@ -42,6 +44,23 @@ _ASSUMED_RECORD_BYTES = 4_096
 # Polls aim at this share of the chunk bound: records a bit larger than the mean read so far
 # would otherwise split a poll into a full chunk and a tiny one.
 _POLL_FILL = 0.9
+
+
+def find_session(
+    context: LibraryContext, session_key: str, data_source: str | None = None
+) -> SessionRecord:
+    """The session's record, from the registry caught up with the log.
+
+    Raises ``SessionNotFoundError`` for an unknown key or a key of another data source.
+    """
+    context.sessions.catch_up()
+    record = context.sessions.get(session_key)
+    if record is None or (data_source is not None and record.info.data_source != data_source):
+        where = "" if data_source is None else f" of data source {data_source!r}"
+        raise SessionNotFoundError(
+            f"session {session_key} not found{where} in {context.transport.location}"
+        )
+    return record
 
 
 def detect_strategy(data_source: str, topics: Mapping[str, int]) -> StreamCreationStrategy:

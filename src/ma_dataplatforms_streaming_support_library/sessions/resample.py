@@ -1,0 +1,181 @@
+"""Resampling a session: per-bucket statistics through the buffering and interpolation pipeline."""
+
+from __future__ import annotations
+
+import threading
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..contracts.buffering.buffering_configuration import BufferingConfiguration
+from ..contracts.interpolation.batch_result import BatchResult
+from ..contracts.interpolation.default_result import DefaultResult
+from ..contracts.interpolation.i_batch_result_handler import IBatchResultHandler
+from ..contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
+from ..contracts.packet_reading.packet_reading_type import PacketReadingType
+from ..contracts.packet_reading.received_packet_dto import ReceivedPacketDto
+from ..contracts.shared.i_handler import IHandler
+from ..core.buffering.columnar_decoding import decode_sample_packet
+from ..core.buffering.module_api import catalog_resolver
+from ..core.buffering.sample_reader_service import SampleReaderService
+from ..core.interpolation.data_reader_service import DataReaderService
+from ..core.library.context import LibraryContext
+from ..core.packet_reading.packet_reader_service import PacketReaderService
+from ..errors import ConfigurationError
+from .scan import find_session, plan_scan
+from .types import ProgressCallback
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "DEFAULT_WINDOW_MS",
+    "SAMPLE_COLUMNS",
+    "resample_in",
+    "write_resampled",
+]
+
+#: Buffering window: reordering tolerance between streams (only memory grows with it).
+DEFAULT_WINDOW_MS = 10_000.0
+_SUBSCRIPTION = "resample"
+_FLOATS = ("first", "last", "min", "max", "mean")
+_COUNTS = ("count", "missing_count", "error_count")
+_UNCOUNTED = ("unspecified_count", "nan_count")
+#: every per-bucket sample count: a parameter with none of them had no samples at all
+SAMPLE_COLUMNS = (*_COUNTS, *_UNCOUNTED)
+COUNT_COLUMNS = _COUNTS
+
+
+class _PacketCounter(IHandler[ReceivedPacketDto]):
+    def __init__(self) -> None:
+        self.packets = 0
+
+    def handle(self, obj: ReceivedPacketDto) -> None:
+        self.packets += 1
+
+
+class _Columns(IBatchResultHandler):
+    """Turns each delivered batch into arrays at once (so no result objects pile up)."""
+
+    def __init__(self, parameters: list[str]) -> None:
+        self._index = {name: i for i, name in enumerate(parameters)}
+        self._parts: list[dict[str, npt.NDArray[Any]]] = []
+        self._lock = threading.Lock()
+
+    def handle(self, result: BatchResult) -> None:
+        rows = [r for r in result.results if isinstance(r, DefaultResult)]
+        size = len(rows)
+        part: dict[str, npt.NDArray[Any]] = {
+            "parameter": np.fromiter(
+                map(self._index.__getitem__, map(attrgetter("identifier"), rows)), np.int32, size
+            ),
+            "bucket_start_ns": np.fromiter(
+                map(attrgetter("interval_start_time_nano"), rows), np.int64, size
+            ),
+            "super_sampled": np.fromiter(map(attrgetter("is_super_sampled"), rows), bool, size),
+        }
+        for name in _FLOATS:  # None becomes NaN
+            part[name] = np.array(list(map(attrgetter(name), rows)), dtype=np.float64)
+        for name in (*_COUNTS, *_UNCOUNTED):
+            part[name] = np.fromiter(map(attrgetter(name), rows), np.int64, size)
+        with self._lock:
+            self._parts.append(part)
+
+    def table(self) -> dict[str, npt.NDArray[Any]]:
+        """Every row, ordered by parameter, then bucket."""
+        with self._lock:
+            parts = list(self._parts)
+        if not parts:
+            return {name: np.empty(0, np.int64) for name in ("parameter", "bucket_start_ns")}
+        joined = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+        order = np.lexsort((joined["bucket_start_ns"], joined["parameter"]))
+        return {name: column[order] for name, column in joined.items()}
+
+
+def resample_in(
+    context: LibraryContext,
+    session_key: str,
+    parameters: list[str],
+    hz: float,
+    *,
+    window_ms: float = DEFAULT_WINDOW_MS,
+    progress: ProgressCallback | None = None,
+) -> tuple[dict[str, npt.NDArray[Any]], int]:
+    """Run packet reader → sample reader → data reader over one session; the rows (arrays,
+    ordered by parameter then bucket; ``parameter`` holds indices into ``parameters``) and the
+    number of samples that arrived too late to be buffered.
+
+    Raises ``SessionNotFoundError`` for an unknown key and ``ConfigurationError`` for parameters
+    or a rate the pipeline refuses."""
+    record = find_session(context, session_key)
+    info = record.info
+    total = plan_scan(context.transport, record, None, {}).total_records
+    buffering = BufferingConfiguration(parameters, window_ms, 5)
+    try:
+        buffering.validate()
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    reader = PacketReaderService(
+        context,
+        PacketReadingConfiguration(
+            session_key=session_key,
+            timeout_seconds=context.timeout_s,
+            data_source=info.data_source,
+            reading_type=PacketReadingType.HISTORIC,
+        ),
+    )
+    samples = SampleReaderService(buffering, decode_sample_packet, catalog_resolver(context))
+    interpolation = DataReaderService()
+    columns = _Columns(parameters)
+    counter = _PacketCounter()
+    samples.set_reader_service(reader)
+    interpolation.set_sample_reader_service(samples)
+    if not interpolation.subscribe(_SUBSCRIPTION, parameters, hz, columns):
+        raise ConfigurationError(f"cannot resample {parameters} at {hz} Hz (see the log)")
+    services = (interpolation, samples, reader)
+    try:
+        for service in services:  # innermost first
+            service.initialise()
+            service.start()
+        reader.set_handler(counter)
+        while not reader.wait_until_finished(0.1):
+            if progress is not None:
+                progress(min(counter.packets, total), total)
+        if progress is not None:
+            progress(total, total)
+    finally:
+        for service in reversed(services):  # outermost first
+            service.stop()
+    return columns.table(), samples.get_late_sample_count(info.data_source, session_key)
+
+
+def write_resampled(
+    table: dict[str, npt.NDArray[Any]], names: list[str], path: Path, kind: str
+) -> None:
+    """Write resampled rows (as ``resample_in`` returns them) to Parquet (zstd) or CSV."""
+    import pyarrow as pa
+
+    dictionary = pa.array(names, type=pa.string())
+    parameter: Any = pa.DictionaryArray.from_arrays(pa.array(table["parameter"]), dictionary)
+    if kind == "csv":
+        parameter = parameter.cast(pa.string())
+    arrays = {
+        "bucket_start_ns": pa.array(table["bucket_start_ns"], pa.int64()),
+        "parameter": parameter,
+        **{
+            name: pa.array(table[name], pa.float64(), mask=np.isnan(table[name]))
+            for name in _FLOATS
+        },
+        **{name: pa.array(table[name], pa.int64()) for name in _COUNTS},
+        "super_sampled": pa.array(table["super_sampled"], pa.bool_()),
+    }
+    written = pa.table(arrays)
+    if kind == "csv":
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(written, str(path))
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(written, str(path), compression="zstd")
