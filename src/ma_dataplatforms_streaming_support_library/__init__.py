@@ -23,11 +23,15 @@ if TYPE_CHECKING:
         TransportError,
     )
     from .sessions import (
+        Parameter,
         ParameterSeries,
         SessionData,
         SessionStore,
+        SessionWriter,
         list_sessions,
+        open_session_writer,
         read_session,
+        write_session,
     )
 
 __version__ = "0.1.0"
@@ -38,6 +42,10 @@ _LAZY = {
     "read_session": ".sessions",
     "list_sessions": ".sessions",
     "SessionStore": ".sessions",
+    "SessionWriter": ".sessions",
+    "Parameter": ".sessions",
+    "open_session_writer": ".sessions",
+    "write_session": ".sessions",
     "ConfigurationError": ".errors",
     "MissingDependencyError": ".errors",
     "PacketDecodeError": ".errors",
@@ -52,17 +60,21 @@ __all__ = [
     "ConfigurationError",
     "MissingDependencyError",
     "PacketDecodeError",
+    "Parameter",
     "ParameterSeries",
     "ReaderTimeoutError",
     "SessionCopyError",
     "SessionData",
     "SessionNotFoundError",
     "SessionStore",
+    "SessionWriter",
     "StreamingError",
     "TransportError",
     "__version__",
     "list_sessions",
+    "open_session_writer",
     "read_session",
+    "write_session",
 ]
 
 

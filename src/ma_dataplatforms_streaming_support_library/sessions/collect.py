@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import mmap
@@ -29,6 +30,9 @@ from ..columnar import (
 from ..contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ..contracts.session_management.session_info import SessionInfo
 from ..core.data_format_management.catalog import DataFormatCatalog
+from ..protos import open_data_pb2 as pb
+from ..protos.packets import parse_message
+from .parameters import Parameter, parameter_of
 from .types import (
     CorruptRecord,
     EventRecord,
@@ -178,6 +182,8 @@ class SessionCollector:
         self.unresolved_formats: Counter[int] = Counter()
         self.corrupt_records: list[CorruptRecord] = []
         self.string_samples = 0
+        #: parameter identifier → its definition from the session's Configuration packets
+        self.definitions: dict[str, Parameter] = {}
 
     # input ------------------------------------------------------------------------------------
     def add_packets(
@@ -202,12 +208,14 @@ class SessionCollector:
         self.stream_packet_counts.update(streams[i] for i in kept)
         by_kind: dict[tuple[str, str], list[int]] = {}
         for position, packet_type in enumerate(envelopes.types):
-            if packet_type in _DECODERS or packet_type in ("Marker", "Event"):
+            if packet_type in _DECODERS or packet_type in ("Marker", "Event", "Configuration"):
                 by_kind.setdefault((packet_type, streams[kept[position]]), []).append(position)
         for (packet_type, stream), positions in by_kind.items():
             contents = envelopes.contents.take(positions)
             where = [origins[kept[p]] for p in positions]
-            if packet_type == "Marker":
+            if packet_type == "Configuration":
+                self._add_configuration(contents, where)
+            elif packet_type == "Marker":
                 self._add_markers(contents, stream, where)
             elif packet_type == "Event":
                 self._add_events(contents, stream, where)
@@ -241,6 +249,15 @@ class SessionCollector:
             reason,
         )
         self.corrupt_records.append(CorruptRecord(topic, partition, offset, reason))
+
+    def _add_configuration(self, contents: ContentBatch, origins: list[Origin]) -> None:
+        for index in range(len(contents)):
+            packet = parse_message(pb.ConfigurationPacket, contents.message(index))
+            if packet is None:
+                self._corrupt(origins[index], "unreadable Configuration")
+                continue
+            for definition in packet.parameter_definitions:
+                self.definitions[definition.identifier] = parameter_of(definition)
 
     def _add_markers(self, contents: ContentBatch, stream: str, origins: list[Origin]) -> None:
         _, m = self._skipping(
@@ -378,6 +395,9 @@ class SessionCollector:
                 len(self.corrupt_records),
             )
         series, streams = self._assemble()
+        for identifier, parameter in self.definitions.items():
+            if identifier in series:
+                series[identifier] = dataclasses.replace(series[identifier], units=parameter.units)
         self.markers.sort(key=lambda m: m.timestamp_ns)
         self.events.sort(key=lambda e: e.timestamp_ns)
         self.corrupt_records.sort(key=lambda c: (c.topic, c.partition, c.offset))
@@ -394,6 +414,7 @@ class SessionCollector:
             unresolved_formats=dict(self.unresolved_formats),
             corrupt_records=self.corrupt_records,
             string_samples=self.string_samples,
+            parameter_definitions=self.definitions,
         )
 
     def _assemble(self) -> tuple[dict[str, ParameterSeries], dict[str, list[str]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
@@ -90,8 +91,14 @@ def write_table(
     path: str | os.PathLike[str],
     file_format: Literal["parquet", "csv"],
     progress: Callable[[int, int], None] | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> int:
-    """Write the long form to ``path``; returns the number of rows."""
+    """Write the long form to ``path``; returns the number of rows.
+
+    The file is written under a temporary name in the target folder and renamed into place only
+    when complete, so an interrupted export leaves no partial file. ``metadata`` goes into the
+    Parquet schema's key-value metadata (CSV has none).
+    """
     import pyarrow as pa
 
     names = _chosen(series, None)
@@ -106,8 +113,13 @@ def write_table(
             ("status", pa.int8()),
         ]
     )
-    writer = _open_writer(path, schema, file_format)
+    if metadata and file_format == "parquet":
+        schema = schema.with_metadata(dict(metadata))
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    writer = _open_writer(partial, schema, file_format)
     written = 0
+    complete = False
     try:
         for batch in _batches(series, names):
             lengths = [len(s) for _, s in batch]
@@ -131,8 +143,13 @@ def write_table(
             written += table.num_rows
             if progress is not None:
                 progress(written, total)
+        complete = True
     finally:
         writer.close()
+        if complete:
+            os.replace(partial, target)
+        else:
+            partial.unlink(missing_ok=True)
     logger.info("wrote %d rows of %d parameters to %s", written, len(names), path)
     return written
 

@@ -25,7 +25,9 @@ from .resample import DEFAULT_WINDOW_MS, resample_in
 from .types import ProgressCallback, SessionData
 
 __all__ = [
+    "BrokerList",
     "SessionStore",
+    "as_configuration",
     "copy_session",
     "list_sessions",
     "read_session",
@@ -37,7 +39,8 @@ logger = logging.getLogger(__name__)
 BrokerList = str | StreamingApiConfiguration
 
 
-def _configuration(broker_list: BrokerList, timeout_s: float) -> StreamingApiConfiguration:
+def as_configuration(broker_list: BrokerList, timeout_s: float) -> StreamingApiConfiguration:
+    """A broker list as a topic-based configuration; a configuration as it is."""
     if isinstance(broker_list, StreamingApiConfiguration):
         return broker_list
     return StreamingApiConfiguration(broker_list, StreamCreationStrategy.TOPIC_BASE, [], timeout_s)
@@ -54,7 +57,9 @@ class SessionStore:
     """
 
     def __init__(self, broker_list: BrokerList = "", *, timeout_s: float = 10.0) -> None:
-        self._context = LibraryContext(_configuration(broker_list, timeout_s), StdlibLogger(logger))
+        self._context = LibraryContext(
+            as_configuration(broker_list, timeout_s), StdlibLogger(logger)
+        )
 
     @property
     def location(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -12,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..contracts.session_management.session_info import SessionInfo
+from .parameters import Parameter
 
 if TYPE_CHECKING:
     import pandas
@@ -52,6 +54,8 @@ class ParameterSeries:
     timestamps: Int64Array
     values: Float64Array
     status: Int8Array
+    #: engineering units from the session's configuration ("" when it gives none)
+    units: str = ""
 
     def __len__(self) -> int:
         return int(self.timestamps.size)
@@ -110,6 +114,8 @@ class SessionData:
     corrupt_records: list[CorruptRecord] = field(default_factory=list)
     #: string samples: they have no numeric value, so they read as NaN (their status is kept)
     string_samples: int = 0
+    #: parameter identifier → its definition (units, limits, …) from Configuration packets
+    parameter_definitions: dict[str, Parameter] = field(default_factory=dict)
 
     @property
     def session_key(self) -> str:
@@ -159,7 +165,18 @@ class SessionData:
         """Write the long form (as ``to_pandas``) to a Parquet file; returns the rows written."""
         from .export import write_table
 
-        return write_table(self.series, path, "parquet", progress)
+        return write_table(self.series, path, "parquet", progress, self.file_metadata())
+
+    def file_metadata(self) -> dict[str, str]:
+        """What an exported file says about its session: key, identifier, data source, units."""
+        info = self.session_info
+        units = {name: s.units for name, s in self.series.items() if s.units}
+        return {
+            "ma_streaming.session_key": info.session_key,
+            "ma_streaming.identifier": info.identifier,
+            "ma_streaming.data_source": info.data_source,
+            "ma_streaming.units": json.dumps(units, sort_keys=True),
+        }
 
     def to_csv(self, path: str | os.PathLike[str], progress: ProgressCallback | None = None) -> int:
         """Write the long form to CSV (ISO 8601 UTC timestamps); returns the rows written."""
