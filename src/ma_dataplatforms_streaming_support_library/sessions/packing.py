@@ -95,8 +95,10 @@ def periodic_contents(
     values: npt.ArrayLike,
     status: npt.ArrayLike | None,
     max_bytes: int,
+    samples_per_packet: int | None = None,
 ) -> Iterator[bytes]:
-    """Serialized PeriodicDataPackets of ``values[channel, sample]``, each under ``max_bytes``."""
+    """Serialized PeriodicDataPackets of ``values[channel, sample]``, each under ``max_bytes``
+    and holding at most ``samples_per_packet`` samples per channel when given."""
     array = _checked_values(values)
     if array.ndim != 2:
         raise ConfigurationError(f"values must be (parameters, samples), got shape {array.shape}")
@@ -105,6 +107,8 @@ def periodic_contents(
     channels, samples = array.shape
     codes = as_status(status, array.shape)
     step = _samples_per_packet(channels, max_bytes)
+    if samples_per_packet is not None:
+        step = min(step, samples_per_packet)
     if array.dtype.kind == "f":
         doubles = array.astype(np.float64, copy=False)
         full = samples // step

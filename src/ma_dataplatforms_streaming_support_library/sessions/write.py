@@ -196,10 +196,14 @@ class SessionWriter:
         interval_ns: int,
         values: npt.ArrayLike,
         status: npt.ArrayLike | None = None,
+        *,
+        samples_per_packet: int | None = None,
     ) -> int:
         """Samples at ``start_ns + k * interval_ns``: ``values`` is 1-D for one parameter or
         (parameters, samples) for several (float, int32, bool or str). ``status`` holds
-        ``DataStatus`` codes broadcast against ``values`` (default VALID). Returns packets written."""
+        ``DataStatus`` codes broadcast against ``values`` (default VALID). Packets hold at most
+        ``samples_per_packet`` samples of each parameter (as a logger's 50 ms packets would),
+        and never more than fit ``max_packet_bytes``. Returns the packets written."""
         identifiers = _identifiers(parameters)
         array = np.asarray(values)
         if array.ndim == 1 and len(identifiers) == 1:
@@ -210,8 +214,16 @@ class SessionWriter:
                 "expected (parameters, samples)"
             )
         stream, data_format_id = self._prepare(identifiers)
+        if samples_per_packet is not None and samples_per_packet < 1:
+            raise ConfigurationError(f"samples_per_packet must be ≥ 1, got {samples_per_packet}")
         contents = periodic_contents(
-            data_format_id, int(start_ns), int(interval_ns), array, status, self._max_bytes
+            data_format_id,
+            int(start_ns),
+            int(interval_ns),
+            array,
+            status,
+            self._max_bytes,
+            samples_per_packet,
         )
         return self._send(stream, PacketType.PERIODIC_DATA, contents)
 
