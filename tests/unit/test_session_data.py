@@ -31,6 +31,7 @@ from ma_dataplatforms_streaming_support_library.errors import SessionCopyError, 
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
 from ma_dataplatforms_streaming_support_library.sessions import (
     SessionStore,
+    collect,
     copy_session,
     list_sessions,
     read_session,
@@ -339,6 +340,36 @@ def test_corrupt_records_are_counted_with_their_position(writer: Writer, broker:
     assert {(c.topic, c.partition) for c in data.corrupt_records} == {("Default", 0)}
     assert [c.offset for c in data.corrupt_records] == [1, 2]
     assert any("not an Open Data Packet" in c.reason for c in data.corrupt_records)
+
+
+def test_many_corrupt_records_cost_a_linear_number_of_decodes(
+    writer: Writer, broker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = writer.new_session()
+    for index in range(50):
+        writer.periodic(key, "", ["ok:P"], T0 + index * 10, 1, [[(float(index), VALID)]])
+    writer.flush()
+    transport = open_transport(broker)
+    try:
+        for index in range(2_000):
+            transport.produce("Default", 0, key.encode(), b"\xff\x00 garbage %d" % index)
+        transport.flush(10)
+    finally:
+        transport.close()
+    calls = []
+    real = collect.read_envelopes
+
+    def counting(batch: object) -> object:
+        calls.append(1)
+        return real(batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(collect, "read_envelopes", counting)
+    data = read_session(key, broker)
+
+    assert len(data.corrupt_records) == 2_000
+    assert len(data.parameter("ok:P")) == 50
+    assert all("not an Open Data Packet" in c.reason for c in data.corrupt_records)
+    assert len(calls) <= 20  # a few per chunk, not one per corrupt record
 
 
 def test_a_live_session_reads_up_to_now_and_again_later(writer: Writer, broker: str) -> None:
