@@ -84,7 +84,9 @@ def by_stream(dtos: list[ReceivedPacketDto], session_key: str) -> dict[str, list
     found: dict[str, list[str]] = {}
     for dto in dtos:
         if dto.session_key == session_key:
-            found.setdefault(dto.stream, []).append(base64.b64encode(dto.packet_bytes.data).decode())
+            found.setdefault(dto.stream, []).append(
+                base64.b64encode(dto.packet_bytes.data).decode()
+            )
     return found
 
 
@@ -221,9 +223,7 @@ def test_async_windows_of_a_historic_session_end_with_the_reader(
     library = library_for(library_factory)
     reader = library.reader(historic_configuration(data_source, session_key=written["session_key"]))
     sample_reader = (
-        library.api.get_sample_reader_api()
-        .create_service(BufferingConfiguration(["Sin:E2E"]))
-        .data
+        library.api.get_sample_reader_api().create_service(BufferingConfiguration(["Sin:E2E"])).data
     )
     sample_reader.set_reader_service(reader)
 
@@ -280,7 +280,7 @@ def test_an_item_timeout_raises_reader_timeout_error_and_stops_the_reader(
     reader = library_for(library_factory).reader(live_configuration(data_source))
 
     async def main() -> None:
-        with pytest.raises(ReaderTimeoutError, match="0.3 s"):
+        with pytest.raises(ReaderTimeoutError, match=r"0\.3 s"):
             async for _ in aio.packets(reader, timeout=0.3):
                 pass
 
@@ -326,9 +326,11 @@ def test_plain_iteration_of_a_historic_session_ends_and_stops_the_reader(
 ) -> None:
     written = asyncio.run(write_in_another_process(broker_list, data_source))
     library = library_for(library_factory)
-    reader = library.api.get_reading_packet_api().create_service(
-        data_source, written["session_key"]
-    ).data
+    reader = (
+        library.api.get_reading_packet_api()
+        .create_service(data_source, written["session_key"])
+        .data
+    )
 
     received = list(reader.packets(max_queued=3))
 

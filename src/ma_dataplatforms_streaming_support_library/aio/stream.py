@@ -20,15 +20,8 @@ from ..contracts.buffering.i_sample_reader_service import ISampleReaderService
 from ..contracts.buffering.timestamp_data import TimestampData
 from ..contracts.packet_reading.i_packet_reader_service import IPacketReaderService
 from ..contracts.packet_reading.received_packet_dto import ReceivedPacketDto
-from ..core.packet_reading.iteration import (
-    DEFAULT_MAX_QUEUED,
-    WAIT_SLICE_S,
-    Forwarder,
-    ItemSource,
-    PacketSource,
-    WindowSource,
-    validate_bounds,
-)
+from ..core.packet_reading.item_sources import Forwarder, ItemSource, PacketSource, WindowSource
+from ..core.packet_reading.iteration import DEFAULT_MAX_QUEUED, WAIT_SLICE_S, validate_bounds
 from ..errors import ReaderTimeoutError, StreamingError
 
 __all__ = ["AsyncItemStream", "LoopChannel", "packets", "run_blocking", "windows"]
