@@ -23,14 +23,24 @@ from ma_dataplatforms_streaming_support_library import aio
 from ma_dataplatforms_streaming_support_library.contracts.buffering.buffering_configuration import (
     BufferingConfiguration,
 )
+from ma_dataplatforms_streaming_support_library.contracts.buffering.end_sample_data import (
+    EndSampleData,
+)
 from ma_dataplatforms_streaming_support_library.contracts.buffering.end_timestamp_data import (
     EndTimestampData,
+)
+from ma_dataplatforms_streaming_support_library.contracts.buffering.sample_data import SampleData
+from ma_dataplatforms_streaming_support_library.contracts.buffering.start_sample_data import (
+    StartSampleData,
 )
 from ma_dataplatforms_streaming_support_library.contracts.buffering.start_timestamp_data import (
     StartTimestampData,
 )
 from ma_dataplatforms_streaming_support_library.contracts.packet_reading.received_packet_dto import (
     ReceivedPacketDto,
+)
+from ma_dataplatforms_streaming_support_library.core.packet_reading.iteration import (
+    iterate_windows,
 )
 from ma_dataplatforms_streaming_support_library.errors import ReaderTimeoutError
 
@@ -355,3 +365,24 @@ def test_plain_iteration_break_closes_and_leaves_a_started_reader_running(
     assert reader.is_started
     assert iterator.high_water <= 2
     reader.stop()
+
+
+def test_plain_windows_of_a_historic_session_as_sample_data(
+    library_factory: LibraryFactory, data_source: str, broker_list: str
+) -> None:
+    written = asyncio.run(write_in_another_process(broker_list, data_source))
+    library = library_for(library_factory)
+    reader = library.reader(historic_configuration(data_source, session_key=written["session_key"]))
+    sample_reader = (
+        library.api.get_sample_reader_api().create_service(BufferingConfiguration(["Sin:E2E"])).data
+    )
+    sample_reader.set_reader_service(reader)
+
+    with iterate_windows(sample_reader, reader, data_type=SampleData, max_queued=2) as windows:
+        items = list(windows)
+
+    assert isinstance(items[0], StartSampleData) and isinstance(items[-1], EndSampleData)
+    values = [value.cast(float) for window in items[1:-1] for value in window.values]
+    assert sorted(values) == sorted(float(i) for i in range(30) for _ in range(2))
+    assert {window.identifier for window in items[1:-1]} == {"Sin:E2E"}
+    assert windows.high_water <= 2

@@ -44,6 +44,12 @@ class AsyncPacketWriter:
         )
         self._owned = False
         self._closed = False
+        self._pending = 0
+
+    @property
+    def pending(self) -> int:
+        """Calls handed to the worker and not yet done (at most ``max_pending``)."""
+        return self._pending
 
     async def _call(self, function: Callable[..., R], *args: Any) -> R:
         if self._closed:
@@ -54,9 +60,14 @@ class AsyncPacketWriter:
         except BaseException:
             self._room.release()
             raise
+        self._pending += 1
         loop = asyncio.get_running_loop()
-        future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._room.release))
+        future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._done))
         return await asyncio.shield(asyncio.wrap_future(future))
+
+    def _done(self) -> None:
+        self._pending -= 1
+        self._room.release()
 
     async def write_data(
         self, data_source: str, stream: str, session_key: str, packet_bytes: PacketBytes
