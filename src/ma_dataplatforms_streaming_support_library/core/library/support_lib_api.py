@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import threading
@@ -42,6 +43,10 @@ class SupportLibApi(ISupportLibApi):
             self.context = LibraryContext(self._configuration, self._logger)
         self._logger.info(f"support library connected to {self.context.transport.location}")
         self.initialised.raise_event(self, datetime.datetime.now(datetime.timezone.utc))
+
+    async def initialise_async(self) -> None:
+        """``initialise()`` on a worker thread, so connecting does not block the event loop."""
+        await asyncio.to_thread(self.initialise)
 
     def start(self) -> None:
         self.initialise()

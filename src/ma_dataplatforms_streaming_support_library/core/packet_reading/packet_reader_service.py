@@ -26,6 +26,7 @@ from ...protos import open_data_pb2
 from ...transport.base import Consumer, Record, TopicPartition
 from ..base.service import ServiceBase
 from ..library.context import LibraryContext
+from .iteration import DEFAULT_MAX_QUEUED, BlockingIterator, iterate_packets
 from .session_reading import PartitionProgress, SessionReading, StreamProgress, plan_partitions
 
 __all__ = ["PacketReaderService"]
@@ -90,6 +91,8 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self._ended_at_start: set[str] = set()
         self._timeout_error: TimeoutError | None = None
         self.finished = threading.Event()
+        #: The error that stopped the reading thread, if one did (iterators raise it).
+        self.failure: Exception | None = None
 
     # handlers ---------------------------------------------------------------------------------
     def set_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
@@ -167,6 +170,7 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         try:
             self._loop(consumer)
         except Exception as exc:
+            self.failure = exc
             logger.exception("packet reader %s stopped on an unexpected error", self.id)
             self._context.logger.error(f"packet reader {self.id} stopped: {exc}")
         finally:
@@ -530,6 +534,12 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self._context.logger.warning(f"packet reader {self.id}: {message}")
         if self.configuration.raise_exception_on_timeout and self._timeout_error is None:
             self._timeout_error = TimeoutError(message)
+
+    def packets(
+        self, *, timeout: float | None = None, max_queued: int = DEFAULT_MAX_QUEUED
+    ) -> BlockingIterator[ReceivedPacketDto]:
+        """``for dto in reader.packets(): ...`` — bounded, with back-pressure; see iteration.py."""
+        return iterate_packets(self, timeout=timeout, max_queued=max_queued)
 
     def wait_until_finished(self, timeout_s: float | None = None) -> bool:
         """Block until a HISTORIC reader has read everything (or stopped); True if it finished."""
