@@ -84,6 +84,11 @@ def test_historic_example_buffers_every_sample_and_interpolates(store: str) -> N
     assert "samples per parameter: Sin:MyApp 10000, Cos:MyApp 10000" in done.stdout
     # Linear interpolation every 2 ms between consecutive 10 ms samples, both ends included.
     assert f"linear interpolation: {len(PARAMETERS) * 9_999 * 6} points" in done.stdout
+    filled = run(
+        [sys.executable, str(EXAMPLE), "--historic", key, "--broker", store, "--fill", "linear"]
+    )
+    assert filled.returncode == 0, filled.stderr
+    assert summary(filled.stdout)[2] == results  # the same cells, every one delivered
 
 
 def test_historic_example_reads_the_newest_session_by_default(store: str) -> None:
