@@ -95,7 +95,7 @@ def run_interpolation(
     would do for a reader that releases that many blocks per 100 ms (the default 10 Hz)."""
     collector = _Collector()
     names = [f"p{i}" for i in range(PARAMETERS)]
-    subscription = Subscription("bench", names, range(PARAMETERS), CELL_NS, 3600.0, collector)
+    subscription = Subscription("bench", names, range(PARAMETERS), CELL_NS, 3600 * 10**9, collector)
     began = time.perf_counter()
     for index, block in enumerate(blocks, 1):
         subscription.on_block("Default", "bench", block)

@@ -4,8 +4,9 @@ A packet reader feeds a sample reader (buffering), which merges the samples of t
 parameters in time order and hands them out in windows (TimestampData and SampleData); a data
 reader (interpolation) resamples them on a 10 Hz grid and delivers DefaultResults (first, last,
 min, max, mean, count per cell) in batches. ``--linear`` adds a second subscription with a custom
-processor (linear interpolation at 500 Hz), as the C# sample's custom example. Only official
-import paths are used.
+processor (linear interpolation at 500 Hz), as the C# sample's custom example; ``--fill linear``
+has the statistics draw a line through empty cells instead of holding the last value. Only
+official import paths are used.
 
     python examples/buffering_interpolation.py --historic          # newest session, whole
     python examples/buffering_interpolation.py --historic KEY      # that session
@@ -46,6 +47,7 @@ from ma_dataplatforms_streaming_support_library.contracts.interpolation.batch_re
 from ma_dataplatforms_streaming_support_library.contracts.interpolation.default_result import (
     DefaultResult,
 )
+from ma_dataplatforms_streaming_support_library.contracts.interpolation.fill_mode import FillMode
 from ma_dataplatforms_streaming_support_library.contracts.interpolation.i_batch_result_handler import (
     IBatchResultHandler,
 )
@@ -268,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window-ms", type=int, default=3000, help="buffering window length")
     parser.add_argument("--slide", type=int, default=5, help="sliding window percentage")
     parser.add_argument("--linear", action="store_true", help="also run a linear interpolation")
+    parser.add_argument(
+        "--fill",
+        choices=[mode.value for mode in FillMode],
+        default=FillMode.HOLD_LAST.value,
+        help="how the statistics fill empty cells (default: hold the last value)",
+    )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds to run at most")
     parser.add_argument("--sessions", type=int, default=0, help="live: stop after N sessions")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -335,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
 
     data_reader.set_sample_reader_service(sample_reader)
     result_handler = DefaultResultHandler("statistics", args.quiet)
-    if not data_reader.subscribe("statistics", args.parameters, args.hz, result_handler):
+    fill = FillMode(args.fill)
+    if not data_reader.subscribe("statistics", args.parameters, args.hz, result_handler, fill=fill):
         logger.error(f"could not subscribe {args.parameters} at {args.hz} Hz")
         support_lib.stop()
         return 2

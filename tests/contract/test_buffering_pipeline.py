@@ -421,6 +421,51 @@ def check_pipeline(pipeline: Pipeline, data_source: str, key: str, scale: int = 
             actual, expected_cells(expected, sorted(parameters, key=ALL.index), cell_ns)
         )
     assert pipeline.results["raising"].calls >= 1
+    check_batches_follow_data_time(pipeline)
+
+
+def check_batches_follow_data_time(pipeline: Pipeline) -> None:
+    """Each batch holds the cells starting in one delivery period of data time, in order."""
+    for subscription in ("ten", "three"):
+        _, hz, delivery = SUBSCRIPTIONS[subscription]
+        cell_ns, delivery_ns = round(1e9 / hz), round(1e9 / (delivery or 10.0))
+        periods = [
+            (
+                batch.delivery_interval_start_time_nano // delivery_ns,
+                (batch.delivery_interval_end_time_nano - cell_ns) // delivery_ns,
+            )
+            for batch in pipeline.results[subscription].batches
+        ]
+        assert all(first == last for first, last in periods), subscription
+        assert [first for first, _ in periods] == sorted({first for first, _ in periods})
+
+
+def batch_spans(pipeline: Pipeline, subscription: str) -> list[tuple[int, int, int]]:
+    return [
+        (b.delivery_interval_start_time_nano, b.delivery_interval_end_time_nano, len(b.results))
+        for b in pipeline.results[subscription].batches
+    ]
+
+
+def test_historic_replays_give_the_same_batches(library: Library, data_source: str) -> None:
+    """Delivery counts data time: 8 s of data at 10 Hz delivery is 81 batches of 100 ms (the
+    session starts 23 ms into a period), the same on every replay however fast it runs."""
+    key = write_pipeline_session(library, data_source)
+
+    def replay() -> dict[str, list[tuple[int, int, int]]]:
+        pipeline = start_pipeline(library, historic_configuration(data_source, session_key=key))
+        try:
+            wait_for(lambda: key in pipeline.merged_keys(), PIPELINE_WAIT_S, "historic merge")
+        finally:
+            pipeline.stop()
+        check_batches_follow_data_time(pipeline)
+        return {name: batch_spans(pipeline, name) for name in ("ten", "three")}
+
+    spans = [replay(), replay()]
+    assert spans[0] == spans[1]
+    ten = spans[0]["ten"]
+    assert len(ten) == 81 and all(count == len(ALL) for _, _, count in ten)
+    assert len(spans[0]["three"]) == 17  # 500 ms batches over 8.1 s
 
 
 @pytest.mark.parametrize("merge_strategy", list(MergeStrategy))
@@ -458,11 +503,13 @@ def test_live_pipeline_started_before_the_writer(library_factory: Any, data_sour
     reading, writing = library_factory(), library_factory()
     pipeline = start_pipeline(reading, live_configuration(data_source))
     released_before_end: list[int] = []
+    batches_before_end: list[int] = []
 
     def before_end() -> None:
         # Wait until the reader has caught up with the data, then count what it released.
         wait_for(lambda: len(pipeline.samples.items) > 1, PIPELINE_WAIT_S, "first release")
         released_before_end.append(len(pipeline.windows.items))
+        batches_before_end.append(len(pipeline.results["ten"].batches))
 
     try:
         key = write_pipeline_session(writing, data_source, pause_s=0.05, before_end=before_end)
@@ -472,6 +519,8 @@ def test_live_pipeline_started_before_the_writer(library_factory: Any, data_sour
     check_pipeline(pipeline, data_source, key)
     # Paced writing: windows were released while the session was still being written.
     assert released_before_end[0] > 1
+    # ...and batches delivered as the data time advanced, before the session ended.
+    assert batches_before_end[0] >= 1
     # The failing handler kept being called: each failure costs only its own batch.
     assert pipeline.results["raising"].calls >= 2
 

@@ -84,6 +84,11 @@ def test_historic_example_buffers_every_sample_and_interpolates(store: str) -> N
     assert "samples per parameter: Sin:MyApp 10000, Cos:MyApp 10000" in done.stdout
     # Linear interpolation every 2 ms between consecutive 10 ms samples, both ends included.
     assert f"linear interpolation: {len(PARAMETERS) * 9_999 * 6} points" in done.stdout
+    filled = run(
+        [sys.executable, str(EXAMPLE), "--historic", key, "--broker", store, "--fill", "linear"]
+    )
+    assert filled.returncode == 0, filled.stderr
+    assert summary(filled.stdout)[2] == results  # the same cells, every one delivered
 
 
 def test_historic_example_reads_the_newest_session_by_default(store: str) -> None:
@@ -196,8 +201,9 @@ def test_resample_errors_are_clear(store: str, tmp_path: Path) -> None:
     assert (
         "Nope:Nothing" in unknown_parameter.stderr and "Sin:MyApp" not in unknown_parameter.stderr
     )
-    for hz in ("0", "-5", "nan", "inf"):
+    for hz in ("0", "-5", "nan", "inf", "1e-12", "2e9"):
         bad = resample(key, "Sin:MyApp", "--hz", hz)
         assert bad.returncode == 2, (hz, bad.stderr)
-        assert "--hz" in bad.stderr
+        assert "--hz" in bad.stderr and "Traceback" not in bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
     assert not Path(out).exists()

@@ -17,8 +17,13 @@ def reference_results(
     cell_ns: int,
     first_cell: int,
     end_cell: int,
+    linear: bool = False,
 ) -> list[DefaultResult]:
-    """DefaultResults of cells first_cell … end_cell-1, cell-major, by a straightforward loop."""
+    """DefaultResults of cells first_cell … end_cell-1, cell-major, by a straightforward loop.
+
+    An empty cell holds the last value before it; with ``linear``, an empty cell between two
+    samples takes the line through them instead (at its start and end; the mean of the two).
+    """
     results: list[DefaultResult] = []
     last_before: dict[str, float | None] = {name: None for name in identifiers}
     for name in identifiers:
@@ -51,6 +56,8 @@ def reference_results(
                     **counts,
                 )
                 last_before[name] = good[-1]
+            elif linear and (line := _line(series.get(name, []), lo, hi)) is not None:
+                result = DefaultResult(name, lo, hi, *line, 0, True, **counts)
             elif last_before[name] is not None:
                 held = last_before[name]
                 result = DefaultResult(
@@ -60,3 +67,17 @@ def reference_results(
                 result = DefaultResult(name, lo, hi, **counts)
             results.append(result)
     return results
+
+
+def _line(samples: list[Sample], lo: int, hi: int) -> tuple[float, ...] | None:
+    """first, last, min, max, mean of an empty cell [lo, hi) on the line through the samples
+    around it, or None without a sample on both sides."""
+    good = [(t, v) for t, v, st in samples if st == 1 and not math.isnan(v)]
+    before = [s for s in good if s[0] < lo]
+    after = [s for s in good if s[0] >= hi]
+    if not before or not after:
+        return None
+    (t0, v0), (t1, v1) = before[-1], after[0]
+    first = v0 + (v1 - v0) * ((lo - t0) / (t1 - t0))
+    last = v0 + (v1 - v0) * ((hi - t0) / (t1 - t0))
+    return first, last, min(first, last), max(first, last), (first + last) / 2

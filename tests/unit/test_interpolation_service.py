@@ -55,14 +55,6 @@ class Collector(IBatchResultHandler):
         return [r for b in self.batches for r in b.results]
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class BlockRecorder(MergedBlockListener):
     def __init__(self) -> None:
         self.blocks: list[MergedBlock] = []
@@ -72,9 +64,9 @@ class BlockRecorder(MergedBlockListener):
 
 
 def _pipeline(
-    configuration: BufferingConfiguration | None = None, clock: FakeClock | None = None
+    configuration: BufferingConfiguration | None = None,
 ) -> tuple[DataReaderService, SampleReaderService, ScriptedReader]:
-    data_reader = DataReaderService(clock or FakeClock())
+    data_reader = DataReaderService()
     sample_reader = SampleReaderService(
         configuration or BufferingConfiguration([], 100, 10), stream_discovery_grace_s=0
     )
@@ -236,6 +228,8 @@ def test_worked_example_two_hertz_on_ten_hertz_data() -> None:
         (("k", ["P"], True), "subscription_frequency_hz"),
         (("k", ["P"], "10"), "subscription_frequency_hz"),
         (("k", ["P"], 1e10), "above 1 GHz"),
+        (("k", ["P"], 1e-12), "subscription_frequency_hz 1e-12 is below"),
+        (("k", ["P"], 5e-324), "does not fit int64"),
         (("", ["P"], 1.0), "subscription_key"),
         (("k", [], 1.0), "must not be empty"),
         (("k", "P", 1.0), "parameter_identifiers"),
@@ -251,7 +245,7 @@ def test_bad_subscriptions_are_refused(
     assert message in caplog.text
 
 
-@pytest.mark.parametrize("delivery", [0, -1, math.nan, math.inf])
+@pytest.mark.parametrize("delivery", [0, -1, math.nan, math.inf, 1e-12, 2e9])
 def test_bad_delivery_frequency_is_refused(
     delivery: float, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -276,26 +270,80 @@ def test_duplicate_key_bad_handler_and_processor_are_refused(
     assert data_reader.unsubscribe("nope") is False
 
 
-def test_deliveries_follow_the_wall_clock_and_carry_every_completed_cell() -> None:
-    clock = FakeClock()
+def _batch_spans(packet_sizes: list[int], cell_ns: int, delivery_ns: int) -> list[tuple]:
+    """Batch intervals and result counts for 0 … 590 ns at 10 ns, sent in packets of the given
+    sizes, with 100 ns windows."""
     window = BufferingConfiguration([], 100 / MS, 100)  # window and slide of 100 ns
-    data_reader, _, reader = _pipeline(window, clock)
+    data_reader, _, reader = _pipeline(window)
     collector = Collector()
-    assert data_reader.subscribe("k", ["P"], 1e9 / 10, collector, 1.0)  # 10 ns cells, 1 Hz delivery
-    reader.send(SESSION, "", periodic_packet(["P"], 0, 10, [list(range(20))]))  # 0 … 190 ns
-    assert [len(b.results) for b in collector.batches] == [10]  # the first delivery goes at once
-    for start in range(200, 600, 50):
-        reader.send(SESSION, "", periodic_packet(["P"], start, 10, [[1, 2, 3, 4, 5]]))
-    assert len(collector.batches) == 1  # not due yet: clock stands still
-    clock.now = 1.0
-    reader.send(SESSION, "", periodic_packet(["P"], 600, 10, [[1]]))
-    assert len(collector.batches) == 2
-    second = collector.batches[1]
-    assert second.delivery_interval_start_time_nano == 100
-    assert second.delivery_interval_end_time_nano == 600
-    assert [r.interval_start_time_nano for r in second.results] == list(range(100, 600, 10))
-    reader.complete_session(SESSION)  # the session end delivers at once
-    assert collector.batches[-1].delivery_interval_end_time_nano == 610
+    assert data_reader.subscribe("k", ["P"], 1e9 / cell_ns, collector, 1e9 / delivery_ns)
+    start = 0
+    for size in packet_sizes:
+        reader.send(SESSION, "", periodic_packet(["P"], start * 10, 10, [list(range(size))]))
+        start += size
+    reader.complete_session(SESSION)
+    return [
+        (
+            b.delivery_interval_start_time_nano,
+            b.delivery_interval_end_time_nano,
+            [r.interval_start_time_nano for r in b.results],
+        )
+        for b in collector.batches
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 25), min_size=1, max_size=30).filter(lambda s: sum(s) >= 60))
+def test_deliveries_count_data_time_whatever_the_packets(sizes: list[int]) -> None:
+    """10 ns cells delivered every 100 ns of data: batches [0, 100), [100, 200), … however the
+    samples arrive (DECISIONS 19)."""
+    total = sum(sizes)
+    spans = _batch_spans(sizes, 10, 100)
+    last_cell = (total - 1) * 10
+    expected = [
+        (
+            start,
+            min(start + 100, last_cell + 10),
+            list(range(start, min(start + 100, last_cell + 10), 10)),
+        )
+        for start in range(0, last_cell + 1, 100)
+    ]
+    assert spans == expected
+
+
+def test_batches_group_cells_by_their_start_when_cells_and_batches_do_not_align() -> None:
+    # 30 ns cells, 100 ns batches: a cell belongs to the batch holding its start.
+    spans = _batch_spans([60], 30, 100)
+    assert [cells for _, _, cells in spans] == [
+        [0, 30, 60, 90],
+        [120, 150, 180],
+        [210, 240, 270],
+        [300, 330, 360, 390],
+        [420, 450, 480],
+        [510, 540, 570],
+    ]
+    assert spans[0][:2] == (0, 120) and spans[1][:2] == (120, 210)
+    # Batches shorter than a cell: one batch per cell.
+    assert [len(cells) for _, _, cells in _batch_spans([60], 30, 7)] == [1] * 20
+
+
+def test_a_batch_goes_out_as_soon_as_the_data_passes_its_end() -> None:
+    window = BufferingConfiguration([], 100 / MS, 100)
+    data_reader, _, reader = _pipeline(window)
+    collector = Collector()
+    assert data_reader.subscribe("k", ["P"], 1e9 / 10, collector, 1e9 / 100)
+    reader.send(SESSION, "", periodic_packet(["P"], 0, 10, [list(range(5))]))  # 0 … 40 ns
+    assert collector.batches == []  # buffering has released nothing yet
+    reader.send(SESSION, "", periodic_packet(["P"], 50, 10, [list(range(10))]))  # … 140 ns
+    assert [b.delivery_interval_start_time_nano for b in collector.batches] == [0]
+    assert len(collector.batches[0].results) == 10
+    reader.send(SESSION, "", periodic_packet(["P"], 150, 10, [list(range(10))]))  # … 240 ns
+    assert [b.delivery_interval_start_time_nano for b in collector.batches] == [0, 100]
+    reader.send(SESSION, "", periodic_packet(["P"], 250, 10, [list(range(10))]))  # … 340 ns
+    assert [b.delivery_interval_start_time_nano for b in collector.batches] == [0, 100, 200]
+    reader.complete_session(SESSION)  # the session end delivers the rest, the partial one too
+    assert [b.delivery_interval_start_time_nano for b in collector.batches] == [0, 100, 200, 300]
+    assert collector.batches[-1].delivery_interval_end_time_nano == 350
 
 
 def test_ticker_delivers_without_new_data() -> None:
@@ -402,8 +450,6 @@ def test_a_raising_processor_loses_only_its_cells(caplog: pytest.LogCaptureFixtu
 def test_a_raising_handler_is_logged_and_later_batches_still_come(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clock = FakeClock()
-
     class Flaky(IBatchResultHandler):
         def __init__(self) -> None:
             self.calls = 0
@@ -415,15 +461,15 @@ def test_a_raising_handler_is_logged_and_later_batches_still_come(
                 raise RuntimeError("first batch refused")
             self.kept.append(result)
 
-    data_reader, _, reader = _pipeline(BufferingConfiguration([], 10, 100), clock)
+    data_reader, _, reader = _pipeline(BufferingConfiguration([], 10, 100))
     flaky, other = Flaky(), Collector()
-    assert data_reader.subscribe("flaky", ["P"], 100.0, flaky, 1.0)
-    assert data_reader.subscribe("other", ["P"], 100.0, other, 1.0)
+    assert data_reader.subscribe("flaky", ["P"], 100.0, flaky, 100.0)  # a batch per cell
+    assert data_reader.subscribe("other", ["P"], 100.0, other, 100.0)
     with caplog.at_level(logging.ERROR):
         reader.send(SESSION, "", periodic_packet(["P"], 0, 10 * MS, [[1, 2, 3]]))
         reader.complete_session(SESSION)
-    assert flaky.calls == 2 and len(flaky.kept) == 1
-    assert [r.interval_start_time_nano for r in flaky.kept[0].results] == [20 * MS]
+    assert flaky.calls == 3 and len(flaky.kept) == 2
+    assert [b.results[0].interval_start_time_nano for b in flaky.kept] == [10 * MS, 20 * MS]
     assert len(other.results) == 3
     assert "first batch refused" in caplog.text
 
@@ -464,7 +510,7 @@ def test_sessions_are_kept_apart() -> None:
 
 
 def test_subscription_before_the_sample_reader_is_set() -> None:
-    data_reader = DataReaderService(FakeClock())
+    data_reader = DataReaderService()
     collector = Collector()
     assert data_reader.subscribe("k", ["P"], 10.0, collector)
     sample_reader = SampleReaderService(
@@ -486,8 +532,7 @@ def test_set_sample_reader_service_needs_this_library_s_service() -> None:
 
 
 def test_stop_delivers_completed_cells() -> None:
-    clock = FakeClock()
-    data_reader, sample_reader, reader = _pipeline(BufferingConfiguration([], 10, 100), clock)
+    data_reader, sample_reader, reader = _pipeline(BufferingConfiguration([], 10, 100))
     collector = Collector()
     assert data_reader.subscribe("k", ["P"], 100.0, collector, 1.0)
     reader.send(SESSION, "", periodic_packet(["P"], 0, 10 * MS, [[1]]))
@@ -517,3 +562,26 @@ def test_moving_to_another_sample_reader_moves_the_subscriptions() -> None:
     other_reader.send(SESSION, "", periodic_packet(["P"], 0, 10 * MS, [[2.0]]))
     other_reader.complete_session(SESSION)
     assert [r.mean for r in collector.results] == [2.0]  # type: ignore[attr-defined]
+
+
+def test_one_failing_subscription_leaves_the_others_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Cells of 5e18 ns are valid, but data at 6e18 ns (year 2160) puts a cell end past int64:
+    # that subscription fails on its own, the 10 Hz one beside it keeps delivering.
+    data_reader, sample_reader, reader = _pipeline()
+    huge, ten = Collector(), Collector()
+    assert data_reader.subscribe("huge", ["P"], 1e9 / 5e18, huge)
+    assert data_reader.subscribe("ten", ["P"], 10.0, ten)
+    start = 6 * 10**18
+    with caplog.at_level(logging.ERROR):
+        reader.send(SESSION, "", periodic_packet(["P"], start, 10 * MS, [list(range(100))]))
+        reader.complete_session(SESSION)
+        data_reader.stop()  # does not raise
+    assert huge.batches == []
+    assert len(ten.results) == 10 and len(ten.batches) == 10
+    assert list(data_reader.failed_subscriptions) == ["huge"]
+    assert "OverflowError" in data_reader.failed_subscriptions["huge"]
+    assert "subscription 'huge' failed" in caplog.text and "Traceback" in caplog.text
+    assert data_reader.unsubscribe("huge") and data_reader.failed_subscriptions == {}
+    sample_reader.stop()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 
+from ..core.interpolation.frequencies import frequency_error
 from ..errors import CliError, ConfigurationError
 from ..sessions.resample import DEFAULT_WINDOW_MS, SAMPLE_COLUMNS, write_resampled
 from .common import open_store, progress_bar
@@ -49,10 +49,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _check_hz(hz: float) -> None:
-    if not math.isfinite(hz) or hz <= 0:
-        raise CliError(f"--hz must be a finite number > 0, got {hz!r}")
-    if round(1e9 / hz) < 1:
-        raise CliError(f"--hz {hz!r} is above 1 GHz (buckets are whole nanoseconds)")
+    error = frequency_error("--hz", hz)
+    if error is not None:
+        raise CliError(error)
 
 
 def run_resample(args: argparse.Namespace, out: Console, err: Console) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .batch_result import BatchResult
 from .data_point import DataPoint
 from .default_result import DefaultResult
+from .fill_mode import FillMode
 from .i_batch_result_handler import IBatchResultHandler
 from .i_data_reader_service import IDataReaderService
 from .i_data_reading_module_api import IDataReadingModuleApi
@@ -17,6 +18,7 @@ __all__ = [
     "BatchResult",
     "DataPoint",
     "DefaultResult",
+    "FillMode",
     "IBatchResultHandler",
     "IDataReaderService",
     "IDataReadingModuleApi",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ..buffering.i_sample_reader_service import ISampleReaderService
 from ..shared.i_service_model import IServiceModel
+from .fill_mode import FillMode
 from .i_batch_result_handler import IBatchResultHandler
 from .i_subscription_processor import ISubscriptionProcessor
 
@@ -31,8 +32,16 @@ class IDataReaderService(IServiceModel):
         handler: IBatchResultHandler,
         delivery_frequency_hz: float | None = None,
         processor: ISubscriptionProcessor | None = None,
+        *,
+        fill: FillMode = FillMode.HOLD_LAST,
     ) -> bool:
-        """``False`` (and a log line naming the argument) for a bad or duplicate subscription."""
+        """Resample ``parameter_identifiers`` on cells of ``1/subscription_frequency_hz`` s and
+        hand the results to ``handler`` in batches of ``1/delivery_frequency_hz`` s of data time.
+
+        ``fill`` chooses how the built-in statistics fill an empty cell (a custom ``processor``
+        makes its own results, so it takes only the default). ``False`` (and a log line naming
+        the argument) for a bad or duplicate subscription.
+        """
 
     @abc.abstractmethod
     def unsubscribe(self, subscription_key: str) -> bool: ...

@@ -2,9 +2,12 @@
 
 __all__ = [
     "bucket_statistics",
+    "cell_queues",
     "cell_results",
     "data_reader_service",
+    "frequencies",
     "grid_accumulator",
+    "linear_fill",
     "module_api",
     "subscription",
 ]

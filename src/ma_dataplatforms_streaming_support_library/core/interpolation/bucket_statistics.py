@@ -1,4 +1,4 @@
-"""Vectorised cell statistics (first/last/min/max/mean/count) and super-sampling fill."""
+"""Vectorised cell statistics (first/last/min/max/mean/count) and hold-last-value fill."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ...contracts.buffering.value_status import ValueStatus
 from ..buffering.sample_block import Float64Array
 from .grid_accumulator import CellPart, CompletedCells
 
-__all__ = ["BucketStatistics", "compute_statistics"]
+__all__ = ["BucketStatistics", "compute_statistics", "hold_last_value", "raw_statistics"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ _MISSING = int(ValueStatus.MISSING)
 _ERROR = int(ValueStatus.ERROR)
 _FLOAT_FIELDS = ("first", "last", "min", "max", "mean")
 _COUNT_FIELDS = ("count", "missing_count", "error_count", "unspecified_count", "nan_count")
+_TIME_FIELDS = ("first_time", "last_time")
+_ALL_FIELDS = (*_FLOAT_FIELDS, *_COUNT_FIELDS, "super_sampled", *_TIME_FIELDS)
 
 
 @dataclass(slots=True)
@@ -33,7 +35,8 @@ class BucketStatistics:
     """Statistics of ``slot x cell`` as arrays of shape ``(slot_count, cell_count)``.
 
     Float fields hold NaN where the result has ``None``. Cells are
-    ``[(first_cell + j)·cell_ns, (first_cell + j + 1)·cell_ns)``.
+    ``[(first_cell + j)·cell_ns, (first_cell + j + 1)·cell_ns)``. ``first_time``/``last_time``
+    are the timestamps of the samples behind ``first``/``last``, meaningful where ``count > 0``.
     """
 
     first_cell: int
@@ -50,6 +53,8 @@ class BucketStatistics:
     unspecified_count: Int64Array
     nan_count: Int64Array
     super_sampled: BoolArray
+    first_time: Int64Array
+    last_time: Int64Array
 
     @classmethod
     def blank(cls, first_cell: int, cell_count: int, cell_ns: int, slots: int) -> BucketStatistics:
@@ -76,6 +81,8 @@ class BucketStatistics:
             unspecified_count=counts(),
             nan_count=counts(),
             super_sampled=np.zeros(shape, dtype=np.bool_),
+            first_time=counts(),
+            last_time=counts(),
         )
 
     @property
@@ -86,6 +93,20 @@ class BucketStatistics:
     def end_ns(self) -> int:
         return (self.first_cell + self.cell_count) * self.cell_ns
 
+    @property
+    def end_cell(self) -> int:
+        return self.first_cell + self.cell_count
+
+    def slice(self, start_cell: int, end_cell: int) -> BucketStatistics:
+        """Cells ``start_cell … end_cell - 1`` (absolute indices inside this range), as views."""
+        lo, hi = start_cell - self.first_cell, end_cell - self.first_cell
+        fields = [getattr(self, name)[:, lo:hi] for name in _ALL_FIELDS]
+        return BucketStatistics(start_cell, hi - lo, self.cell_ns, *fields)
+
+    def copy(self) -> BucketStatistics:
+        fields = [getattr(self, name).copy() for name in _ALL_FIELDS]
+        return BucketStatistics(self.first_cell, self.cell_count, self.cell_ns, *fields)
+
     @staticmethod
     def concatenate(parts: Sequence[BucketStatistics]) -> BucketStatistics:
         """Join statistics of consecutive cell ranges along the cell axis."""
@@ -95,8 +116,7 @@ class BucketStatistics:
             if earlier.first_cell + earlier.cell_count != later.first_cell:
                 raise ValueError("cell ranges to concatenate must be consecutive")
         fields = [
-            np.concatenate([getattr(part, name) for part in parts], axis=1)
-            for name in (*_FLOAT_FIELDS, *_COUNT_FIELDS, "super_sampled")
+            np.concatenate([getattr(part, name) for part in parts], axis=1) for name in _ALL_FIELDS
         ]
         total = sum(part.cell_count for part in parts)
         return BucketStatistics(parts[0].first_cell, total, parts[0].cell_ns, *fields)
@@ -112,12 +132,18 @@ def compute_statistics(
     such a sample takes every statistic from ``last_before`` / the previous cells (super-sampled,
     count 0) or stays all-NaN when the slot has no earlier value (DECISIONS 13).
     """
+    stats = raw_statistics(cells)
+    return stats, hold_last_value(stats, last_before)
+
+
+def raw_statistics(cells: CompletedCells) -> BucketStatistics:
+    """Statistics of completed cells; a cell without a usable sample stays all-NaN, count 0."""
     stats = BucketStatistics.blank(
         cells.first_cell, cells.cell_count, cells.cell_ns, cells.slot_count
     )
     for part in cells.parts:
         _fill_part(stats, part)
-    return stats, _super_sample(stats, last_before)
+    return stats
 
 
 def _fill_part(stats: BucketStatistics, part: CellPart) -> None:
@@ -140,25 +166,31 @@ def _fill_part(stats: BucketStatistics, part: CellPart) -> None:
         total = np.add.reduceat(values, starts, axis=1)
         first = values[:, starts]
         last = values[:, ends - 1]
+        first_at = np.tile(starts, (values.shape[0], 1))
+        last_at = np.tile(ends - 1, (values.shape[0], 1))
         count = np.broadcast_to(sizes[cells], total.shape)
         stats.count[target] = count
         rows = np.flatnonzero(np.isnan(total).any(axis=1))
     else:
         shape = (values.shape[0], cells.size)
         minimum, maximum, total, first, last = (np.empty(shape) for _ in range(5))
+        first_at, last_at = (np.empty(shape, dtype=np.intp) for _ in range(2))
         rows = np.arange(values.shape[0])
     if rows.size:
         masked = _masked_statistics(values[rows], status[rows], starts, ends)
-        for result, fixed in zip((minimum, maximum, total, first, last), masked[:5], strict=True):
+        results = (minimum, maximum, total, first, last, first_at, last_at)
+        for result, fixed in zip(results, (*masked[:5], *masked[10:]), strict=True):
             result[rows] = fixed
         where = (part.slots[rows][:, np.newaxis], cells[np.newaxis, :])
-        for name, counted in zip(_COUNT_FIELDS, masked[5:], strict=True):
+        for name, counted in zip(_COUNT_FIELDS, masked[5:10], strict=True):
             getattr(stats, name)[where] = counted
         count = stats.count[target]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
     stats.first[target] = first
     stats.last[target] = last
+    stats.first_time[target] = part.timestamps[first_at]
+    stats.last_time[target] = part.timestamps[last_at]
     stats.min[target] = minimum
     stats.max[target] = maximum
     stats.mean[target] = np.where(count > 0, mean, np.nan)
@@ -170,7 +202,8 @@ def _masked_statistics(
     starts: npt.NDArray[np.intp],
     ends: npt.NDArray[np.intp],
 ) -> list[npt.NDArray[np.float64] | Int64Array]:
-    """Statistics over the VALID non-NaN samples only, plus the per-status counts.
+    """Statistics over the VALID non-NaN samples only, the per-status counts, and the columns
+    of each cell's first and last such sample.
 
     Works from the positions of the excluded samples, which are usually few: one masked copy of
     the values for min/max/sum, counts by ``bincount``, and first/last found by stepping over
@@ -225,14 +258,18 @@ def _masked_statistics(
 
     raw = values.ravel()
     empty = count == 0
-    first = raw[np.clip(step(origin + starts, True), 0, raw.size - 1)]
-    last = raw[np.clip(step(origin + ends - 1, False), 0, raw.size - 1)]
+    first_at = np.clip(step(origin + starts, True), 0, raw.size - 1)
+    last_at = np.clip(step(origin + ends - 1, False), 0, raw.size - 1)
+    first, last = raw[first_at], raw[last_at]
     for result in (minimum, maximum, total, first, last):
         result[empty] = np.nan
-    return [minimum, maximum, total, first, last, count, missing, error, unspecified, nan_count]
+    statistics = [minimum, maximum, total, first, last]
+    counts = [count, missing, error, unspecified, nan_count]
+    return [*statistics, *counts, first_at % width, last_at % width]
 
 
-def _super_sample(stats: BucketStatistics, last_before: Float64Array) -> Float64Array:
+def hold_last_value(stats: BucketStatistics, last_before: Float64Array) -> Float64Array:
+    """Fill each empty cell with the last value before it (super-sampled); the last values after."""
     cells = stats.cell_count
     extended = np.concatenate([last_before[:, np.newaxis], stats.last], axis=1)
     index = np.where(np.isnan(extended), 0, np.arange(cells + 1))

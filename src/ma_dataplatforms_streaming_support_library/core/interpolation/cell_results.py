@@ -77,12 +77,15 @@ class ProcessorRunner:
         self.subscription_key = subscription_key
         self.failures = 0
 
-    def run(self, cells: CompletedCells, identifiers: Sequence[str]) -> list[IProcessResult]:
+    def run(self, cells: CompletedCells, identifiers: Sequence[str]) -> list[list[IProcessResult]]:
+        """The results of each cell, in cell order (a cell whose calls all failed has none)."""
         points = _data_points(cells, identifiers)
-        results: list[IProcessResult] = []
+        per_cell: list[list[IProcessResult]] = []
         for j in range(cells.cell_count):
             start = (cells.first_cell + j) * cells.cell_ns
             end = start + cells.cell_ns
+            results: list[IProcessResult] = []
+            per_cell.append(results)
             for slot, identifier in enumerate(identifiers):
                 context = ProcessContext(identifier, start, end, points[slot][j])
                 try:
@@ -92,7 +95,7 @@ class ProcessorRunner:
                     continue
                 if result is not None:
                     results.append(result)
-        return results
+        return per_cell
 
     def _log_failure(self, identifier: str, start: int, end: int) -> None:
         self.failures += 1

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import math
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ...contracts.buffering.i_sample_reader_service import ISampleReaderService
+from ...contracts.interpolation.fill_mode import FillMode
 from ...contracts.interpolation.i_batch_result_handler import IBatchResultHandler
 from ...contracts.interpolation.i_data_reader_service import IDataReaderService
 from ...contracts.interpolation.i_subscription_processor import ISubscriptionProcessor
@@ -19,6 +18,7 @@ from ..base.service import ServiceBase
 from ..buffering.merged_block import MergedBlock
 from ..buffering.merged_block_listener import MergedBlockListener
 from ..buffering.sample_reader_service import SampleReaderService
+from .frequencies import frequency_error, period_ns
 from .subscription import Subscription
 
 __all__ = ["DEFAULT_DELIVERY_FREQUENCY_HZ", "DataReaderService"]
@@ -33,34 +33,44 @@ class _Spec:
     key: str
     identifiers: list[str]
     cell_ns: int
-    delivery_period_s: float
+    delivery_ns: int
     handler: IBatchResultHandler
     processor: ISubscriptionProcessor | None
+    fill: FillMode
 
 
 class DataReaderService(ServiceBase, IDataReaderService, MergedBlockListener):
     """Subscriptions resample parameters of a sample reader onto epoch-aligned grids.
 
     ``subscribe`` validates its arguments (``False`` and an error log naming the bad one);
-    the delivery frequency defaults to 10 Hz (DECISIONS 13). Parameters not yet subscribed in the
-    sample reader are subscribed there, and unsubscribed again with the last subscription that
-    needed them. A ticker thread delivers completed cells when no new data arrives; ``stop()``
-    delivers what is complete and stops.
+    the delivery frequency defaults to 10 Hz (DECISIONS 13) and counts data time (DECISIONS 19).
+    Parameters not yet subscribed in the sample reader are subscribed there, and unsubscribed
+    again with the last subscription that needed them. Batches are delivered on the sample
+    reader's thread as the data completes them; ``stop()`` delivers what is computable and stops.
+
+    Subscriptions are isolated: one that raises (beyond its handler and processor, which lose
+    only their batch or cell) is logged with its traceback, stops receiving data and is listed
+    in ``failed_subscriptions``; the others go on.
     """
 
     service_name = "data reader"
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._clock = clock
         self._specs: dict[str, _Spec] = {}
         self._subscriptions: dict[str, Subscription] = {}
+        self._failures: dict[str, str] = {}
         self._sample_reader: SampleReaderService | None = None
         self._owned: Counter[str] = Counter()
         self._lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._ticker: threading.Thread | None = None
         self._warned_not_started = False
+
+    @property
+    def failed_subscriptions(self) -> dict[str, str]:
+        """Subscription key → the error that stopped it, for subscriptions that failed; a failed
+        subscription stays registered (``subscribe`` refuses its key) until ``unsubscribe``."""
+        with self._lock:
+            return dict(self._failures)
 
     # ------------------------------------------------------------ wiring
 
@@ -94,6 +104,8 @@ class DataReaderService(ServiceBase, IDataReaderService, MergedBlockListener):
         handler: IBatchResultHandler,
         delivery_frequency_hz: float | None = None,
         processor: ISubscriptionProcessor | None = None,
+        *,
+        fill: FillMode = FillMode.HOLD_LAST,
     ) -> bool:
         delivery = (
             DEFAULT_DELIVERY_FREQUENCY_HZ
@@ -103,13 +115,12 @@ class DataReaderService(ServiceBase, IDataReaderService, MergedBlockListener):
         error = (
             _key_error(subscription_key)
             or _identifiers_error(parameter_identifiers)
-            or _frequency_error("subscription_frequency_hz", subscription_frequency_hz)
-            or _frequency_error("delivery_frequency_hz", delivery)
+            or frequency_error("subscription_frequency_hz", subscription_frequency_hz)
+            or frequency_error("delivery_frequency_hz", delivery)
             or _callable_error("handler", handler, "handle")
             or (None if processor is None else _callable_error("processor", processor, "process"))
+            or _fill_error(fill, processor)
         )
-        if error is None and round(1e9 / subscription_frequency_hz) < 1:
-            error = f"subscription_frequency_hz {subscription_frequency_hz!r} is above 1 GHz"
         with self._lock:
             if error is None and subscription_key in self._specs:
                 error = f"subscription_key {subscription_key!r} is already subscribed"
@@ -124,10 +135,11 @@ class DataReaderService(ServiceBase, IDataReaderService, MergedBlockListener):
             spec = _Spec(
                 subscription_key,
                 identifiers,
-                round(1e9 / subscription_frequency_hz),
-                1.0 / delivery,
+                period_ns(subscription_frequency_hz),
+                period_ns(delivery),
                 handler,
                 processor,
+                fill,
             )
             self._specs[subscription_key] = spec
             if self._sample_reader is not None:
@@ -140,6 +152,7 @@ class DataReaderService(ServiceBase, IDataReaderService, MergedBlockListener):
             if spec is None:
                 logger.error("unsubscribe: no subscription with key %r", subscription_key)
                 return False
+            self._failures.pop(subscription_key, None)
             subscription = self._subscriptions.pop(subscription_key, None)
             if subscription is not None:
                 subscription.cancel()
@@ -172,10 +185,10 @@ class DataReaderService(ServiceBase, IDataReaderService, MergedBlockListener):
             spec.identifiers,
             reader.parameter_numbers(spec.identifiers),
             spec.cell_ns,
-            spec.delivery_period_s,
+            spec.delivery_ns,
             spec.handler,
             spec.processor,
-            self._clock,
+            spec.fill,
         )
 
     @staticmethod
@@ -196,50 +209,48 @@ class DataReaderService(ServiceBase, IDataReaderService, MergedBlockListener):
                 )
             return
         for subscription in self._snapshot():
-            subscription.on_block(session.data_source, session.session_key, block)
+            self._isolated(
+                subscription,
+                lambda s: s.on_block(session.data_source, session.session_key, block),
+            )
 
     def on_session_completed(self, session: SessionInfo) -> None:
         for subscription in self._snapshot():
-            subscription.on_session_end(session.data_source, session.session_key)
+            self._isolated(
+                subscription, lambda s: s.on_session_end(session.data_source, session.session_key)
+            )
 
     def _snapshot(self) -> list[Subscription]:
         with self._lock:
             return list(self._subscriptions.values())
 
+    def _isolated(
+        self, subscription: Subscription, action: Callable[[Subscription], object]
+    ) -> None:
+        """Run ``action`` on one subscription; if it raises, that subscription alone fails."""
+        try:
+            action(subscription)
+        except Exception as exc:
+            logger.exception(
+                "data reader %s: subscription %r failed and receives no more data "
+                "(the other subscriptions go on; unsubscribe it to reuse its key)",
+                self.id,
+                subscription.key,
+            )
+            subscription.cancel()
+            with self._lock:
+                if self._subscriptions.get(subscription.key) is subscription:
+                    self._failures[subscription.key] = f"{type(exc).__name__}: {exc}"
+
     # --------------------------------------------------------- lifecycle
 
-    def _on_start(self) -> None:
-        self._stopping.clear()
-        self._ticker = threading.Thread(
-            target=self._tick, name=f"ma-streaming-data-reader-{self.id}", daemon=True
-        )
-        self._ticker.start()
-
     def _on_stop(self) -> None:
-        self._stopping.set()
-        ticker, self._ticker = self._ticker, None
-        if ticker is not None and ticker is not threading.current_thread():
-            ticker.join(5.0)
         for subscription in self._snapshot():
-            subscription.deliver(force=True)
+            self._isolated(subscription, lambda s: s.deliver(force=True))
         with self._lock:
             reader = self._sample_reader
         if reader is not None:
             reader.remove_block_listener(self)
-
-    def _tick(self) -> None:
-        while True:
-            subscriptions = self._snapshot()
-            period = min((s.delivery_period_s for s in subscriptions), default=0.1)
-            if self._stopping.wait(min(max(period, 0.005), 0.5)):
-                return
-            for subscription in subscriptions:
-                try:
-                    subscription.deliver()
-                except Exception:
-                    logger.exception(
-                        "data reader %s: delivery of %r failed", self.id, subscription.key
-                    )
 
 
 def _key_error(key: object) -> str | None:
@@ -259,18 +270,15 @@ def _identifiers_error(identifiers: object) -> str | None:
     return None
 
 
-def _frequency_error(name: str, value: object) -> str | None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        return f"{name} must be a finite number > 0, got {value!r}"
-    return None
-
-
 def _callable_error(name: str, value: object, method: str) -> str | None:
     if not callable(getattr(value, method, None)):
         return f"{name} must have a {method}() method, got {value!r}"
+    return None
+
+
+def _fill_error(fill: object, processor: object) -> str | None:
+    if not isinstance(fill, FillMode):
+        return f"fill must be a FillMode, got {fill!r}"
+    if processor is not None and fill is not FillMode.HOLD_LAST:
+        return "fill applies to the built-in statistics: a custom processor fills its own cells"
     return None

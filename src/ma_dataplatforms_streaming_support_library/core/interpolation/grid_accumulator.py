@@ -12,6 +12,7 @@ import numpy.typing as npt
 from ..buffering.merge import merge_blocks
 from ..buffering.merged_block import MergedBlock
 from ..buffering.sample_block import Float64Array, Int8Array, Int64Array, SampleBlock
+from .frequencies import MAX_PERIOD_NS
 
 __all__ = ["DEFAULT_CHUNK_SAMPLES", "CellPart", "CompletedCells", "GridAccumulator"]
 
@@ -99,6 +100,11 @@ class GridAccumulator:
         return self._next_cell
 
     @property
+    def end_cell(self) -> int:
+        """The cells before this one can be completed now."""
+        return self._end_cell
+
+    @property
     def has_work(self) -> bool:
         """Whether ``complete`` could produce cells now."""
         return self._next_cell is not None and self._end_cell > self._next_cell
@@ -162,11 +168,6 @@ class GridAccumulator:
                 done.append(cells)
         return done
 
-    def advance(self, block: MergedBlock) -> list[CompletedCells]:
-        """``push`` then ``complete``."""
-        self.push(block)
-        return self.complete()
-
     def _rows(self, parameters: npt.NDArray[np.int32]) -> npt.NDArray[np.intp] | None:
         signature = parameters.tobytes()
         if signature not in self._rows_by_signature:
@@ -179,6 +180,12 @@ class GridAccumulator:
         if first is None or end_cell <= first:
             self._carry = groups
             return None
+        if end_cell * self.cell_ns > MAX_PERIOD_NS:
+            # int64 arithmetic on the cell edges would wrap around silently.
+            raise OverflowError(
+                f"cell {end_cell - 1} of {self.cell_ns} ns ends after the largest int64 "
+                "nanosecond time"
+            )
         count = end_cell - first
         edges = (first + np.arange(count + 1, dtype=np.int64)) * self.cell_ns
         parts: list[CellPart] = []
