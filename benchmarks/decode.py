@@ -87,10 +87,10 @@ def run_case(samples_per_packet: int, repeats: int, slow_repeats: int, total: in
         ),
         "(b) upb ParseFromString only": best_of(slow_repeats, lambda: upb_parse(contents)),
         "(c) fast path, batch form": best_of(
-            repeats, lambda: decode_periodic_batch(contents, impl="fast")
+            repeats, lambda: decode_periodic_batch(contents, impl="numpy")
         ),
         "(d) fast path, per-packet blocks": best_of(
-            repeats, lambda: decode_periodic(contents, impl="fast")
+            repeats, lambda: decode_periodic(contents, impl="numpy")
         ),
         "(e) fast path from Packet envelopes": best_of(
             repeats,

@@ -155,7 +155,7 @@ ENVELOPE = st.tuples(
 
 
 @SETTINGS
-@given(st.lists(ENVELOPE, max_size=30), st.sampled_from(["fast", "reference"]))
+@given(st.lists(ENVELOPE, max_size=30), st.sampled_from(["numpy", "reference"]))
 def test_read_envelopes_matches_protobuf(
     fields: list[tuple[str, str, bool, bytes, int]], impl: str
 ) -> None:

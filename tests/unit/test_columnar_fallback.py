@@ -208,7 +208,7 @@ def test_liberties_decode_the_same_on_both_paths(kind: str, odd: float) -> None:
         rng = random.Random(seed)
         writer = Writer(rng, odd)
         raws = [writer.packet(kind, rng.randrange(6), rng.randrange(4)) for _ in range(count)]
-        same(outcome(DECODERS[kind], raws, "fast"), outcome(DECODERS[kind], raws, "reference"))
+        same(outcome(DECODERS[kind], raws, "numpy"), outcome(DECODERS[kind], raws, "reference"))
 
     check()
 
@@ -224,7 +224,7 @@ def test_corrupt_bytes_decode_the_same_or_fail_the_same(kind: str) -> None:
         for _ in range(hits):
             i = rng.randrange(count)
             raws[i] = corrupt(rng, raws[i])
-        same(outcome(DECODERS[kind], raws, "fast"), outcome(DECODERS[kind], raws, "reference"))
+        same(outcome(DECODERS[kind], raws, "numpy"), outcome(DECODERS[kind], raws, "reference"))
 
     check()
 
@@ -258,7 +258,7 @@ def test_fallback_is_per_packet_and_counted() -> None:
 
 def test_malformed_packet_error_names_its_index() -> None:
     good = _canonical_periodic([1.0], [1])
-    for impl in ("fast", "reference"):
+    for impl in ("numpy", "reference"):
         with pytest.raises(PacketDecodeError, match=r"^packet 2: not a valid PeriodicDataPacket"):
             decode_periodic([good, good, good[:-3], good[:-1]], impl=impl)
 
@@ -271,7 +271,7 @@ def test_unrepresentable_content_errors_name_their_index() -> None:
         "columns have different lengths": good + f_len(4, f_len(1, f_len(1, b""))),
     }
     for message, bad in cases.items():
-        for impl in ("fast", "reference"):
+        for impl in ("numpy", "reference"):
             with pytest.raises(PacketDecodeError, match=f"packet 1: .*{message}"):
                 decode_periodic([good, bad], impl=impl)
 

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ma_dataplatforms_streaming_support_library.columnar import ColumnKind, ContentBatch, _records
-from ma_dataplatforms_streaming_support_library.columnar._records import decode_sample_lists
+from ma_dataplatforms_streaming_support_library.columnar import ColumnKind, ContentBatch
+from ma_dataplatforms_streaming_support_library.columnar.numpy import records as _records
+from ma_dataplatforms_streaming_support_library.columnar.numpy.records import decode_sample_lists
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
 
 SPECIAL = [0.0, -0.0, math.nan, -math.nan, math.inf, -math.inf, 5e-324, -5e-324, 2.2e-308, 1.5]

@@ -8,9 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ma_dataplatforms_streaming_support_library.columnar import ContentBatch
-from ma_dataplatforms_streaming_support_library.columnar._wire import (
-    PAD,
-    concat_ranges,
+from ma_dataplatforms_streaming_support_library.columnar._batch import PAD, concat_ranges
+from ma_dataplatforms_streaming_support_library.columnar.numpy.wire import (
     decode_packed_varints,
     read_varints,
     scan_fields,

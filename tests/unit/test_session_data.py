@@ -155,7 +155,7 @@ def _column(
     return target
 
 
-@pytest.fixture(params=["fast", "reference"])
+@pytest.fixture(params=["numpy", "reference"])
 def broker(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh store; every test runs with the fast and with the reference columnar decoder."""
     monkeypatch.delenv(BROKER_ENVIRONMENT_VARIABLE, raising=False)

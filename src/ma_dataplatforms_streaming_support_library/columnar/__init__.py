@@ -2,17 +2,18 @@
 
 Every decode function takes the ``content`` bytes of many packets (a sequence of ``bytes`` or a
 ``ContentBatch``, e.g. ``read_envelopes(packets).contents_of("PeriodicData")``) and an ``impl``:
-``"fast"`` (vectorised wire decoding, the default) or ``"reference"`` (protobuf objects). Both
-return the same arrays; the fast path hands any packet it cannot prove it reads exactly to the
-reference path and counts it in ``DecodeStats``.
+``"native"`` (the compiled extension, when built), ``"numpy"`` (vectorised, always available) or
+``"reference"`` (protobuf objects); None, the default, runs the first available of those, or
+the one ``MA_STREAMING_COLUMNAR`` names. All return the same arrays; an accelerated parser
+hands any packet it cannot prove it reads exactly to the reference path and counts it in
+``DecodeStats``. ``active_implementation()`` names the parser in use.
 """
 
 from __future__ import annotations
 
 from ..errors import PacketDecodeError
-from ._wire import ContentBatch, ContentsLike
+from ._batch import ContentBatch, ContentsLike
 from .decode import (
-    IMPL_ENVIRONMENT_VARIABLE,
     decode_periodic,
     decode_periodic_batch,
     decode_row,
@@ -34,8 +35,17 @@ from .model import (
     SynchroPacketArrays,
     ValuesArray,
 )
+from .parsers import (
+    IMPL_ENVIRONMENT_VARIABLE,
+    IMPLEMENTATIONS,
+    SampleParser,
+    active_implementation,
+    available_implementations,
+    get_parser,
+)
 
 __all__ = [
+    "IMPLEMENTATIONS",
     "IMPL_ENVIRONMENT_VARIABLE",
     "ColumnKind",
     "ContentBatch",
@@ -51,8 +61,11 @@ __all__ = [
     "PacketEnvelopes",
     "PeriodicPacketArrays",
     "RowPacketArrays",
+    "SampleParser",
     "SynchroPacketArrays",
     "ValuesArray",
+    "active_implementation",
+    "available_implementations",
     "decode_events",
     "decode_markers",
     "decode_periodic",
@@ -64,6 +77,7 @@ __all__ = [
     "encode_periodic",
     "encode_periodic_batch",
     "encode_periodic_packets",
+    "get_parser",
     "read_envelopes",
     "wrap_packets",
 ]

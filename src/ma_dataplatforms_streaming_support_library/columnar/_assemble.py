@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import cast
 
 import numpy as np
 
+from ._batch import I64Array, U8Array, concat_ranges
 from ._parsed import FORMAT_ID, FORMAT_LIST, I8Array, PacketKind, ParsedPackets
 from ._shape import Shapes
-from ._wire import I64Array, U8Array, concat_ranges
 from .model import (
     ColumnKind,
     DataFormatKey,
@@ -21,8 +20,6 @@ from .model import (
 )
 
 __all__ = ["PacketArrays", "format_batches", "packet_arrays"]
-
-logger = logging.getLogger(__name__)
 
 PacketArrays = PeriodicPacketArrays | SynchroPacketArrays | RowPacketArrays
 

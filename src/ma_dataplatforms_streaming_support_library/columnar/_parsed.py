@@ -1,20 +1,27 @@
-"""The flat form both decoders (fast and reference) produce for a batch of data packets."""
+"""What every parser produces: the flat form of a batch of data packets, envelopes, outcomes."""
 
 from __future__ import annotations
 
 import enum
-import logging
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from ._wire import I64Array, U8Array, concat_ranges
+from ._batch import ContentBatch, I64Array, U8Array, concat_ranges
 
-__all__ = ["FORMAT_ID", "FORMAT_LIST", "FORMAT_NONE", "PacketKind", "ParsedPackets"]
-
-logger = logging.getLogger(__name__)
+__all__ = [
+    "FORMAT_ID",
+    "FORMAT_LIST",
+    "FORMAT_NONE",
+    "PacketEnvelopes",
+    "PacketKind",
+    "ParseOutcome",
+    "ParsedPackets",
+]
 
 U64Array = npt.NDArray[np.uint64]
 F64Array = npt.NDArray[np.float64]
@@ -160,3 +167,44 @@ def _offsets(counts: I64Array) -> I64Array:
     out = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=out[1:])
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class PacketEnvelopes:
+    """The fields of many ``Packet`` envelopes. ``contents`` are spans of the input buffer."""
+
+    types: tuple[str, ...]
+    session_keys: tuple[str, ...]
+    is_essential: npt.NDArray[np.bool_]
+    ids: npt.NDArray[np.uint64]
+    contents: ContentBatch
+
+    def __len__(self) -> int:
+        return len(self.types)
+
+    def indices_of(self, type_name: str) -> I64Array:
+        """Positions of the packets whose ``type`` is ``type_name`` (exact, case-sensitive)."""
+        return np.flatnonzero(np.fromiter((t == type_name for t in self.types), bool, len(self)))
+
+    def contents_of(self, type_name: str) -> ContentBatch:
+        """The contents of the packets of one type, ready for the decode functions."""
+        return self.contents.take(self.indices_of(type_name))
+
+
+T = TypeVar("T", ParsedPackets, PacketEnvelopes)
+
+
+@dataclass(frozen=True, eq=False)
+class ParseOutcome(Generic[T]):
+    """What any parser returns for a batch, whichever implementation ran.
+
+    ``result`` holds every packet of the batch, in order; the packets in ``failures`` (position
+    → reason) are not valid and come back empty. ``fast_packets`` counts the packets an
+    accelerated path read itself; ``fallbacks`` counts, by reason, those it handed to the
+    protobuf reference path (the reference implementation reports 0 and nothing).
+    """
+
+    result: T
+    failures: dict[int, str] = field(default_factory=dict)
+    fast_packets: int = 0
+    fallbacks: Counter[str] = field(default_factory=Counter)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._batch import I64Array, concat_ranges
 from ._parsed import PacketKind, ParsedPackets
-from ._wire import I64Array, concat_ranges
 
 __all__ = ["Shapes", "derive_shapes", "segment_sums"]
-
-logger = logging.getLogger(__name__)
 
 _I64_MAX = int(np.iinfo(np.int64).max)
 _NS_LIMIT = np.uint64(1 << 63)

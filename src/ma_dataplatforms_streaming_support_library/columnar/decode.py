@@ -1,20 +1,17 @@
-"""Decode batches of Periodic/Synchro/Row data packets into NumPy blocks, fast or reference."""
+"""Decode batches of Periodic/Synchro/Row data packets into NumPy blocks, with any parser."""
 
 from __future__ import annotations
 
 import logging
-import os
-from collections import Counter
 from typing import Literal, cast
 
 import numpy as np
 
 from ..errors import PacketDecodeError
 from ._assemble import format_batches, packet_arrays
+from ._batch import ContentsLike, I64Array, as_content_batch
 from ._parsed import PacketKind, ParsedPackets
 from ._shape import Shapes, derive_shapes
-from ._wire import ContentsLike, I64Array, as_content_batch
-from .fast import Decline, parse_fast
 from .model import (
     DecodeStats,
     FormatBatch,
@@ -23,62 +20,30 @@ from .model import (
     RowPacketArrays,
     SynchroPacketArrays,
 )
-from .reference import parse_reference
+from .parsers import get_parser
 
 __all__ = [
-    "IMPL_ENVIRONMENT_VARIABLE",
     "decode_periodic",
     "decode_periodic_batch",
     "decode_row",
     "decode_row_batch",
     "decode_synchro",
     "decode_synchro_batch",
-    "default_impl",
 ]
 
 logger = logging.getLogger(__name__)
 
-# Set to "reference" to run every decode through protobuf objects (as AIOKAFKA_NO_EXTENSIONS
-# does for aiokafka), e.g. to rule the fast path out when chasing a bug.
-IMPL_ENVIRONMENT_VARIABLE = "MA_STREAMING_COLUMNAR_IMPL"
-
 OnError = Literal["raise", "skip"]
-
-
-def default_impl() -> Impl:
-    value = os.environ.get(IMPL_ENVIRONMENT_VARIABLE, "fast").strip().lower()
-    if value == "reference":
-        return "reference"
-    if value not in ("", "fast"):
-        logger.warning(
-            "ignoring %s=%r (expected fast or reference)", IMPL_ENVIRONMENT_VARIABLE, value
-        )
-    return "fast"
 
 
 def _parse(
     contents: ContentsLike, kind: PacketKind, impl: Impl | None, stats: DecodeStats
 ) -> tuple[ParsedPackets, dict[int, str]]:
+    parser = get_parser(impl)
     batch = as_content_batch(contents)
-    chosen = impl if impl is not None else default_impl()
-    if chosen not in ("fast", "reference"):
-        raise ValueError(f"impl must be 'fast' or 'reference', not {chosen!r}")
-    stats.packets += len(batch)
-    if chosen == "reference":
-        return parse_reference(batch, kind)
-    parsed, reasons = parse_fast(batch, kind)
-    declined = np.flatnonzero(reasons)
-    stats.fast_packets += len(batch) - declined.size
-    if declined.size == 0:
-        return parsed, {}
-    codes, counts = np.unique(reasons[declined], return_counts=True)
-    stats.record_fallbacks(
-        Counter({Decline(int(c)).name.lower(): int(k) for c, k in zip(codes, counts, strict=True)})
-    )
-    again, failures = parse_reference(batch.take(declined), kind)
-    good = np.flatnonzero(reasons == 0)
-    merged = ParsedPackets.merge(parsed.take(good), good, again)
-    return merged, {int(declined[i]): reason for i, reason in failures.items()}
+    outcome = parser.parse_samples(batch, kind)
+    stats.record(len(batch), outcome)
+    return outcome.result, outcome.failures
 
 
 def _decode(

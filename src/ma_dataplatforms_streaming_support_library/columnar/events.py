@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from google.protobuf.message import DecodeError
 
 from ..errors import PacketDecodeError
 from ..protos import open_data_pb2 as pb
-from ._wire import ContentsLike, I64Array, as_content_batch
+from ..protos.packets import parse_message
+from ._batch import ContentsLike, I64Array, as_content_batch
 
 __all__ = ["EventArrays", "EventFormatKey", "MarkerArrays", "decode_events", "decode_markers"]
-
-logger = logging.getLogger(__name__)
 
 ObjArray = npt.NDArray[np.object_]
 F64Array = npt.NDArray[np.float64]
@@ -70,10 +67,9 @@ def decode_markers(contents: ContentsLike) -> MarkerArrays:
     batch = as_content_batch(contents)
     markers = []
     for i in range(len(batch)):
-        try:
-            m = pb.MarkerPacket.FromString(batch.message(i))
-        except DecodeError as exc:
-            raise PacketDecodeError(i, f"not a valid MarkerPacket: {exc}") from exc
+        m = parse_message(pb.MarkerPacket, batch.message(i))
+        if m is None:
+            raise PacketDecodeError(i, "not a valid MarkerPacket")
         markers.append(m)
         _time(m.timestamp, i, "timestamp")
         _time(m.end_time, i, "end_time")
@@ -102,10 +98,9 @@ def decode_events(contents: ContentsLike) -> EventArrays:
     counts: list[int] = []
     values: list[float] = []
     for i in range(len(batch)):
-        try:
-            e = pb.EventPacket.FromString(batch.message(i))
-        except DecodeError as exc:
-            raise PacketDecodeError(i, f"not a valid EventPacket: {exc}") from exc
+        e = parse_message(pb.EventPacket, batch.message(i))
+        if e is None:
+            raise PacketDecodeError(i, "not a valid EventPacket")
         which = e.data_format.WhichOneof("format")
         if which == "data_format_identifier":
             formats.append(e.data_format.data_format_identifier)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import enum
-import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import PacketDecodeError
+from ._parsed import ParseOutcome
 
 __all__ = [
     "ColumnKind",
@@ -25,9 +25,8 @@ __all__ = [
     "ValuesArray",
 ]
 
-logger = logging.getLogger(__name__)
-
-Impl = Literal["fast", "reference"]
+# A parser implementation (see columnar.parsers); None picks the active one.
+Impl = Literal["native", "numpy", "reference"]
 
 # A data format as a packet states it: a numeric data-format id, an explicit ordered parameter
 # list, or None when the packet carries no data_format (or an empty one).
@@ -51,7 +50,12 @@ class ColumnKind(enum.IntEnum):
 
 @dataclass
 class DecodeStats:
-    """Counters of one or more decode calls; pass the same object to accumulate."""
+    """Counters of one or more decode calls; pass the same object to accumulate.
+
+    ``fast_packets`` were read by an accelerated parser (native or numpy) itself;
+    ``fallback_packets`` were handed by it to the reference path (``fallback_reasons`` says
+    why); with the reference implementation both stay 0.
+    """
 
     packets: int = 0
     samples: int = 0
@@ -61,12 +65,12 @@ class DecodeStats:
     fallback_reasons: Counter[str] = field(default_factory=Counter)
     errors: list[PacketDecodeError] = field(default_factory=list)
 
-    def record_fallbacks(self, reasons: Counter[str]) -> None:
-        total = sum(reasons.values())
-        if total:
-            self.fallback_packets += total
-            self.fallback_reasons.update(reasons)
-            logger.debug("%d packet(s) decoded by the reference path: %s", total, dict(reasons))
+    def record(self, packets: int, outcome: ParseOutcome[Any]) -> None:
+        """Count one parse of ``packets`` packets."""
+        self.packets += packets
+        self.fast_packets += outcome.fast_packets
+        self.fallback_packets += sum(outcome.fallbacks.values())
+        self.fallback_reasons.update(outcome.fallbacks)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,26 +1,32 @@
-"""Reference decoder: parse with the protobuf runtime and read every value and status in Python.
+"""Reference parser: the protobuf runtime parses, Python reads every value and status.
 
-It is the specification the fast path is tested against, the fallback for packets the fast
-path declines, and the baseline of the decode benchmark.
+It is the specification the accelerated parsers are tested against, the fallback for packets
+they decline, and the baseline of the decode benchmark.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
 
 import numpy as np
-from google.protobuf.message import DecodeError
 
 from ..protos import open_data_pb2 as pb
-from ._parsed import FORMAT_ID, FORMAT_LIST, FORMAT_NONE, ObjArray, PacketKind, ParsedPackets
-from ._wire import ContentBatch
+from ..protos.packets import parse_message, parse_packet
+from ._batch import ContentBatch
+from ._parsed import (
+    FORMAT_ID,
+    FORMAT_LIST,
+    FORMAT_NONE,
+    ObjArray,
+    PacketEnvelopes,
+    PacketKind,
+    ParsedPackets,
+    ParseOutcome,
+)
 from .model import ColumnKind
 
-__all__ = ["format_key_of", "parse_reference"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["ReferenceParser", "format_key_of", "parse_envelopes", "parse_samples"]
 
 _MESSAGES: dict[PacketKind, Any] = {
     PacketKind.PERIODIC: pb.PeriodicDataPacket,
@@ -140,21 +146,53 @@ class _Collector:
         )
 
 
-def parse_reference(batch: ContentBatch, kind: PacketKind) -> tuple[ParsedPackets, dict[int, str]]:
-    """Parse every packet with protobuf; also returns ``{packet: reason}`` for the packets that
-    protobuf rejects or whose samples cannot be represented (those come back empty)."""
+def parse_samples(batch: ContentBatch, kind: PacketKind) -> ParseOutcome[ParsedPackets]:
+    """Parse every packet with protobuf; the packets protobuf rejects, or whose samples cannot
+    be represented, are failures (and come back empty)."""
     message_type = _MESSAGES[kind]
     collector = _Collector()
     errors: dict[int, str] = {}
     for i in range(len(batch)):
-        try:
-            msg = message_type.FromString(batch.message(i))
-        except DecodeError as exc:
-            errors[i] = f"not a valid {message_type.DESCRIPTOR.name}: {exc}"
+        msg = parse_message(message_type, batch.message(i))
+        if msg is None:
+            errors[i] = f"not a valid {message_type.DESCRIPTOR.name}"
             collector.add_empty()
             continue
         reason = collector.add(msg, kind)
         if reason is not None:
             errors[i] = reason
             collector.add_empty()
-    return collector.build(), errors
+    return ParseOutcome(collector.build(), errors)
+
+
+def parse_envelopes(batch: ContentBatch) -> ParseOutcome[PacketEnvelopes]:
+    """``Packet`` envelopes parsed by protobuf (contents copied into a new buffer); a packet
+    protobuf rejects is a failure and comes back as an empty envelope."""
+    parsed: list[pb.Packet] = []
+    errors: dict[int, str] = {}
+    for i in range(len(batch)):
+        packet = parse_packet(batch.message(i))
+        if packet is None:
+            errors[i] = "not a valid Packet"
+            packet = pb.Packet()
+        parsed.append(packet)
+    envelopes = PacketEnvelopes(
+        tuple(p.type for p in parsed),
+        tuple(p.session_key for p in parsed),
+        np.array([p.is_essential for p in parsed], dtype=bool),
+        np.array([p.id for p in parsed], dtype=np.uint64),
+        ContentBatch.from_messages([p.content for p in parsed]),
+    )
+    return ParseOutcome(envelopes, errors)
+
+
+class ReferenceParser:
+    """The protobuf runtime behind the parser protocol (see ``columnar.parsers``)."""
+
+    name = "reference"
+
+    def parse_samples(self, batch: ContentBatch, kind: PacketKind) -> ParseOutcome[ParsedPackets]:
+        return parse_samples(batch, kind)
+
+    def parse_envelopes(self, batch: ContentBatch) -> ParseOutcome[PacketEnvelopes]:
+        return parse_envelopes(batch)

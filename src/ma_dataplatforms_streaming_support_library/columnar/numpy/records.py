@@ -25,18 +25,16 @@ wire types) are reported as bad, for the caller to decode by the reference path.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ._wire import I64Array, U8Array, concat_ranges, read_varints
-from .model import ColumnKind
+from .._batch import I64Array, U8Array, concat_ranges
+from ..model import ColumnKind
+from .wire import read_varints
 
 __all__ = ["ListSamples", "decode_sample_lists"]
-
-logger = logging.getLogger(__name__)
 
 F64Array = npt.NDArray[np.float64]
 I8Array = npt.NDArray[np.int8]

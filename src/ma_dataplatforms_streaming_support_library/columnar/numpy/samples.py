@@ -1,20 +1,20 @@
-"""Fast decoder: vectorised walk of the packet structure plus the record-chain sample decoder.
+"""Sample packets: vectorised walk of the packet structure plus the record-chain sample decoder.
 
 It declines, per packet, whatever it cannot prove it reads exactly as protobuf would (see
-``Decline``); the caller then decodes those packets with the reference path.
+``Decline``); those packets are then decoded by the reference path.
 """
 
 from __future__ import annotations
 
-import enum
 import functools
-import logging
 
 import numpy as np
-from google.protobuf.message import DecodeError
 
-from ..protos import open_data_pb2 as pb
-from ._parsed import (
+from ...protos import open_data_pb2 as pb
+from ...protos.packets import parse_message
+from .._batch import ContentBatch, I64Array, U8Array, concat_ranges, unaligned_view
+from .._fallback import Decline
+from .._parsed import (
     FORMAT_ID,
     FORMAT_LIST,
     F64Array,
@@ -24,40 +24,20 @@ from ._parsed import (
     ParsedPackets,
     U64Array,
 )
-from ._records import decode_sample_lists
-from ._wire import (
+from ..model import ColumnKind
+from .records import decode_sample_lists
+from .wire import (
     WIRE_I64,
     WIRE_LEN,
     WIRE_VARINT,
-    ContentBatch,
     FieldTable,
-    I64Array,
-    U8Array,
-    concat_ranges,
     decode_packed_varints,
     scan_fields,
-    unaligned_view,
 )
-from .model import ColumnKind
 
-__all__ = ["Decline", "parse_fast"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["parse_fast"]
 
 _U32 = np.uint64(0xFFFFFFFF)
-
-
-class Decline(enum.IntEnum):
-    """Why the fast path handed a packet to the reference path (0: it did not)."""
-
-    NONE = 0
-    MALFORMED = 1  # fields cannot be walked (truncated, bad varint, group or reserved wire type)
-    WIRE_TYPE = 2  # a known field arrived with another wire type (protobuf keeps it as unknown)
-    DUPLICATE = 3  # a singular field repeated (protobuf: last one wins, messages merge)
-    ONEOF = 4  # a oneof member repeated or two members set
-    UNPACKED = 5  # repeated times unpacked or split over several fields
-    SAMPLES = 6  # a sample record not in one of the canonical layouts
-    TEXT = 7  # a string or parameter list protobuf must check (UTF-8)
 
 
 def _decline(reasons: U8Array, packets: I64Array, why: Decline) -> None:
@@ -84,8 +64,10 @@ def _singular(table: FieldTable, rows: I64Array, reasons: U8Array, owners: I64Ar
 
 
 @functools.lru_cache(maxsize=4096)
-def _parameter_list(raw: bytes) -> tuple[str, ...]:
-    return tuple(pb.ParameterList.FromString(raw).parameter_identifiers)
+def _parameter_list(raw: bytes) -> tuple[str, ...] | None:
+    """The identifiers of a ParameterList, or None when protobuf rejects it (bad UTF-8)."""
+    parsed = parse_message(pb.ParameterList, raw)
+    return None if parsed is None else tuple(parsed.parameter_identifiers)
 
 
 def parse_fast(batch: ContentBatch, kind: PacketKind) -> tuple[ParsedPackets, U8Array]:
@@ -162,11 +144,11 @@ def _formats(
     ids[owners[fields.message[by_id]]] = fields.varint[by_id]
     for row in by_list.tolist():
         packet = int(owners[fields.message[row]])
-        try:
-            lists[packet] = _parameter_list(data[fields.start[row] : fields.end[row]])
-        except DecodeError:
+        identifiers = _parameter_list(data[fields.start[row] : fields.end[row]])
+        if identifiers is None:
             _decline(reasons, np.array([packet]), Decline.TEXT)
             continue
+        lists[packet] = identifiers
         kinds[packet] = FORMAT_LIST
     return kinds, ids, lists
 
@@ -268,11 +250,11 @@ def _string_lists(
     counts = np.zeros(lists.size, np.int64)
     status: list[int] = []
     for i, j in enumerate(lists.tolist()):
-        try:
-            samples = pb.StringSampleList.FromString(data[span_start[j] : span_end[j]]).samples
-        except DecodeError:
+        parsed = parse_message(pb.StringSampleList, data[span_start[j] : span_end[j]])
+        if parsed is None:
             _decline(reasons, owners[[j]], Decline.TEXT)
             continue
+        samples = parsed.samples
         list_status = [s.status for s in samples]
         if list_status and not 0 <= min(list_status) <= max(list_status) <= 127:
             _decline(reasons, owners[[j]], Decline.SAMPLES)
