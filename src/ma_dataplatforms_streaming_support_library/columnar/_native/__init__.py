@@ -1,0 +1,81 @@
+"""The native parser: the compiled ``_codec`` extension behind the parser protocol.
+
+Importing this package raises ImportError when the extension is not built (no C compiler at
+install time) or cannot be used here; the registry then falls back to the NumPy parser.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import numpy.typing as npt
+
+from .._batch import ContentBatch, I64Array
+from .._fallback import envelopes_with_fallback, samples_with_fallback
+from .._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome
+from . import _codec
+
+__all__ = ["NativeParser"]
+
+# The codec copies little-endian wire values straight into native-endian arrays.
+if sys.byteorder != "little":
+    raise ImportError("the native columnar codec supports little-endian machines only")
+
+_KIND_CODES = {PacketKind.PERIODIC: 0, PacketKind.SYNCHRO: 1, PacketKind.ROW: 2}
+
+
+def _offsets(counts: I64Array) -> I64Array:
+    out = np.zeros(counts.size + 1, np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
+class NativeParser:
+    """Compiled Cython decoding and encoding (see ``columnar.parsers``)."""
+
+    name = "native"
+
+    def parse_samples(self, batch: ContentBatch, kind: PacketKind) -> ParseOutcome[ParsedPackets]:
+        reasons, packets, lists, samples, texts = _codec.parse_samples(
+            batch.buffer, batch.starts, batch.ends, _KIND_CODES[kind]
+        )
+        format_kinds, format_ids, formats, start_ns, interval_ns, time_counts, list_counts = packets
+        list_kinds, list_samples = lists
+        times, values, status = samples
+        parsed = ParsedPackets(
+            format_kinds=format_kinds,
+            format_ids=format_ids,
+            format_lists=formats,
+            start_ns=start_ns,
+            interval_ns=interval_ns,
+            time_offsets=_offsets(time_counts),
+            times=times,
+            list_offsets=_offsets(list_counts),
+            list_kinds=list_kinds,
+            sample_offsets=_offsets(list_samples),
+            values=values,
+            status=status,
+            strings=texts,
+        )
+        return samples_with_fallback(batch, kind, parsed, reasons)
+
+    def parse_envelopes(self, batch: ContentBatch) -> ParseOutcome[PacketEnvelopes]:
+        reasons, types, keys, essential, ids, starts, ends = _codec.parse_envelopes(
+            batch.buffer, batch.starts, batch.ends
+        )
+        contents = ContentBatch(batch.buffer, starts, ends)
+        envelopes = PacketEnvelopes(tuple(types), tuple(keys), essential, ids, contents)
+        return envelopes_with_fallback(batch, envelopes, reasons)
+
+    def encode_periodic(
+        self,
+        vals: npt.NDArray[np.float64],
+        stat: npt.NDArray[np.uint8],
+        starts: npt.NDArray[np.uint64],
+        intervals: npt.NDArray[np.int64],
+        ids: npt.NDArray[np.uint64] | None,
+        fmt_bytes: bytes,
+    ) -> list[bytes]:
+        """PeriodicDataPacket bytes (see ``numpy.encode.encode_columns`` for the arguments)."""
+        return _codec.encode_periodic(vals, stat, starts, intervals, ids, fmt_bytes)

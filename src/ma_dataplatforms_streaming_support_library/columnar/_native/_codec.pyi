@@ -1,0 +1,29 @@
+"""Types of the compiled codec (see _codec.pyx)."""
+
+import numpy as np
+import numpy.typing as npt
+
+_I64 = npt.NDArray[np.int64]
+_U8 = npt.NDArray[np.uint8]
+_U64 = npt.NDArray[np.uint64]
+
+def parse_samples(
+    buffer: bytes, starts: _I64, ends: _I64, kind: int
+) -> tuple[
+    _U8,
+    tuple[_U8, _U64, dict[int, tuple[str, ...]], _U64, _I64, _I64, _I64],
+    tuple[_U8, _I64],
+    tuple[_U64, npt.NDArray[np.float64], npt.NDArray[np.int8]],
+    dict[int, npt.NDArray[np.object_]],
+]: ...
+def parse_envelopes(
+    buffer: bytes, starts: _I64, ends: _I64
+) -> tuple[_U8, list[str], list[str], npt.NDArray[np.bool_], _U64, _I64, _I64]: ...
+def encode_periodic(
+    vals: npt.NDArray[np.float64],
+    stat: _U8,
+    starts: _U64,
+    intervals: _I64,
+    ids: _U64 | None,
+    fmt_bytes: bytes,
+) -> list[bytes]: ...

@@ -1,0 +1,677 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled wire codecs: sample packets and Packet envelopes to arrays, doubles to packets.
+
+Every read is bounded by the end of the message it belongs to (see _wire.pxd), and every write
+by the capacity counted in a first pass. What this module cannot prove it reads exactly as
+protobuf would (duplicated or mistyped fields, merged oneofs, unpacked times, statuses outside
+0..127, invalid UTF-8, anything malformed) it declines with a reason code; the caller hands
+those packets to the protobuf reference path, which also reports the corrupt ones.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.math cimport NAN
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.string cimport memcmp, memcpy
+
+import numpy as np
+
+from ._wire cimport Field, WIRE_I64, WIRE_LEN, WIRE_VARINT, next_field, read_varint
+
+# Decline codes, the values of columnar._fallback.Decline.
+cdef enum:
+    OK = 0
+    MALFORMED = 1
+    WIRE_TYPE = 2
+    DUPLICATE = 3
+    ONEOF = 4
+    UNPACKED = 5
+    SAMPLES = 6
+    TEXT = 7
+    ENVELOPE = 8
+
+# Packet kinds (argument ``kind``), and the list kinds of columnar.model.ColumnKind.
+cdef enum:
+    PERIODIC = 0
+    SYNCHRO = 1
+    ROW = 2
+
+cdef enum:
+    K_NONE = 0
+    K_DOUBLE = 1
+    K_INT32 = 2
+    K_BOOL = 3
+    K_STRING = 4
+
+cdef enum:
+    FORMAT_NONE = 0
+    FORMAT_ID = 1
+    FORMAT_LIST = 2
+
+cdef uint64_t LOW32 = 0xFFFFFFFFULL  # uint32 fields keep the low 32 bits of their varint
+
+
+cdef struct Out:
+    # per packet, written by both passes
+    uint8_t* format_kind
+    uint64_t* format_id
+    int64_t* format_start
+    int64_t* format_stop
+    uint64_t* start_ns
+    int64_t* interval_ns
+    int64_t* time_count
+    int64_t* list_count
+    int64_t* sample_count
+    # the second pass fills these up to their capacities
+    bint fill
+    uint64_t* times
+    Py_ssize_t t
+    Py_ssize_t t_cap
+    uint8_t* list_kinds
+    int64_t* list_samples
+    int64_t* text_start
+    int64_t* text_stop
+    Py_ssize_t l
+    Py_ssize_t l_cap
+    double* values
+    int8_t* status
+    Py_ssize_t s
+    Py_ssize_t s_cap
+
+
+cdef inline int put_sample(Out* o, int kind, uint64_t bits, uint64_t st) noexcept nogil:
+    cdef double v
+    if o.s >= o.s_cap:
+        return MALFORMED
+    if kind == K_DOUBLE:
+        memcpy(&v, &bits, 8)
+    elif kind == K_INT32:
+        v = <double>(<int32_t>(<uint32_t>bits))
+    elif kind == K_BOOL:
+        v = 1.0 if bits != 0 else 0.0
+    else:
+        v = NAN
+    o.values[o.s] = v
+    o.status[o.s] = <int8_t>st
+    o.s += 1
+    return OK
+
+
+cdef int walk_list(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, int kind, Out* o,
+                   int64_t* count) noexcept nogil:
+    """The samples of one typed sample list ``b[p:end]``."""
+    cdef Field f, g
+    cdef int64_t n = 0
+    cdef uint64_t bits, st
+    cdef Py_ssize_t q
+    while p < end:
+        # The layout encoders write: 0A 0B 09 <8-byte value> 10 <one-byte status>.
+        if (kind == K_DOUBLE and end - p >= 13 and b[p] == 0x0A and b[p + 1] == 0x0B
+                and b[p + 2] == 0x09 and b[p + 11] == 0x10 and b[p + 12] < 0x80):
+            if o.fill:
+                memcpy(&bits, b + p + 3, 8)
+                if put_sample(o, kind, bits, b[p + 12]):
+                    return MALFORMED
+            n += 1
+            p += 13
+            continue
+        if not next_field(b, &p, end, &f):
+            return MALFORMED
+        if f.number != 1:
+            continue
+        if f.wire != WIRE_LEN:
+            return WIRE_TYPE
+        bits = 0
+        st = 0
+        q = f.start
+        while q < f.stop:
+            if not next_field(b, &q, f.stop, &g):
+                return MALFORMED
+            if g.number == 1:
+                if kind == K_DOUBLE:
+                    if g.wire != WIRE_I64:
+                        return WIRE_TYPE
+                    memcpy(&bits, b + g.start, 8)
+                elif kind == K_STRING:
+                    if g.wire != WIRE_LEN:
+                        return WIRE_TYPE
+                elif g.wire != WIRE_VARINT:
+                    return WIRE_TYPE
+                else:
+                    bits = g.varint
+            elif g.number == 2:
+                if g.wire != WIRE_VARINT:
+                    return WIRE_TYPE
+                st = g.varint
+        if st > 127:
+            return SAMPLES
+        if o.fill and put_sample(o, kind, bits, st):
+            return MALFORMED
+        n += 1
+    count[0] = n
+    return OK
+
+
+cdef int walk_format(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, Py_ssize_t i,
+                     Out* o) noexcept nogil:
+    """The SampleDataFormat oneof: a data-format id or the span of a ParameterList."""
+    cdef Field f
+    cdef int members = 0
+    while p < end:
+        if not next_field(b, &p, end, &f):
+            return MALFORMED
+        if f.number == 1:
+            if f.wire != WIRE_VARINT:
+                return WIRE_TYPE
+            members += 1
+            o.format_kind[i] = FORMAT_ID
+            o.format_id[i] = f.varint
+        elif f.number == 2:
+            if f.wire != WIRE_LEN:
+                return WIRE_TYPE
+            members += 1
+            o.format_kind[i] = FORMAT_LIST
+            o.format_start[i] = f.start
+            o.format_stop[i] = f.stop
+    return ONEOF if members > 1 else OK
+
+
+cdef int walk_times(const uint8_t* b, Field* f, int kind, Out* o, int64_t* count) noexcept nogil:
+    """Packed synchro intervals (uint32 varints) or row timestamps (fixed64)."""
+    cdef Py_ssize_t q = f.start
+    cdef uint64_t t
+    cdef int64_t n = 0
+    if kind == ROW:
+        if (f.stop - f.start) % 8:
+            return MALFORMED
+        n = (f.stop - f.start) // 8
+        if o.fill:
+            if o.t + n > o.t_cap:
+                return MALFORMED
+            memcpy(o.times + o.t, b + f.start, <size_t>(8 * n))
+            o.t += n
+    else:
+        while q < f.stop:
+            if not read_varint(b, &q, f.stop, &t):
+                return MALFORMED
+            if o.fill:
+                if o.t >= o.t_cap:
+                    return MALFORMED
+                o.times[o.t] = t & LOW32
+                o.t += 1
+            n += 1
+    count[0] = n
+    return OK
+
+
+cdef int walk_column(const uint8_t* b, Field* f, Out* o, int64_t* count) noexcept nogil:
+    """One SampleColumn (or SampleRow): at most one member of its list oneof."""
+    cdef Field g
+    cdef Py_ssize_t q = f.start
+    cdef Py_ssize_t ls = 0
+    cdef Py_ssize_t le = 0
+    cdef int member = K_NONE
+    cdef int code
+    count[0] = 0
+    while q < f.stop:
+        if not next_field(b, &q, f.stop, &g):
+            return MALFORMED
+        if 1 <= g.number <= 4:
+            if g.wire != WIRE_LEN:
+                return WIRE_TYPE
+            if member != K_NONE:
+                return ONEOF
+            member = <int>g.number
+            ls = g.start
+            le = g.stop
+    if member != K_NONE:
+        code = walk_list(b, ls, le, member, o, count)
+        if code:
+            return code
+    if o.fill:
+        if o.l >= o.l_cap:
+            return MALFORMED
+        o.list_kinds[o.l] = member
+        o.list_samples[o.l] = count[0]
+        o.text_start[o.l] = ls if member == K_STRING else 0
+        o.text_stop[o.l] = le if member == K_STRING else 0
+        o.l += 1
+    return OK
+
+
+cdef int walk_packet(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, int kind, Py_ssize_t i,
+                     Out* o) noexcept nogil:
+    cdef Field f
+    cdef bint seen_format = False, seen_start = False, seen_interval = False, seen_times = False
+    cdef int code
+    cdef int lists_field = 3 if kind == ROW else 4
+    cdef int times_field = 2 if kind == ROW else (3 if kind == SYNCHRO else 0)
+    cdef int unpacked_wire = WIRE_I64 if kind == ROW else WIRE_VARINT
+    cdef int64_t lists = 0, samples = 0, times = 0, count
+    while p < end:
+        if not next_field(b, &p, end, &f):
+            return MALFORMED
+        if f.number == 1:
+            if f.wire != WIRE_LEN:
+                return WIRE_TYPE
+            if seen_format:
+                return DUPLICATE
+            seen_format = True
+            code = walk_format(b, f.start, f.stop, i, o)
+            if code:
+                return code
+        elif f.number == 2 and kind != ROW:
+            if f.wire != WIRE_I64:
+                return WIRE_TYPE
+            if seen_start:
+                return DUPLICATE
+            seen_start = True
+            memcpy(&o.start_ns[i], b + f.start, 8)
+        elif f.number == 3 and kind == PERIODIC:
+            if f.wire != WIRE_VARINT:
+                return WIRE_TYPE
+            if seen_interval:
+                return DUPLICATE
+            seen_interval = True
+            o.interval_ns[i] = <int64_t>(f.varint & LOW32)
+        elif f.number == times_field:
+            if f.wire != WIRE_LEN:
+                return UNPACKED if f.wire == unpacked_wire else WIRE_TYPE
+            if seen_times:
+                return UNPACKED
+            seen_times = True
+            code = walk_times(b, &f, kind, o, &times)
+            if code:
+                return code
+        elif f.number == lists_field:
+            if f.wire != WIRE_LEN:
+                return WIRE_TYPE
+            code = walk_column(b, &f, o, &count)
+            if code:
+                return code
+            lists += 1
+            samples += count
+    o.time_count[i] = times
+    o.list_count[i] = lists
+    o.sample_count[i] = samples
+    return OK
+
+
+cdef void clear_packet(Out* o, Py_ssize_t i) noexcept nogil:
+    o.format_kind[i] = FORMAT_NONE
+    o.format_id[i] = 0
+    o.start_ns[i] = 0
+    o.interval_ns[i] = 0
+    o.time_count[i] = 0
+    o.list_count[i] = 0
+    o.sample_count[i] = 0
+
+
+cdef object utf8(const uint8_t* b, Py_ssize_t start, Py_ssize_t stop):
+    """The str of ``b[start:stop]``, or None for invalid UTF-8 (protobuf rejects those)."""
+    try:
+        return PyUnicode_DecodeUTF8(<const char*>(b + start), stop - start, "strict")
+    except UnicodeDecodeError:
+        return None
+
+
+cdef object parameter_list(const uint8_t* b, Py_ssize_t p, Py_ssize_t end):
+    """The identifiers of a ParameterList, or None where the reference path must decide."""
+    cdef Field f
+    out = []
+    while p < end:
+        if not next_field(b, &p, end, &f):
+            return None
+        if f.number == 1:
+            if f.wire != WIRE_LEN:
+                return None
+            text = utf8(b, f.start, f.stop)
+            if text is None:
+                return None
+            out.append(text)
+    return tuple(out)
+
+
+cdef object string_values(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, Py_ssize_t count):
+    """The values of a StringSampleList already walked by walk_list, or None (bad UTF-8)."""
+    cdef Field f, g
+    cdef Py_ssize_t q, vs, ve, k = 0
+    out = np.empty(count, dtype=object)
+    while p < end and k < count:
+        if not next_field(b, &p, end, &f):
+            return None
+        if f.number != 1:
+            continue
+        vs = ve = 0
+        q = f.start
+        while q < f.stop:
+            if not next_field(b, &q, f.stop, &g):
+                return None
+            if g.number == 1:
+                vs, ve = g.start, g.stop
+        text = utf8(b, vs, ve)
+        if text is None:
+            return None
+        out[k] = text
+        k += 1
+    return out if k == count else None
+
+
+cdef void check_spans(const int64_t[::1] starts, const int64_t[::1] ends, Py_ssize_t size,
+                      uint8_t[::1] reasons) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(starts.shape[0]):
+        if starts[i] < 0 or ends[i] < starts[i] or ends[i] > size:
+            reasons[i] = MALFORMED
+
+
+def parse_samples(bytes buffer, const int64_t[::1] starts, const int64_t[::1] ends, int kind):
+    """Read the sample packets ``buffer[starts[i]:ends[i]]`` of one kind (0 periodic,
+    1 synchro, 2 row). Returns ``(reasons, per-packet arrays, per-list arrays, samples, texts,
+    format lists)``; packets with a nonzero reason come back empty."""
+    cdef Py_ssize_t n = starts.shape[0]
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
+    cdef const uint8_t* b = <const uint8_t*>PyBytes_AS_STRING(buffer)
+    cdef Py_ssize_t i
+    cdef int code = OK
+    reasons_arr = np.zeros(n, np.uint8)
+    cdef uint8_t[::1] reasons = reasons_arr
+    format_kind = np.zeros(n, np.uint8)
+    format_id = np.zeros(n, np.uint64)
+    format_start = np.zeros(n, np.int64)
+    format_stop = np.zeros(n, np.int64)
+    start_ns = np.zeros(n, np.uint64)
+    interval_ns = np.zeros(n, np.int64)
+    time_count = np.zeros(n, np.int64)
+    list_count = np.zeros(n, np.int64)
+    sample_count = np.zeros(n, np.int64)
+    cdef uint8_t[::1] fk = format_kind
+    cdef uint64_t[::1] fi = format_id
+    cdef int64_t[::1] fs = format_start, fe = format_stop, iv = interval_ns
+    cdef uint64_t[::1] sn = start_ns
+    cdef int64_t[::1] tc = time_count, lc = list_count, sc = sample_count
+    cdef Out o
+    o.fill = False
+    if n:
+        o.format_kind = &fk[0]
+        o.format_id = &fi[0]
+        o.format_start = &fs[0]
+        o.format_stop = &fe[0]
+        o.start_ns = &sn[0]
+        o.interval_ns = &iv[0]
+        o.time_count = &tc[0]
+        o.list_count = &lc[0]
+        o.sample_count = &sc[0]
+    with nogil:
+        check_spans(starts, ends, size, reasons)
+        for i in range(n):
+            if reasons[i] == OK:
+                reasons[i] = walk_packet(b, starts[i], ends[i], kind, i, &o)
+            if reasons[i] != OK:
+                clear_packet(&o, i)
+    times_arr = np.empty(int(time_count.sum()), np.uint64)
+    lists = int(list_count.sum())
+    list_kinds = np.zeros(lists, np.uint8)
+    list_samples = np.zeros(lists, np.int64)
+    text_start = np.zeros(lists, np.int64)
+    text_stop = np.zeros(lists, np.int64)
+    values = np.empty(int(sample_count.sum()), np.float64)
+    status = np.empty(values.size, np.int8)
+    cdef uint64_t[::1] tv = times_arr
+    cdef uint8_t[::1] lk = list_kinds
+    cdef int64_t[::1] ls = list_samples, ts = text_start, te = text_stop
+    cdef double[::1] vv = values
+    cdef int8_t[::1] st = status
+    o.fill = True
+    o.t = o.l = o.s = 0
+    o.t_cap, o.l_cap, o.s_cap = tv.shape[0], lk.shape[0], vv.shape[0]
+    o.times = &tv[0] if o.t_cap else NULL
+    if o.l_cap:
+        o.list_kinds, o.list_samples = &lk[0], &ls[0]
+        o.text_start, o.text_stop = &ts[0], &te[0]
+    if o.s_cap:
+        o.values, o.status = &vv[0], &st[0]
+    with nogil:
+        for i in range(n):
+            if reasons[i] == OK:
+                code = walk_packet(b, starts[i], ends[i], kind, i, &o)
+                if code != OK:
+                    break
+    if code != OK or o.t != o.t_cap or o.l != o.l_cap or o.s != o.s_cap:
+        raise RuntimeError("native columnar decoder: second pass disagrees with the first")
+    formats = {}
+    cache = {}
+    for i in np.flatnonzero((format_kind == FORMAT_LIST) & (reasons_arr == OK)).tolist():
+        raw = buffer[format_start[i]:format_stop[i]]
+        found = cache.get(raw, False)
+        if found is False:
+            found = cache[raw] = parameter_list(b, format_start[i], format_stop[i])
+        if found is None:
+            reasons[i] = TEXT
+        else:
+            formats[i] = found
+    texts = _texts(b, list_kinds, list_samples, text_start, text_stop, list_count, reasons_arr)
+    return (
+        reasons_arr,
+        (format_kind, format_id, formats, start_ns, interval_ns, time_count, list_count),
+        (list_kinds, list_samples),
+        (times_arr, values, status),
+        texts,
+    )
+
+
+cdef dict _texts(const uint8_t* b, list_kinds, list_samples, text_start, text_stop, list_count,
+                 reasons_arr):
+    """String-list values by list index; a packet with invalid UTF-8 is declined (TEXT)."""
+    texts = {}
+    text_lists = np.flatnonzero(list_kinds == K_STRING)
+    if text_lists.size == 0:
+        return texts
+    owners = np.repeat(np.arange(list_count.size), list_count)[text_lists]
+    for j, owner in zip(text_lists.tolist(), owners.tolist()):
+        found = string_values(b, text_start[j], text_stop[j], list_samples[j])
+        if found is None:
+            reasons_arr[owner] = TEXT
+        else:
+            texts[j] = found
+    return texts
+
+
+cdef object reuse_or_decode(const uint8_t* b, Py_ssize_t start, Py_ssize_t stop,
+                            Py_ssize_t* last_start, Py_ssize_t* last_stop, list last):
+    """The str of ``b[start:stop]``: the previous packet's object when the bytes are equal
+    (a batch holds few distinct types and session keys), else decoded; None for bad UTF-8."""
+    cdef Py_ssize_t length = stop - start
+    if (last[0] is not None and length == last_stop[0] - last_start[0]
+            and memcmp(b + start, b + last_start[0], <size_t>length) == 0):
+        return last[0]
+    text = utf8(b, start, stop) if length else ""
+    if text is not None:
+        last[0] = text
+        last_start[0], last_stop[0] = start, stop
+    return text
+
+
+def parse_envelopes(bytes buffer, const int64_t[::1] starts, const int64_t[::1] ends):
+    """Read the ``Packet`` envelopes ``buffer[starts[i]:ends[i]]``. Returns ``(reasons, types,
+    session keys, is_essential, ids, content starts, content ends)``."""
+    cdef Py_ssize_t n = starts.shape[0]
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
+    cdef const uint8_t* b = <const uint8_t*>PyBytes_AS_STRING(buffer)
+    cdef Py_ssize_t i, p, end
+    cdef Field f
+    cdef int seen
+    cdef int code
+    cdef Py_ssize_t span[4]
+    cdef Py_ssize_t type_start = 0, type_stop = 0, key_start = 0, key_stop = 0
+    reasons_arr = np.zeros(n, np.uint8)
+    essential_arr = np.zeros(n, np.bool_)
+    ids_arr = np.zeros(n, np.uint64)
+    cstart_arr = np.zeros(n, np.int64)
+    cstop_arr = np.zeros(n, np.int64)
+    cdef uint8_t[::1] reasons = reasons_arr
+    cdef uint8_t[::1] essential = essential_arr.view(np.uint8)
+    cdef uint64_t[::1] ids = ids_arr
+    cdef int64_t[::1] cstart = cstart_arr, cstop = cstop_arr
+    types = [""] * n
+    keys = [""] * n
+    last_type = [None]
+    last_key = [None]
+    check_spans(starts, ends, size, reasons)
+    for i in range(n):
+        if reasons[i] != OK:
+            continue
+        p, end = starts[i], ends[i]
+        seen = 0
+        code = OK
+        span[0] = span[1] = span[2] = span[3] = 0
+        while p < end:
+            if not next_field(b, &p, end, &f):
+                code = MALFORMED
+                break
+            if f.number < 1 or f.number > 5:
+                continue
+            if seen & (1 << f.number):
+                code = DUPLICATE
+                break
+            seen |= 1 << f.number
+            if f.wire != (WIRE_VARINT if f.number in (3, 5) else WIRE_LEN):
+                code = WIRE_TYPE
+                break
+            if f.number == 1:
+                span[0], span[1] = f.start, f.stop
+            elif f.number == 2:
+                span[2], span[3] = f.start, f.stop
+            elif f.number == 3:
+                essential[i] = f.varint != 0
+            elif f.number == 4:
+                cstart[i], cstop[i] = f.start, f.stop
+            else:
+                ids[i] = f.varint
+        if code == OK:
+            type_text = reuse_or_decode(b, span[0], span[1], &type_start, &type_stop, last_type)
+            key_text = reuse_or_decode(b, span[2], span[3], &key_start, &key_stop, last_key)
+            if type_text is None or key_text is None:
+                code = TEXT
+            else:
+                types[i], keys[i] = type_text, key_text
+        if code != OK:
+            reasons[i] = code
+            essential[i], ids[i], cstart[i], cstop[i] = 0, 0, 0, 0
+    return reasons_arr, types, keys, essential_arr, ids_arr, cstart_arr, cstop_arr
+
+
+cdef inline int varint_size(uint64_t v) noexcept nogil:
+    cdef int n = 1
+    while v >= 0x80:
+        v >>= 7
+        n += 1
+    return n
+
+
+cdef inline Py_ssize_t put_varint(uint8_t* out, Py_ssize_t at, uint64_t v) noexcept nogil:
+    while v >= 0x80:
+        out[at] = <uint8_t>(v & 0x7F) | 0x80
+        v >>= 7
+        at += 1
+    out[at] = <uint8_t>v
+    return at + 1
+
+
+cdef Py_ssize_t packet_size(const double[:, :, ::1] vals, const uint8_t[:, :, ::1] stat,
+                            Py_ssize_t p, int64_t[::1] list_size, Py_ssize_t header) noexcept nogil:
+    """Bytes of packet ``p`` (``header`` bytes before its columns); fills ``list_size``."""
+    cdef Py_ssize_t c, k, total = header
+    cdef int64_t size, column
+    cdef uint64_t bits
+    for c in range(vals.shape[1]):
+        size = 0
+        for k in range(vals.shape[2]):
+            memcpy(&bits, &vals[p, c, k], 8)
+            size += 2 + (9 if bits != 0 else 0) + (2 if stat[p, c, k] != 0 else 0)
+        list_size[c] = size
+        column = 1 + varint_size(<uint64_t>size) + size
+        total += 1 + varint_size(<uint64_t>column) + column
+    return total
+
+
+cdef Py_ssize_t put_columns(uint8_t* out, Py_ssize_t at, const double[:, :, ::1] vals,
+                            const uint8_t[:, :, ::1] stat, Py_ssize_t p,
+                            const int64_t[::1] list_size) noexcept nogil:
+    cdef Py_ssize_t c, k
+    cdef int64_t size
+    cdef uint64_t bits
+    cdef uint8_t s
+    for c in range(vals.shape[1]):
+        size = list_size[c]
+        out[at] = 0x22
+        at = put_varint(out, at + 1, <uint64_t>(1 + varint_size(<uint64_t>size) + size))
+        out[at] = 0x0A
+        at = put_varint(out, at + 1, <uint64_t>size)
+        for k in range(vals.shape[2]):
+            memcpy(&bits, &vals[p, c, k], 8)
+            s = stat[p, c, k]
+            out[at] = 0x0A
+            out[at + 1] = (9 if bits != 0 else 0) + (2 if s != 0 else 0)
+            at += 2
+            if bits != 0:
+                out[at] = 0x09
+                memcpy(out + at + 1, &bits, 8)
+                at += 9
+            if s != 0:
+                out[at] = 0x10
+                out[at + 1] = s
+                at += 2
+    return at
+
+
+def encode_periodic(const double[:, :, ::1] vals, const uint8_t[:, :, ::1] stat,
+                    const uint64_t[::1] starts, const int64_t[::1] intervals,
+                    const uint64_t[::1] ids, bytes fmt_bytes):
+    """Serialized PeriodicDataPackets, byte-identical to protobuf's (arguments checked by the
+    caller: statuses 0..127, intervals within uint32, ``ids`` per packet or None with
+    ``fmt_bytes`` the serialized data_format field of an explicit list)."""
+    cdef Py_ssize_t packets = vals.shape[0], p, header, total, at
+    cdef uint64_t fid
+    cdef int64_t interval
+    cdef uint8_t* out
+    cdef const uint8_t* fmt = <const uint8_t*>PyBytes_AS_STRING(fmt_bytes)
+    cdef Py_ssize_t fmt_len = PyBytes_GET_SIZE(fmt_bytes)
+    if stat.shape[0] != packets or stat.shape[1] != vals.shape[1] or stat.shape[2] != vals.shape[2]:
+        raise ValueError("status must have the shape of values")
+    if starts.shape[0] != packets or intervals.shape[0] != packets:
+        raise ValueError("one start time and one interval per packet")
+    if ids is not None and ids.shape[0] != packets:
+        raise ValueError("one data-format id per packet")
+    sizes_arr = np.zeros(vals.shape[1], np.int64)
+    cdef int64_t[::1] list_size = sizes_arr
+    result = []
+    for p in range(packets):
+        interval = intervals[p]
+        header = (3 + varint_size(ids[p])) if ids is not None else fmt_len
+        header += (9 if starts[p] != 0 else 0) + ((1 + varint_size(<uint64_t>interval)) if interval != 0 else 0)
+        total = packet_size(vals, stat, p, list_size, header)
+        blob = PyBytes_FromStringAndSize(NULL, total)
+        out = <uint8_t*>PyBytes_AS_STRING(blob)
+        with nogil:
+            if ids is not None:
+                fid = ids[p]
+                out[0] = 0x0A
+                out[1] = <uint8_t>(1 + varint_size(fid))
+                out[2] = 0x08
+                at = put_varint(out, 3, fid)
+            else:
+                memcpy(out, fmt, <size_t>fmt_len)
+                at = fmt_len
+            if starts[p] != 0:
+                out[at] = 0x11
+                memcpy(out + at + 1, &starts[p], 8)
+                at += 9
+            if interval != 0:
+                out[at] = 0x18
+                at = put_varint(out, at + 1, <uint64_t>interval)
+            at = put_columns(out, at, vals, stat, p, list_size)
+        if at != total:
+            raise RuntimeError("native columnar encoder: size and bytes written disagree")
+        result.append(blob)
+    return result
