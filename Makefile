@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Most tests wait on brokers and reader timeouts, not on the CPU: four workers on two cores.
 PYTEST_WORKERS ?= 4
 
-.PHONY: demo test test-tansu test-protobuf6 lint bench protos clean
+.PHONY: demo test test-columnar fuzz test-tansu test-protobuf6 lint bench protos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,17 @@ demo: $(STAMP)
 # pytest exits 5 when it collects nothing; that is not a failure of the code under test.
 test: $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+
+# The unit tier again with each fallback parser forced (the default run covers native), after
+# checking that the install built the native extension and the tests import it.
+test-columnar: $(STAMP)
+	$(PY) -c "from ma_dataplatforms_streaming_support_library.columnar import active_implementation as a; assert a() == 'native', 'native columnar extension not built: ' + a()"
+	MA_STREAMING_COLUMNAR=numpy $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/unit $(PYTEST_ARGS)
+	MA_STREAMING_COLUMNAR=reference $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/unit $(PYTEST_ARGS)
+
+# 1M mutated real packets through the native codec, bounded at about two minutes.
+fuzz: $(STAMP)
+	$(PY) tests/fuzz/fuzz_columnar.py --packets 1000000 --seconds 110
 
 # The Kafka tiers again on the second, independent broker implementation (tansu).
 test-tansu: $(STAMP)

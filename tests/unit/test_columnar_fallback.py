@@ -24,7 +24,10 @@ from ma_dataplatforms_streaming_support_library.columnar import (
     decode_row,
     decode_synchro,
 )
+from ma_dataplatforms_streaming_support_library.columnar.parsers import available_implementations
 
+# The accelerated parsers of this installation, each held against the reference path.
+ACCELERATED = [name for name in available_implementations() if name != "reference"]
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -199,22 +202,24 @@ def same(a: Any, b: Any) -> None:
 DECODERS = {"periodic": decode_periodic, "synchro": decode_synchro, "row": decode_row}
 
 
+@pytest.mark.parametrize("impl", ACCELERATED)
 @pytest.mark.parametrize("kind", list(DECODERS))
 @pytest.mark.parametrize("odd", [0.0, 0.05, 0.3])
-def test_liberties_decode_the_same_on_both_paths(kind: str, odd: float) -> None:
+def test_liberties_decode_the_same_on_both_paths(impl: str, kind: str, odd: float) -> None:
     @SETTINGS
     @given(st.integers(0, 2**32), st.integers(1, 8))
     def check(seed: int, count: int) -> None:
         rng = random.Random(seed)
         writer = Writer(rng, odd)
         raws = [writer.packet(kind, rng.randrange(6), rng.randrange(4)) for _ in range(count)]
-        same(outcome(DECODERS[kind], raws, "numpy"), outcome(DECODERS[kind], raws, "reference"))
+        same(outcome(DECODERS[kind], raws, impl), outcome(DECODERS[kind], raws, "reference"))
 
     check()
 
 
+@pytest.mark.parametrize("impl", ACCELERATED)
 @pytest.mark.parametrize("kind", list(DECODERS))
-def test_corrupt_bytes_decode_the_same_or_fail_the_same(kind: str) -> None:
+def test_corrupt_bytes_decode_the_same_or_fail_the_same(impl: str, kind: str) -> None:
     @SETTINGS
     @given(st.integers(0, 2**32), st.integers(1, 6), st.integers(1, 3))
     def check(seed: int, count: int, hits: int) -> None:
@@ -224,7 +229,7 @@ def test_corrupt_bytes_decode_the_same_or_fail_the_same(kind: str) -> None:
         for _ in range(hits):
             i = rng.randrange(count)
             raws[i] = corrupt(rng, raws[i])
-        same(outcome(DECODERS[kind], raws, "numpy"), outcome(DECODERS[kind], raws, "reference"))
+        same(outcome(DECODERS[kind], raws, impl), outcome(DECODERS[kind], raws, "reference"))
 
     check()
 
@@ -259,7 +264,7 @@ def test_fallback_is_per_packet_and_counted() -> None:
 
 def test_malformed_packet_error_names_its_index() -> None:
     good = _canonical_periodic([1.0], [1])
-    for impl in ("numpy", "reference"):
+    for impl in available_implementations():
         with pytest.raises(PacketDecodeError, match=r"^packet 2: not a valid PeriodicDataPacket"):
             decode_periodic([good, good, good[:-3], good[:-1]], impl=impl)
 
@@ -272,7 +277,7 @@ def test_unrepresentable_content_errors_name_their_index() -> None:
         "columns have different lengths": good + f_len(4, f_len(1, f_len(1, b""))),
     }
     for message, bad in cases.items():
-        for impl in ("numpy", "reference"):
+        for impl in available_implementations():
             with pytest.raises(PacketDecodeError, match=f"packet 1: .*{message}"):
                 decode_periodic([good, bad], impl=impl)
 
