@@ -7,9 +7,31 @@ and the library uses its NumPy parser.
 from __future__ import annotations
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+from setuptools.errors import CCompilerError, CompileError, ExecError, PlatformError
 
 PACKAGE = "ma_dataplatforms_streaming_support_library.columnar._native"
 SOURCE = "src/ma_dataplatforms_streaming_support_library/columnar/_native/_codec.pyx"
+
+
+class OptionalBuildExt(build_ext):
+    """Builds the codec where it can; a failed build leaves the install to the NumPy parser.
+
+    ``Extension(optional=True)`` alone does not cover every failure (an editable install with
+    no working compiler stops at the first compile command), so failures are caught here too.
+    """
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except (CCompilerError, CompileError, ExecError, PlatformError) as exc:
+            self.warn(f"columnar native codec not built ({exc}); the NumPy parser will be used")
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except (CCompilerError, CompileError, ExecError, PlatformError) as exc:
+            self.warn(f"{ext.name} not built ({exc}); the NumPy parser will be used")
 
 
 def extensions() -> list[Extension]:
@@ -21,4 +43,4 @@ def extensions() -> list[Extension]:
     return cythonize([codec], compiler_directives={"language_level": "3"}, quiet=True)
 
 
-setup(ext_modules=extensions())
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from .._batch import ContentBatch, I64Array
 from .._fallback import envelopes_with_fallback, samples_with_fallback
 from .._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome
-from . import _codec
+from ._codec import encode_periodic, parse_envelopes, parse_samples
 
 __all__ = ["NativeParser"]
 
@@ -37,7 +37,7 @@ class NativeParser:
     name = "native"
 
     def parse_samples(self, batch: ContentBatch, kind: PacketKind) -> ParseOutcome[ParsedPackets]:
-        reasons, packets, lists, samples, texts = _codec.parse_samples(
+        reasons, packets, lists, samples, texts = parse_samples(
             batch.buffer, batch.starts, batch.ends, _KIND_CODES[kind]
         )
         format_kinds, format_ids, formats, start_ns, interval_ns, time_counts, list_counts = packets
@@ -61,7 +61,7 @@ class NativeParser:
         return samples_with_fallback(batch, kind, parsed, reasons)
 
     def parse_envelopes(self, batch: ContentBatch) -> ParseOutcome[PacketEnvelopes]:
-        reasons, types, keys, essential, ids, starts, ends = _codec.parse_envelopes(
+        reasons, types, keys, essential, ids, starts, ends = parse_envelopes(
             batch.buffer, batch.starts, batch.ends
         )
         contents = ContentBatch(batch.buffer, starts, ends)
@@ -78,4 +78,4 @@ class NativeParser:
         fmt_bytes: bytes,
     ) -> list[bytes]:
         """PeriodicDataPacket bytes (see ``numpy.encode.encode_columns`` for the arguments)."""
-        return _codec.encode_periodic(vals, stat, starts, intervals, ids, fmt_bytes)
+        return encode_periodic(vals, stat, starts, intervals, ids, fmt_bytes)
