@@ -18,7 +18,8 @@ class OptionalBuildExt(build_ext):
     """Builds the codec where it can; a failed build leaves the install to the NumPy parser.
 
     ``Extension(optional=True)`` alone does not cover every failure (an editable install with
-    no working compiler stops at the first compile command), so failures are caught here too.
+    no working compiler then fails copying the missing library), so a failed extension is
+    dropped from the outputs here.
     """
 
     def run(self) -> None:
@@ -32,6 +33,15 @@ class OptionalBuildExt(build_ext):
             super().build_extension(ext)
         except (CCompilerError, CompileError, ExecError, PlatformError) as exc:
             self.warn(f"{ext.name} not built ({exc}); the NumPy parser will be used")
+            ext.failed = True  # type: ignore[attr-defined]
+
+    def copy_extensions_to_source(self) -> None:
+        self.extensions = [e for e in self.extensions if not getattr(e, "failed", False)]
+        super().copy_extensions_to_source()
+
+    def get_outputs(self) -> list[str]:
+        self.extensions = [e for e in self.extensions if not getattr(e, "failed", False)]
+        return super().get_outputs()
 
 
 def extensions() -> list[Extension]:
