@@ -305,7 +305,7 @@ def test_large_batch_uses_lock_step_scan_and_chunks() -> None:
                 col.samples.add(value=v, status=int(s))
         raws.append(msg.SerializeToString())
     stats = DecodeStats()
-    (batch,) = decode_periodic_batch(raws, stats=stats)
+    (batch,) = decode_periodic_batch(raws, impl="numpy", stats=stats)
     assert stats.fast_packets == 300
     assert np.array_equal(batch.values, values.transpose(1, 0, 2).reshape(3, -1))
     assert np.array_equal(batch.status, status.transpose(1, 0, 2).reshape(3, -1))
@@ -354,8 +354,8 @@ def test_many_columns_and_kinds_change_between_packets(impl: str) -> None:
 def test_stats_accumulate_over_calls() -> None:
     raw = pb.PeriodicDataPacket(start_time=1, interval=1).SerializeToString()
     stats = DecodeStats()
-    decode_periodic([raw, raw], stats=stats)
-    decode_periodic_batch([raw], stats=stats)
+    decode_periodic([raw, raw], impl="numpy", stats=stats)
+    decode_periodic_batch([raw], impl="numpy", stats=stats)
     assert stats.packets == 3
     assert stats.fast_packets == 3
     assert stats.samples == 0
