@@ -16,10 +16,10 @@ from ...contracts.buffering.event_data import EventData
 from ...contracts.buffering.marker_data import MarkerData
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ...protos import open_data_pb2
+from ...protos.packets import PacketType
 from .sample_block import Int8Array, Int64Array
 
 __all__ = [
-    "SAMPLE_PACKET_TYPES",
     "DecodedSamples",
     "FormatResolver",
     "SampleDecoder",
@@ -28,8 +28,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-SAMPLE_PACKET_TYPES = frozenset({"PeriodicData", "RowData", "SynchroData"})
 
 #: ``(data_source, kind, data_format_id) -> identifiers`` or ``None`` when the id is unknown.
 FormatResolver = Callable[[str, DataFormatInfoType, int], "list[str] | None"]
@@ -71,7 +69,7 @@ def numeric_rows(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.float64], npt
 
 
 def decode_extra(
-    packet_type: str,
+    packet_type: PacketType,
     content: bytes,
     data_source: str,
     resolver: FormatResolver | None,
@@ -81,7 +79,7 @@ def decode_extra(
     Identifiers (modules.md §6.3): marker → its label, event → its event identifier, error → its
     error identifier, CAN frame → ``"CAN:<bus>:<can_id>"``.
     """
-    if packet_type == "Marker":
+    if packet_type is PacketType.MARKER:
         marker = open_data_pb2.MarkerPacket.FromString(content)
         value: object = MarkerData(
             marker.timestamp,
@@ -93,7 +91,7 @@ def decode_extra(
             marker.source,
         )
         return marker.timestamp, marker.label, value
-    if packet_type == "Event":
+    if packet_type is PacketType.EVENT:
         event = open_data_pb2.EventPacket.FromString(content)
         data_format_id = 0
         if event.data_format.WhichOneof("format") == "data_format_identifier":
@@ -108,7 +106,7 @@ def decode_extra(
             identifier = event.data_format.event_identifier
         value = EventData(event.timestamp, identifier, data_format_id, list(event.raw_values))
         return event.timestamp, identifier, value
-    if packet_type == "Error":
+    if packet_type is PacketType.ERROR:
         error = open_data_pb2.ErrorPacket.FromString(content)
         value = ErrorData(
             error.timestamp,
@@ -121,7 +119,7 @@ def decode_extra(
             int(error.status),
         )
         return error.timestamp, error.error_identifier, value
-    if packet_type == "RawCANData":
+    if packet_type is PacketType.RAW_CAN_DATA:
         frame = open_data_pb2.RawCANDataPacket.FromString(content)
         value = CanData(
             frame.timestamp, frame.bus, frame.can_id, bytes(frame.payload), int(frame.type)

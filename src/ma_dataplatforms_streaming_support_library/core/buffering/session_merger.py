@@ -15,10 +15,9 @@ from ...contracts.buffering.buffering_configuration import BufferingConfiguratio
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ...contracts.packet_reading.received_packet_dto import ReceivedPacketDto
 from ...contracts.session_management.session_info import SessionInfo
-from ...protos import open_data_pb2
+from ...protos.packets import PacketType, parse_packet
 from .merged_block import MergedBlock
 from .packet_decoding import (
-    SAMPLE_PACKET_TYPES,
     DecodedSamples,
     FormatResolver,
     SampleDecoder,
@@ -37,10 +36,10 @@ logger = logging.getLogger(__name__)
 KEPT_COMPLETED_SESSIONS = 1000
 
 _EXTRA_FLAGS = {
-    "Marker": "include_marker_data",
-    "Event": "include_event_data",
-    "Error": "include_error_data",
-    "RawCANData": "include_can_data",
+    PacketType.MARKER: "include_marker_data",
+    PacketType.EVENT: "include_event_data",
+    PacketType.ERROR: "include_error_data",
+    PacketType.RAW_CAN_DATA: "include_can_data",
 }
 
 
@@ -160,18 +159,21 @@ class SessionMerger:
     def packet(self, dto: ReceivedPacketDto) -> list[Action]:
         actions: list[Action] = []
         state = self._state(dto.data_source, dto.session_key, None, actions)
-        try:
-            packet = open_data_pb2.Packet.FromString(dto.packet_bytes.data)
-        except Exception:
+        packet = parse_packet(dto.packet_bytes.data)
+        if packet is None:
             logger.error(
                 "session %s stream %r: a record is not an Open Data Packet; skipped",
                 dto.session_key,
                 dto.stream,
             )
             return actions
-        if packet.type in SAMPLE_PACKET_TYPES:
+        # Spelling variants ("EventData", "MarkerData") count as the type they name.
+        kind = PacketType.of(packet.type)
+        if kind is None:
+            return actions
+        if kind.is_sample_data:
             try:
-                decoded = self._decoder(packet.type, packet.content)
+                decoded = self._decoder(kind.value, packet.content)
             except Exception:
                 logger.exception(
                     "session %s stream %r: could not decode a %s packet; skipped",
@@ -182,8 +184,8 @@ class SessionMerger:
                 return actions
             for samples in decoded:
                 actions.extend(self._add_samples(state, dto.stream, samples))
-        elif packet.type in self._extra_types:
-            item = decode_extra(packet.type, packet.content, dto.data_source, self._resolver)
+        elif kind in self._extra_types:
+            item = decode_extra(kind, packet.content, dto.data_source, self._resolver)
             if item is not None:
                 stamp, identifier, value = item
                 actions.extend(
