@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from rich.progress import (
 
 from ..contracts.shared.stream_api_configuration import StreamingApiConfiguration
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
-from ..core.base.logger import StdlibLogger
 from ..core.library.context import LibraryContext
 from ..errors import EXIT_UNAVAILABLE, CliError, TransportError
 from ..sessions import SessionStore
@@ -36,8 +34,6 @@ __all__ = [
     "open_store",
     "progress_bar",
 ]
-
-logger = logging.getLogger(__name__)
 
 LIST_HINT = "run `ma-streaming sessions` to list sessions"
 
@@ -86,7 +82,7 @@ def open_context(args: argparse.Namespace) -> Iterator[LibraryContext]:
         args.broker, StreamCreationStrategy.TOPIC_BASE, [], args.timeout
     )
     try:
-        context = LibraryContext(configuration, StdlibLogger(logger))
+        context = LibraryContext(configuration)
     except TransportError as exc:
         raise CliError(
             f"cannot open {args.broker or 'the embedded default store'}: {exc}", EXIT_UNAVAILABLE

@@ -7,7 +7,6 @@ open one for a single call.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -16,7 +15,6 @@ import numpy.typing as npt
 
 from ..contracts.shared.stream_api_configuration import StreamingApiConfiguration
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
-from ..core.base.logger import StdlibLogger
 from ..core.library.context import LibraryContext
 from .copy import CopyReport, copy_between
 from .listing import SessionSummary, list_in
@@ -33,8 +31,6 @@ __all__ = [
     "read_session",
     "resample_session",
 ]
-
-logger = logging.getLogger(__name__)
 
 BrokerList = str | StreamingApiConfiguration
 
@@ -57,9 +53,7 @@ class SessionStore:
     """
 
     def __init__(self, broker_list: BrokerList = "", *, timeout_s: float = 10.0) -> None:
-        self._context = LibraryContext(
-            as_configuration(broker_list, timeout_s), StdlibLogger(logger)
-        )
+        self._context = LibraryContext(as_configuration(broker_list, timeout_s))
 
     @property
     def location(self) -> str:

@@ -1,4 +1,10 @@
-"""Logger / ILogger: the official logging interface, with a default that writes through stdlib logging."""
+"""Logger / ILogger: the official logging interface, and the default console logger.
+
+Every record of the library goes to stdlib ``logging`` under the package logger
+``ma_dataplatforms_streaming_support_library``. An ``ILogger`` given to
+``SupportLibraryBootstrapper.bootstrap`` also receives each of those records, at the record's
+level, while its support library is initialised (see ``log_forwarding``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,10 @@ import sys
 
 __all__ = ["ILogger", "Logger", "StdlibLogger"]
 
-APPLICATION_LOGGER_NAME = "ma_dataplatforms_streaming_support_library.application"
+PACKAGE_LOGGER_NAME = "ma_dataplatforms_streaming_support_library"
+APPLICATION_LOGGER_NAME = f"{PACKAGE_LOGGER_NAME}.application"
+CONSOLE_HANDLER_NAME = "ma-streaming-console"
+FORWARDING_HANDLER_NAME = "ma-streaming-ilogger-forwarding"
 
 
 class ILogger(abc.ABC):
@@ -28,7 +37,11 @@ class ILogger(abc.ABC):
 
 
 class StdlibLogger(ILogger):
-    """Forwards to a stdlib ``logging.Logger``."""
+    """An ``ILogger`` that writes to a stdlib ``logging.Logger``.
+
+    For code inside the package that bootstraps a support library: the library's records reach
+    stdlib logging already, so they are never forwarded to a ``StdlibLogger`` (no duplicates).
+    """
 
     def __init__(self, logger: logging.Logger) -> None:
         self._logger = logger
@@ -47,19 +60,25 @@ class StdlibLogger(ILogger):
 
 
 class Logger(StdlibLogger):
-    """The default logger of the official samples: console output through stdlib ``logging``.
+    """The default logger of the official samples: the library's records on the console (stderr).
 
-    It logs to the ``ma_dataplatforms_streaming_support_library.application`` logger. When the
-    application has not configured logging (no root handlers), it adds a console handler at
-    ``level`` so that, as with the official package, messages appear without any setup.
+    Messages given to its methods go to the ``ma_dataplatforms_streaming_support_library.application``
+    logger. When the application has not configured logging (no root handlers), it prints every
+    record of the library at ``level`` or above to stderr, as the official package shows them
+    without any setup; otherwise the records reach the application's own handlers through stdlib
+    logging and this logger adds nothing.
     """
 
     def __init__(self, level: int = logging.INFO) -> None:
-        logger = logging.getLogger(APPLICATION_LOGGER_NAME)
-        if not logging.getLogger().handlers and not logger.handlers:
-            handler = logging.StreamHandler(sys.stdout)
-            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-            logger.addHandler(handler)
-            logger.setLevel(level)
-            logger.propagate = False
-        super().__init__(logger)
+        super().__init__(logging.getLogger(APPLICATION_LOGGER_NAME))
+        package = logging.getLogger(PACKAGE_LOGGER_NAME)
+        # The forwarding handler of a support library is not output the application configured.
+        configured = [h for h in package.handlers if h.get_name() != FORWARDING_HANDLER_NAME]
+        if logging.getLogger().handlers or configured:
+            return
+        handler = logging.StreamHandler(sys.stderr)
+        handler.set_name(CONSOLE_HANDLER_NAME)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        package.addHandler(handler)
+        package.setLevel(level)
+        package.propagate = False

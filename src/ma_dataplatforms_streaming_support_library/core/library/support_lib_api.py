@@ -10,7 +10,8 @@ import threading
 from ...contracts.shared.event import Event
 from ...contracts.shared.i_support_lib_api import ISupportLibApi
 from ...contracts.shared.stream_api_configuration import StreamingApiConfiguration
-from ..base.logger import ILogger
+from ..base.log_forwarding import attach_ilogger, detach_ilogger
+from ..base.logger import ILogger, StdlibLogger
 from ..base.service import ServiceBase
 from .context import LibraryContext
 
@@ -21,15 +22,22 @@ logger = logging.getLogger(__name__)
 
 class SupportLibApi(ISupportLibApi):
     """``initialise`` connects to the store/broker (within ``timeout_seconds``, with the retry
-    policy); ``stop`` stops every service still running, then closes the connection."""
+    policy); ``stop`` stops every service still running, then closes the connection.
+
+    ``with lib:`` starts the library and stops it on leaving the block, as ``with service:`` does.
+    While the library is initialised, the ``ILogger`` it was created with receives every log record
+    of the library (a default ``Logger`` prints them itself).
+    """
 
     def __init__(self, configuration: StreamingApiConfiguration, library_logger: ILogger) -> None:
         self._configuration = configuration
         self._logger = library_logger
+        # A default Logger (a StdlibLogger) already shows the package's records: forwarding them
+        # would double them.
+        self._forwards_logs = not isinstance(library_logger, StdlibLogger)
         self.context: LibraryContext | None = None
         self._services: list[ServiceBase] = []
         self._lock = threading.Lock()
-        self._started = False
         self.initialised: Event[datetime.datetime] = Event("initialised")
 
     @property
@@ -40,8 +48,15 @@ class SupportLibApi(ISupportLibApi):
         with self._lock:
             if self.context is not None:
                 return
-            self.context = LibraryContext(self._configuration, self._logger)
-        self._logger.info(f"support library connected to {self.context.transport.location}")
+            if self._forwards_logs:
+                attach_ilogger(self._logger)
+            try:
+                self.context = LibraryContext(self._configuration)
+            except BaseException:
+                if self._forwards_logs:
+                    detach_ilogger(self._logger)
+                raise
+        logger.info("support library connected to %s", self.context.transport.location)
         self.initialised.raise_event(self, datetime.datetime.now(datetime.timezone.utc))
 
     async def initialise_async(self) -> None:
@@ -50,20 +65,29 @@ class SupportLibApi(ISupportLibApi):
 
     def start(self) -> None:
         self.initialise()
-        self._started = True
 
     def stop(self) -> None:
         with self._lock:
             services, self._services = list(self._services), []
             context, self.context = self.context, None
-            self._started = False
         for service in reversed(services):
             try:
                 service.stop()
             except Exception:
                 logger.exception("stopping %s %s failed", service.service_name, service.id)
         if context is not None:
-            context.close()
+            try:
+                context.close()
+            finally:
+                if self._forwards_logs:
+                    detach_ilogger(self._logger)
+
+    def __enter__(self) -> SupportLibApi:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def register(self, service: ServiceBase) -> None:
         with self._lock:

@@ -24,6 +24,7 @@ from ...errors import TransportError
 from ...layout import stream_of
 from ...protos import open_data_pb2
 from ...transport.base import Consumer, Record, TopicPartition
+from ..base.retry import with_retries
 from ..base.service import ServiceBase
 from ..library.context import LibraryContext
 from .iteration import DEFAULT_MAX_QUEUED, BlockingIterator, iterate_packets
@@ -156,9 +157,11 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         while not self._handler_set.wait(0.5):
             if not warned and time.monotonic() - waited_since > self.configuration.timeout_seconds:
                 warned = True
-                self._context.logger.warning(
-                    f"packet reader {self.id}: no handler set after "
-                    f"{self.configuration.timeout_seconds} s; call set_handler() to start delivery"
+                logger.warning(
+                    "packet reader %s: no handler set after %s s; call set_handler() to start "
+                    "delivery",
+                    self.id,
+                    self.configuration.timeout_seconds,
                 )
         if self._stopping.is_set():
             consumer.close()
@@ -167,15 +170,44 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         handler_set_at = time.monotonic()
         if not self._events_wired:
             time.sleep(max(0.0, handler_set_at + _HANDLER_GRACE_S - time.monotonic()))
+        current = [consumer]
         try:
-            self._loop(consumer)
+            self._read(current)
         except Exception as exc:
             self.failure = exc
-            logger.exception("packet reader %s stopped on an unexpected error", self.id)
-            self._context.logger.error(f"packet reader {self.id} stopped: {exc}")
+            logger.exception("packet reader %s stopped: %s", self.id, exc)
         finally:
-            consumer.close()
+            current[0].close()
             self.finished.set()
+
+    def _read(self, current: list[Consumer]) -> None:
+        """``_loop`` on ``current[0]``; a lost connection is re-made as the retry policy allows,
+        resuming every partition at the next record to deliver."""
+        policy = self._context.configuration.retry_policy
+        while True:
+            try:
+                self._loop(current[0])
+                return
+            except TransportError as exc:
+                if policy is None or self._stopping.is_set():
+                    raise
+                logger.warning(
+                    "packet reader %s lost its connection (%s); reconnecting", self.id, exc
+                )
+                current[0].close()
+
+                def reconnect() -> Consumer:
+                    consumer = self._context.transport.consumer()
+                    try:
+                        consumer.assign(dict(self._positions))
+                    except TransportError:
+                        consumer.close()
+                        raise
+                    return consumer
+
+                current[0] = with_retries(
+                    reconnect, policy, f"packet reader {self.id} reconnect", self._stopping
+                )
 
     def _loop(self, consumer: Consumer) -> None:
         next_refresh = 0.0
@@ -308,9 +340,8 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self.session_info_updated.raise_event(self, info)
         for key in info.associate_session_keys:
             if key not in before.associate_session_keys:
-                associate = self._context.sessions.get(key)
                 self.session_association_info_updated.raise_event(
-                    self, SessionAssociationInfo(info, associate.info if associate else None)
+                    self, self._context.sessions.association(info, key)
                 )
 
     # delivery ---------------------------------------------------------------------------------
@@ -428,9 +459,13 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                 return
         except Exception:
             logger.debug("parse error at %s offset %d", record.topic, record.offset, exc_info=True)
-        self._context.logger.error(
-            f"corrupt record at {record.topic}:{record.partition} offset {record.offset} "
-            f"(session {record.key!r}): not an Open Data Packet; delivered as is"
+        logger.error(
+            "corrupt record at %s:%d offset %d (session %r): not an Open Data Packet; "
+            "delivered as is",
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
         )
 
     def _raise_coverage(self, reading: SessionReading, record: Record) -> None:
@@ -531,7 +566,7 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self.session_reading_completed.raise_event(self, reading.info)
 
     def _timed_out(self, message: str) -> None:
-        self._context.logger.warning(f"packet reader {self.id}: {message}")
+        logger.warning("packet reader %s: %s", self.id, message)
         if self.configuration.raise_exception_on_timeout and self._timeout_error is None:
             self._timeout_error = TimeoutError(message)
 
