@@ -336,6 +336,7 @@ def test_new_association_detected(library_factory: LibraryFactory, data_source: 
     assert detected[0].main_session_info.session_key == main.session_key
     assert detected[0].main_session_info.associate_session_keys == [associate.session_key]
     assert detected[0].associate_session_info.session_key == associate.session_key
+    assert detected[0].group == main.session_key  # a main session names its association group
 
 
 def test_live_session_state_change_on_identifier_update(

@@ -376,6 +376,57 @@ def test_streaming_api_configuration_rejects_bad_partition_mappings(
         )
 
 
+BAD_OPTIONS = [
+    ({"stream_api_port": 70000}, "stream_api_port"),
+    ({"stream_api_port": "13579"}, "stream_api_port"),
+    ({"stream_api_port": True}, "stream_api_port"),
+    ({"integrate_session_management": "yes"}, "integrate_session_management"),
+    ({"integrate_data_format_management": 0}, "integrate_data_format_management"),
+    ({"batching_responses": None}, "batching_responses"),
+    ({"use_remote_key_generator": 1}, "use_remote_key_generator"),
+    ({"remote_key_generator_service_address": 15379}, "remote_key_generator_service_address"),
+    ({"use_remote_key_generator": True}, "remote_key_generator_service_address"),
+    ({"initialisation_timeout_seconds": -1}, "initialisation_timeout_seconds"),
+    ({"initialisation_timeout_seconds": "3"}, "initialisation_timeout_seconds"),
+    ({"initialisation_timeout_seconds": float("nan")}, "initialisation_timeout_seconds"),
+]
+
+
+@pytest.mark.parametrize(("options", "named"), BAD_OPTIONS, ids=[str(o) for o, _ in BAD_OPTIONS])
+def test_streaming_api_configuration_rejects_bad_stream_api_options(
+    options: dict[str, Any], named: str
+) -> None:
+    with pytest.raises((TypeError, ValueError), match=named):
+        StreamingApiConfiguration("h:1", StreamCreationStrategy.TOPIC_BASE, [], 10, **options)
+
+
+def test_stream_api_options_keep_their_values_and_the_initialisation_timeout_follows_csharp() -> (
+    None
+):
+    configuration = StreamingApiConfiguration(
+        "h:1",
+        StreamCreationStrategy.TOPIC_BASE,
+        [],
+        10,
+        stream_api_port=0,
+        batching_responses=True,
+        use_remote_key_generator=True,
+        remote_key_generator_service_address="keys:15379",
+        initialisation_timeout_seconds=5,
+    )
+    assert (configuration.stream_api_port, configuration.batching_responses) == (0, True)
+    assert configuration.remote_key_generator_service_address == "keys:15379"
+    assert configuration.effective_initialisation_timeout_seconds == 5
+    for small in (0, 1, 0.5):
+        configuration.initialisation_timeout_seconds = small
+        assert configuration.effective_initialisation_timeout_seconds == 3  # as the Stream API
+
+
+def test_create_service_of_the_reading_api_takes_a_configuration() -> None:
+    parameter = inspect.signature(IPacketReadingModuleApi.create_service).parameters["data_source"]
+    assert "PacketReadingConfiguration" in str(parameter.annotation)
+
+
 def test_stream_creation_strategy_values() -> None:
     assert StreamCreationStrategy.PARTITION_BASE == 1
     assert StreamCreationStrategy.TOPIC_BASE == 2

@@ -13,6 +13,7 @@ from .stream_creation_strategy import StreamCreationStrategy
 __all__ = ["StreamingApiConfiguration"]
 
 _SECRET_WORDS = ("password", "secret", "token", "key.pem", "credential")
+_DEFAULT_INITIALISATION_TIMEOUT_S = 3
 
 
 def _parse_properties(additional_properties: Any) -> tuple[dict[str, str], list[PartitionMapping]]:
@@ -95,6 +96,51 @@ def _parse_mappings(partition_mappings: Any) -> dict[str, int]:
     return result
 
 
+def _check_service_options(
+    stream_api_port: object,
+    integrate_session_management: object,
+    integrate_data_format_management: object,
+    use_remote_key_generator: object,
+    remote_key_generator_service_address: object,
+    batching_responses: object,
+    initialisation_timeout_seconds: object,
+) -> None:
+    """Raise naming the first keyword-only Stream API option that has a wrong type or value."""
+    if (
+        isinstance(stream_api_port, bool)
+        or not isinstance(stream_api_port, int)
+        or not 0 <= stream_api_port <= 65535
+    ):
+        raise ValueError(f"stream_api_port must be an int in 0…65535, got {stream_api_port!r}")
+    flags = {
+        "integrate_session_management": integrate_session_management,
+        "integrate_data_format_management": integrate_data_format_management,
+        "use_remote_key_generator": use_remote_key_generator,
+        "batching_responses": batching_responses,
+    }
+    for name, flag in flags.items():
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool, got {flag!r}")
+    if not isinstance(remote_key_generator_service_address, str):
+        raise TypeError(
+            "remote_key_generator_service_address must be a str, "
+            f"got {type(remote_key_generator_service_address).__name__}"
+        )
+    if use_remote_key_generator and not remote_key_generator_service_address.strip():
+        raise ValueError(
+            "remote_key_generator_service_address must name the key generator (host:port) "
+            "when use_remote_key_generator is True"
+        )
+    timeout = initialisation_timeout_seconds
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout < 0
+    ):
+        raise ValueError(f"initialisation_timeout_seconds must be a number >= 0, got {timeout!r}")
+
+
 class StreamingApiConfiguration:
     """Configuration of the support library.
 
@@ -102,7 +148,23 @@ class StreamingApiConfiguration:
     single-file store, ``""`` for the embedded default. ``additional_properties`` are librdkafka
     properties. ``partition_mappings`` (``{stream: partition}``, partitions >= 1) place streams on
     partitions of the main topic in PARTITION_BASE mode. ``timeout_seconds`` bounds every wait on
-    the broker and is a reader's default idle timeout.
+    the broker and is a reader's default idle timeout. ``retry_policy`` governs connecting and
+    reconnecting to the broker (no policy: no retries).
+
+    The keyword-only options of the C# Stream API configuration:
+
+    * ``integrate_session_management=False``: no session management service (creating one fails
+      with a message saying why) and writers do not check session keys against the sessions on
+      the broker; packet readers still read ``SessionInfo`` to find the sessions they read.
+    * ``integrate_data_format_management=False``: the essentials topics are not replayed, so only
+      the data formats this library registers resolve; definitions are still published.
+    * ``initialisation_timeout_seconds`` (default 3; values <= 1 mean 3): a start-up replay of the
+      sessions or of a data source's formats that reads nothing for this long counts as finished.
+      Replays normally end sooner, at the log's end offsets read when they start.
+    * ``stream_api_port`` (default 13579; 0 lets the system choose) and ``batching_responses``
+      (group streamed gRPC responses) configure the gRPC Stream API server.
+    * ``use_remote_key_generator`` with ``remote_key_generator_service_address`` (``host:port``):
+      session keys and data format ids from the key generator service.
     """
 
     def __init__(
@@ -120,7 +182,7 @@ class StreamingApiConfiguration:
         use_remote_key_generator: bool = False,
         remote_key_generator_service_address: str = "",
         batching_responses: bool = False,
-        initialisation_timeout_seconds: int = 3,
+        initialisation_timeout_seconds: float = _DEFAULT_INITIALISATION_TIMEOUT_S,
     ) -> None:
         if broker_list is None:
             broker_list = ""
@@ -144,6 +206,15 @@ class StreamingApiConfiguration:
             raise TypeError(
                 f"retry_policy must be a RetryPolicy, got {type(retry_policy).__name__}"
             )
+        _check_service_options(
+            stream_api_port,
+            integrate_session_management,
+            integrate_data_format_management,
+            use_remote_key_generator,
+            remote_key_generator_service_address,
+            batching_responses,
+            initialisation_timeout_seconds,
+        )
         properties, slot_mappings = _parse_properties(additional_properties)
         mappings = _parse_mappings(slot_mappings or None)
         mappings.update(_parse_mappings(partition_mappings))
@@ -160,6 +231,12 @@ class StreamingApiConfiguration:
         self.remote_key_generator_service_address = remote_key_generator_service_address
         self.batching_responses = batching_responses
         self.initialisation_timeout_seconds = initialisation_timeout_seconds
+
+    @property
+    def effective_initialisation_timeout_seconds(self) -> float:
+        """``initialisation_timeout_seconds`` as the Stream API applies it: values <= 1 mean 3."""
+        value = float(self.initialisation_timeout_seconds)
+        return value if value > 1 else float(_DEFAULT_INITIALISATION_TIMEOUT_S)
 
     def redacted_properties(self) -> dict[str, str]:
         """``additional_properties`` with secret values masked, safe to log."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ...contracts.data_format_management.data_format_info import DataFormatInfo
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
+from ...contracts.shared.retry_policy import RetryPolicy
 from ...errors import TransportError
 from ...layout import ESSENTIAL_SUFFIX, essential_route, essential_topic, main_topic
 from ...protos import open_data_pb2
@@ -78,8 +79,20 @@ class FormatEntry:
 class DataFormatCatalog(LogFollower[DataFormatInfo]):
     """Follows every ``<ds>_essential`` topic from offset 0 (no key filter) and keeps the formats found."""
 
-    def __init__(self, transport: Transport, timeout_s: float) -> None:
-        super().__init__(transport, timeout_s)
+    def __init__(
+        self,
+        transport: Transport,
+        timeout_s: float,
+        retry_policy: RetryPolicy | None = None,
+        replay_idle_s: float | None = None,
+        *,
+        replay: bool = True,
+    ) -> None:
+        super().__init__(transport, timeout_s, retry_policy, replay_idle_s)
+        #: False (``integrate_data_format_management=False``): nothing is read from the essentials
+        #: topics, so only the formats this process publishes are known
+        self._replay = replay
+        self._replayed: set[str] = set()
         self._by_key: dict[tuple[str, DataFormatInfoType, str], FormatEntry] = {}
         self._by_id: dict[tuple[str, DataFormatInfoType, int], FormatEntry] = {}
         self._tracked: set[str] = set()
@@ -91,6 +104,8 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
         self._next_discovery = time.monotonic() + _DISCOVERY_INTERVAL_S
 
     def start(self) -> None:
+        if not self._replay:
+            return
         with self._lock:
             if self._thread is not None:
                 return
@@ -105,6 +120,8 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
 
     def track(self, data_source: str, create: bool = True) -> None:
         """Start following ``<data_source>_essential`` (created with 1 partition if missing)."""
+        if not self._replay:
+            return
         self.start()
         with self._lock:
             if data_source in self._tracked:
@@ -127,7 +144,7 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
         while not self._assignments.empty():
             positions = self._assignments.get()
             try:
-                consumer.assign(positions)
+                self._assign(consumer, positions)
             except TransportError as exc:
                 # A topic just created may not be in every broker's metadata yet.
                 logger.debug("assigning %s failed (%s); retrying", positions, exc)
@@ -151,7 +168,12 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
                 record.offset,
             )
             return []
-        data_source = record.topic[: -len(ESSENTIAL_SUFFIX)]
+        return self._learn(record.topic[: -len(ESSENTIAL_SUFFIX)], definition)
+
+    def _learn(
+        self, data_source: str, definition: open_data_pb2.DataFormatDefinitionPacket
+    ) -> list[DataFormatInfo]:
+        """Add a definition (called with ``_lock`` held); the changed format, if it is new."""
         kind, identifiers = describe_definition(definition)
         entry = self._by_key.setdefault(
             (data_source, kind, format_key(identifiers)),
@@ -164,22 +186,25 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
         return [entry.to_info()]
 
     def catch_up(self, data_source: str) -> None:
-        """Apply every definition written to ``<data_source>_essential`` before this call."""
+        """Apply every definition written to ``<data_source>_essential`` before this call.
+
+        The first call for a data source is its start-up replay: it may also end when the replay
+        goes idle. Without replay there is nothing to wait for.
+        """
+        if not self._replay:
+            return
         self.track(data_source)
         topic = essential_topic(data_source)
         targets = self._transport.end_offsets(topic)
         # Re-queued each round: an assignment the follower could not make yet is retried.
         self._wait_applied(
-            topic, targets, self._timeout_s, lambda: self._assign_missing(topic, targets)
+            topic,
+            targets,
+            self._timeout_s,
+            lambda: self._assign_missing(topic, targets),
+            idle_s=None if data_source in self._replayed else self._replay_idle_s,
         )
-
-    def catch_up_all(self) -> None:
-        """Catch up on every data source that has an essentials topic now."""
-        self._discover()
-        with self._lock:
-            tracked = sorted(self._tracked)
-        for data_source in tracked:
-            self.catch_up(data_source)
+        self._replayed.add(data_source)
 
     # queries -------------------------------------------------------------------------------
     def find_by_key(
@@ -234,4 +259,11 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
         self._transport.produce(topic, partition, b"", value)
         self._transport.produce(main_topic(data_source), 0, b"", value)
         self._transport.flush(self._timeout_s)
+        if not self._replay:
+            with self._lock:
+                learned = self._learn(data_source, definition)
+                listeners = list(self._listeners)
+            for info in learned:
+                for listener in listeners:
+                    listener(info)
         return data_format_id

@@ -2,58 +2,51 @@
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from collections.abc import Iterable
 
-from ...contracts.shared.retry_mode import RetryMode
 from ...contracts.shared.stream_api_configuration import StreamingApiConfiguration
-from ...errors import TransportError
 from ...layout import data_source_topics
 from ...transport import open_transport
-from ...transport.base import Transport
-from ..base.logger import ILogger
+from ..base.retry import with_retries
 from ..data_format_management.catalog import DataFormatCatalog
 from ..session_management.registry import SessionRegistry
 
 __all__ = ["LibraryContext"]
 
-logger = logging.getLogger(__name__)
-
 
 class LibraryContext:
-    """Owns the transport and the session and data-format registries built on it."""
+    """Owns the transport and the session and data-format registries built on it.
 
-    def __init__(self, configuration: StreamingApiConfiguration, library_logger: ILogger) -> None:
+    The first connection is retried as the configuration's retry policy allows; the registries
+    reconnect under the same policy. Their start-up replays count as finished once idle for
+    ``initialisation_timeout_seconds`` (values <= 1 mean 3, as in the Stream API), and with
+    ``integrate_data_format_management=False`` the data format registry does not replay the
+    essentials topics at all.
+    """
+
+    def __init__(self, configuration: StreamingApiConfiguration) -> None:
         self.configuration = configuration
-        self.logger = library_logger
         self.timeout_s = configuration.timeout_seconds
-        self.transport = self._open_with_retries()
-        self.sessions = SessionRegistry(self.transport, self.timeout_s)
-        self.data_formats = DataFormatCatalog(self.transport, self.timeout_s)
+        policy = configuration.retry_policy
+        self.transport = with_retries(
+            lambda: open_transport(
+                configuration.broker_list, configuration.additional_properties, self.timeout_s
+            ),
+            policy,
+            "connecting to the broker",
+        )
+        replay_idle_s = configuration.effective_initialisation_timeout_seconds
+        self.sessions = SessionRegistry(self.transport, self.timeout_s, policy, replay_idle_s)
+        self.data_formats = DataFormatCatalog(
+            self.transport,
+            self.timeout_s,
+            policy,
+            replay_idle_s,
+            replay=configuration.integrate_data_format_management,
+        )
         self._known_topics: set[str] = set()
         self._topics_lock = threading.Lock()
-
-    def _open_with_retries(self) -> Transport:
-        policy = self.configuration.retry_policy
-        attempt = 0
-        while True:
-            try:
-                return open_transport(
-                    self.configuration.broker_list,
-                    self.configuration.additional_properties,
-                    self.timeout_s,
-                )
-            except TransportError as exc:
-                attempt += 1
-                if policy is None or (
-                    policy.retry_mode is RetryMode.FINITE and attempt > policy.max_retry_count
-                ):
-                    raise
-                delay = policy.delay_between_retries.total_seconds()
-                self.logger.warning(f"broker not available ({exc}); retry {attempt} in {delay} s")
-                time.sleep(delay)
 
     def ensure_topics(self, data_source: str, streams: Iterable[str] = ()) -> None:
         """Create the topics of a data source (and its stream topics) once per process."""

@@ -6,7 +6,9 @@ import enum
 import logging
 from dataclasses import dataclass, field
 
+from ...contracts.session_management.session_association_info import SessionAssociationInfo
 from ...contracts.session_management.session_info import SessionInfo
+from ...contracts.shared.retry_policy import RetryPolicy
 from ...layout import SESSION_INFO_TOPIC, parse_offset_key
 from ...protos import open_data_pb2
 from ...transport.base import Record, TopicPartition, Transport
@@ -74,9 +76,16 @@ class SessionRegistry(LogFollower[SessionChange]):
     until everything written to the topic before the call has been applied.
     """
 
-    def __init__(self, transport: Transport, timeout_s: float) -> None:
-        super().__init__(transport, timeout_s)
+    def __init__(
+        self,
+        transport: Transport,
+        timeout_s: float,
+        retry_policy: RetryPolicy | None = None,
+        replay_idle_s: float | None = None,
+    ) -> None:
+        super().__init__(transport, timeout_s, retry_policy, replay_idle_s)
         self._sessions: dict[str, SessionRecord] = {}
+        self._replayed = False
 
     # lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -85,23 +94,29 @@ class SessionRegistry(LogFollower[SessionChange]):
                 return
             self._transport.create_topics({SESSION_INFO_TOPIC: 1})
             consumer = self._transport.consumer()
-            consumer.assign(
+            self._assign(
+                consumer,
                 {
                     (SESSION_INFO_TOPIC, partition): 0
                     for partition in range(self._transport.list_topics()[SESSION_INFO_TOPIC])
-                }
+                },
             )
             self._launch(consumer, "ma-streaming-sessions")
 
     # reads ------------------------------------------------------------------------------------
     def catch_up(self, timeout_s: float | None = None) -> None:
-        """Apply everything written to SessionInfo before this call (raises TransportError on timeout)."""
+        """Apply everything written to SessionInfo before this call (raises TransportError on timeout).
+
+        The first call is the start-up replay: it may also end when the replay goes idle.
+        """
         self.start()
         self._wait_applied(
             SESSION_INFO_TOPIC,
             self._transport.end_offsets(SESSION_INFO_TOPIC),
             self._timeout_s if timeout_s is None else timeout_s,
+            idle_s=None if self._replayed else self._replay_idle_s,
         )
+        self._replayed = True
 
     def get(self, session_key: str) -> SessionRecord | None:
         with self._lock:
@@ -118,6 +133,15 @@ class SessionRegistry(LogFollower[SessionChange]):
         """(data source, historical) of a session without copying it; ``None`` if unknown."""
         record = self._sessions.get(session_key)
         return None if record is None else (record.info.data_source, record.info.historical)
+
+    def association(self, main: SessionInfo, associate_key: str) -> SessionAssociationInfo:
+        """The association of ``associate_key`` with the main session ``main``.
+
+        Its ``group`` is the main session's key: a main session and its associates form one group.
+        The associate's info is ``None`` while that session is unknown here.
+        """
+        associate = self.get(associate_key)
+        return SessionAssociationInfo(main, associate.info if associate else None, main.session_key)
 
     def all(self) -> list[SessionInfo]:
         with self._lock:

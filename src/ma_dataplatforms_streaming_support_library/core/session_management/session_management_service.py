@@ -20,7 +20,7 @@ from ...contracts.session_management.session_creation_info import (
 from ...contracts.session_management.session_info import SessionInfo
 from ...contracts.shared.api_result import ApiResult
 from ...contracts.shared.event import Event
-from ...errors import TransportError
+from ...errors import ConfigurationError, TransportError
 from ...layout import SESSION_INFO_TOPIC, format_offset_key, session_offset_entries
 from ...protos import open_data_pb2
 from ..base.service import ServiceBase
@@ -64,6 +64,11 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
     service_name = "session management service"
 
     def __init__(self, context: LibraryContext) -> None:
+        if not context.configuration.integrate_session_management:
+            raise ConfigurationError(
+                "session management is switched off by "
+                "StreamingApiConfiguration(integrate_session_management=False)"
+            )
         super().__init__()
         self._context = context
         self.live_session_started: Event[SessionInfo] = Event("live_session_started")
@@ -89,10 +94,8 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
             self.live_session_state_change.raise_event(self, change.info)
         elif change.kind is SessionChangeKind.ASSOCIATED:
             for key in change.added_associate_keys:
-                associate = self._context.sessions.get(key)
                 self.new_association_detected.raise_event(
-                    self,
-                    SessionAssociationInfo(change.info, associate.info if associate else None),
+                    self, self._context.sessions.association(change.info, key)
                 )
 
     # operations -------------------------------------------------------------------------------
