@@ -10,8 +10,18 @@ from ma_dataplatforms_streaming_support_library.contracts.packet_writing.info_ty
 from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_bytes import (
     PacketBytes,
 )
+from ma_dataplatforms_streaming_support_library.contracts.shared.stream_api_configuration import (
+    StreamingApiConfiguration,
+)
+from ma_dataplatforms_streaming_support_library.core.base.support_library_bootstrapper import (
+    SupportLibraryBootstrapper,
+)
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2
-from ma_dataplatforms_streaming_support_library.transport import Record, Transport
+from ma_dataplatforms_streaming_support_library.transport import (
+    BROKER_ENVIRONMENT_VARIABLE,
+    Record,
+    Transport,
+)
 
 from .conftest import (
     MAPPINGS,
@@ -19,6 +29,7 @@ from .conftest import (
     TOPIC_BASE,
     Library,
     LibraryFactory,
+    RecordingLogger,
     create_session,
     historic_configuration,
     marker_packet,
@@ -380,3 +391,57 @@ def test_a_packet_too_large_for_the_broker_fails_and_is_not_reported_as_written(
     assert [r.value for r in read_all(transport, data_source) if r.key == key.encode()] == [
         small.data
     ]
+
+
+# the C# call shapes and options ---------------------------------------------------------------
+def test_write_data_and_write_info_take_a_protobuf_packet(
+    library: Library, data_source: str, transport: Transport
+) -> None:
+    sessions = library.session_service()
+    writer = library.writer_service()
+    key = create_session(sessions, data_source).session_key
+    data = open_data_pb2.Packet.FromString(marker_packet(key, "as a Packet").data)
+    info = open_data_pb2.Packet(type="SessionInfo", session_key=key, content=b"")
+
+    assert writer.write_data(data_source, "", key, data).success
+    assert writer.write_info(info).success
+    assert sessions.end_session(data_source, key).success
+
+    written = [r.value for r in read_all(transport, data_source) if r.key == key.encode()]
+    assert written == [data.SerializeToString()]
+    infos = [record.value for record, _ in session_info_packets(transport, key)]
+    assert info.SerializeToString() in infos
+
+
+def test_a_protobuf_packet_without_a_type_is_refused(library: Library, data_source: str) -> None:
+    sessions = library.session_service()
+    writer = library.writer_service()
+    key = create_session(sessions, data_source).session_key
+
+    result = writer.write_data(data_source, "", key, open_data_pb2.Packet(session_key=key))
+
+    assert not result.success and "packet_bytes" in result.error_message
+
+
+def test_without_session_management_writes_are_not_checked_against_sessions(
+    broker_list: str, data_source: str, transport: Transport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(BROKER_ENVIRONMENT_VARIABLE, raising=False)
+    configuration = StreamingApiConfiguration(
+        broker_list, TOPIC_BASE, [], 10, integrate_session_management=False
+    )
+    api = SupportLibraryBootstrapper.bootstrap(configuration, RecordingLogger()).create()
+    api.start()
+    try:
+        refused = api.get_session_manager_api().create_service()
+        writer = api.get_writing_packet_api().create_service().data
+        writer.start()
+        key = "33333333-3333-4333-8333-333333333333"
+        written = writer.write_data(data_source, "", key, marker_packet(key, "unchecked"))
+        writer.stop()
+    finally:
+        api.stop()
+
+    assert not refused.success and "integrate_session_management" in refused.error_message
+    assert written.success, written.error_message
+    assert [r.key for r in read_all(transport, data_source)] == [key.encode()]

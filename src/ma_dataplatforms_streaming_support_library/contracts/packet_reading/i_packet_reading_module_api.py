@@ -14,7 +14,9 @@ __all__ = ["IPacketReadingModuleApi"]
 class IPacketReadingModuleApi(abc.ABC):
     @abc.abstractmethod
     def create_service(
-        self, data_source: str | None = None, session_key: str | None = None
+        self,
+        data_source: str | PacketReadingConfiguration | None = None,
+        session_key: str | None = None,
     ) -> ApiResult[IPacketReaderService]: ...
 
     @abc.abstractmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 
+from ...protos import open_data_pb2
 from ..shared.api_result import ApiResult
 from ..shared.i_service_model import IServiceModel
 from .info_type import InfoType
@@ -15,12 +16,18 @@ __all__ = ["IPacketWriterService"]
 class IPacketWriterService(IServiceModel):
     @abc.abstractmethod
     def write_data(
-        self, data_source: str, stream: str, session_key: str, packet_bytes: PacketBytes
+        self,
+        data_source: str,
+        stream: str,
+        session_key: str,
+        packet_bytes: PacketBytes | open_data_pb2.Packet,
     ) -> ApiResult[bool]: ...
 
     @abc.abstractmethod
     def write_info(
-        self, packet_bytes: PacketBytes, info_type: InfoType = InfoType.SESSION_INFO
+        self,
+        packet_bytes: PacketBytes | open_data_pb2.Packet,
+        info_type: InfoType = InfoType.SESSION_INFO,
     ) -> ApiResult[bool]: ...
 
     @abc.abstractmethod

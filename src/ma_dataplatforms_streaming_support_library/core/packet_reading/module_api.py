@@ -11,17 +11,37 @@ from ..base.validation import data_source_error
 from ..library.module_api import ModuleApiBase
 from .packet_reader_service import PacketReaderService
 
-__all__ = ["PacketReadingModuleApi"]
+__all__ = ["SESSION_INACTIVITY_TIMEOUT_S", "PacketReadingModuleApi"]
+
+#: the C# reader's default ``inactivityTimeoutSeconds``
+SESSION_INACTIVITY_TIMEOUT_S = 30.0
 
 
 class PacketReadingModuleApi(ModuleApiBase, IPacketReadingModuleApi):
     module_name = "packet reading api"
 
     def create_service(
-        self, data_source: str | None = None, session_key: str | None = None
+        self,
+        data_source: str | PacketReadingConfiguration | None = None,
+        session_key: str | None = None,
     ) -> ApiResult[IPacketReaderService]:
-        """No arguments: a LIVE reader with the default configuration. With a data source and a
-        session key: a reader of that one session, from its first packet until it completes."""
+        """A packet reader, in the three shapes of the official API.
+
+        * no arguments: a LIVE reader with the default ``PacketReadingConfiguration``;
+        * a ``PacketReadingConfiguration`` (the C# overload): as ``create_service_with_config``;
+        * a data source and a session key: a reader of that one session, live or ended, from its
+          first packet until it completes, with the C# defaults: every stream, main stream
+          included, no exception on timeout, and the C# inactivity timeout of
+          ``SESSION_INACTIVITY_TIMEOUT_S`` (30 s), so a live session that pauses for less than
+          that is read to its end whatever the library's ``timeout_seconds``.
+        """
+        if isinstance(data_source, PacketReadingConfiguration):
+            if session_key is not None:
+                return ApiResult.fail(
+                    "create_service: with a PacketReadingConfiguration, session_key must not be "
+                    f"given (got {session_key!r}); set configuration.session_key instead"
+                )
+            return self.create_service_with_config(data_source)
         if data_source is None and session_key is None:
             return self.create_service_with_config(PacketReadingConfiguration())
         if not isinstance(data_source, str) or not data_source:
@@ -32,12 +52,10 @@ class PacketReadingModuleApi(ModuleApiBase, IPacketReadingModuleApi):
             return ApiResult.fail(
                 f"create_service: session_key must be a non-empty str, got {session_key!r}"
             )
-        context = self._library.context
-        timeout = context.timeout_s if context else 30.0
         return self.create_service_with_config(
             PacketReadingConfiguration(
                 session_key=session_key,
-                timeout_seconds=timeout,
+                timeout_seconds=SESSION_INACTIVITY_TIMEOUT_S,
                 data_source=data_source,
                 reading_type=PacketReadingType.HISTORIC,
             )

@@ -12,6 +12,7 @@ from ...contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from ...errors import TransportError
 from ...layout import SESSION_INFO_TOPIC, data_route, essential_route
 from ...protos import open_data_pb2
+from ...protos.packets import parse_packet
 from ...transport.base import DeliveryFailure
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error, session_key_error
@@ -30,16 +31,25 @@ def _failures_message(failures: list[DeliveryFailure]) -> str:
     )
 
 
-def _parse_envelope(packet_bytes: object) -> open_data_pb2.Packet | str:
+def _parse_envelope(
+    packet_bytes: object, argument: str = "packet_bytes"
+) -> tuple[open_data_pb2.Packet, PacketBytes] | str:
+    """The envelope and its bytes, from ``PacketBytes`` or a protobuf ``Packet``; else an error."""
+    if isinstance(packet_bytes, open_data_pb2.Packet):
+        if not packet_bytes.type:
+            return f"{argument} is a Packet whose type is empty"
+        return packet_bytes, PacketBytes(packet_bytes.SerializeToString())
     if not isinstance(packet_bytes, PacketBytes):
-        return f"packet_bytes must be a PacketBytes, got {type(packet_bytes).__name__}"
-    try:
-        packet = open_data_pb2.Packet.FromString(packet_bytes.data)
-    except Exception:
-        return "packet_bytes is not a serialized Open Data Packet (protobuf parse failed)"
+        return (
+            f"{argument} must be a PacketBytes or an Open Data Packet, "
+            f"got {type(packet_bytes).__name__}"
+        )
+    packet = parse_packet(packet_bytes.data)
+    if packet is None:
+        return f"{argument} is not a serialized Open Data Packet (protobuf parse failed)"
     if not packet.type:
-        return "packet_bytes is not a serialized Open Data Packet (its type is empty)"
-    return packet
+        return f"{argument} is not a serialized Open Data Packet (its type is empty)"
+    return packet, packet_bytes
 
 
 class PacketWriterService(ServiceBase, IPacketWriterService):
@@ -52,20 +62,33 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         self._context = context
         self._routes: dict[tuple[str, str], tuple[str, int]] = {}
         self._warned_unmapped: set[tuple[str, str]] = set()
+        #: False with ``integrate_session_management=False``: session keys are written unchecked
+        self._checks_sessions = context.configuration.integrate_session_management
 
     def _on_start(self) -> None:
-        self._context.sessions.start()
+        if self._checks_sessions:
+            self._context.sessions.start()
 
     def _on_stop(self) -> None:
         result = self.flush_now()
         if not result.success:
-            self._context.logger.error(f"packet writer {self.id} stopped: {result.error_message}")
+            logger.error("packet writer %s stopped: %s", self.id, result.error_message)
 
     def write_data(
-        self, data_source: str, stream: str, session_key: str, packet_bytes: PacketBytes
+        self,
+        data_source: str,
+        stream: str,
+        session_key: str,
+        packet_bytes: PacketBytes | open_data_pb2.Packet,
     ) -> ApiResult[bool]:
+        """Queue one packet, given as ``PacketBytes`` or as a protobuf ``Packet`` (the C# shape)."""
         route = self._routes.get((data_source, stream))
-        state = self._context.sessions.state(session_key) if type(session_key) is str else None
+        if not self._checks_sessions:
+            state: tuple[str, bool] | None = (data_source, False)
+        elif type(session_key) is str:
+            state = self._context.sessions.state(session_key)
+        else:
+            state = None
         if (
             route is None
             or state != (data_source, False)
@@ -73,27 +96,27 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
             or type(packet_bytes) is not PacketBytes
         ):
             return self._write_checked(data_source, stream, session_key, packet_bytes)
-        packet = _parse_envelope(packet_bytes)
-        if isinstance(packet, str):
-            return ApiResult(False, None, f"write_data: {packet}")
-        return self._produce(data_source, stream, session_key, route, packet, packet_bytes)
+        parsed = _parse_envelope(packet_bytes)
+        if isinstance(parsed, str):
+            return ApiResult(False, None, f"write_data: {parsed}")
+        return self._produce(data_source, stream, session_key, route, *parsed)
 
     def _write_checked(
-        self, data_source: str, stream: str, session_key: str, packet_bytes: PacketBytes
+        self, data_source: str, stream: str, session_key: str, packet_bytes: object
     ) -> ApiResult[bool]:
         """write_data with every argument checked: the first write of a route or session, or bad input."""
         failure = self._not_started("write_data")
         if failure is not None:
             return failure
         message = data_source_error(data_source, stream) or session_key_error(session_key)
-        packet = _parse_envelope(packet_bytes)
-        if not message and isinstance(packet, str):
-            message = packet
-        if not message:
+        parsed = _parse_envelope(packet_bytes)
+        if not message and isinstance(parsed, str):
+            message = parsed
+        if not message and self._checks_sessions:
             message = self._session_error(data_source, session_key)
         if message:
             return ApiResult.fail(f"write_data: {message}")
-        assert isinstance(packet, open_data_pb2.Packet)
+        assert not isinstance(parsed, str)
         try:
             route = self._routes.get((data_source, stream)) or self._prepare_route(
                 data_source, stream
@@ -102,7 +125,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
             return ApiResult.fail(
                 f"write_data: data source {data_source!r} stream {stream!r}: {exc}"
             )
-        return self._produce(data_source, stream, session_key, route, packet, packet_bytes)
+        return self._produce(data_source, stream, session_key, route, *parsed)
 
     def _produce(
         self,
@@ -130,8 +153,11 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         return ApiResult(True, True)
 
     def write_info(
-        self, packet_bytes: PacketBytes, info_type: InfoType = InfoType.SESSION_INFO
+        self,
+        packet_bytes: PacketBytes | open_data_pb2.Packet,
+        info_type: InfoType = InfoType.SESSION_INFO,
     ) -> ApiResult[bool]:
+        """Write a session info packet (``PacketBytes`` or a protobuf ``Packet``) to SessionInfo."""
         failure = self._not_started("write_info")
         if failure is not None:
             return failure
@@ -139,9 +165,10 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
             InfoType(info_type)
         except ValueError:
             return ApiResult.fail(f"write_info: info_type must be an InfoType, got {info_type!r}")
-        packet = _parse_envelope(packet_bytes)
-        if isinstance(packet, str):
-            return ApiResult.fail(f"write_info: {packet}")
+        parsed = _parse_envelope(packet_bytes)
+        if isinstance(parsed, str):
+            return ApiResult.fail(f"write_info: {parsed}")
+        packet, packet_bytes = parsed
         if not packet.session_key:
             return ApiResult.fail("write_info: the packet's session_key is empty")
         context = self._context
@@ -214,8 +241,10 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
             and (data_source, stream) not in self._warned_unmapped
         ):
             self._warned_unmapped.add((data_source, stream))
-            self._context.logger.warning(
-                f"stream {stream!r} of {data_source!r} has no partition mapping: as in the Stream "
-                "API its packets go to the main stream (partition 0). Add it to "
-                "StreamingApiConfiguration(partition_mappings={...}) to keep it separate."
+            logger.warning(
+                "stream %r of %r has no partition mapping: as in the Stream API its packets go to "
+                "the main stream (partition 0). Add it to "
+                "StreamingApiConfiguration(partition_mappings={...}) to keep it separate.",
+                stream,
+                data_source,
             )
