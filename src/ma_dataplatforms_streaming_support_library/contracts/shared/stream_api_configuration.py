@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from .partition_mapping import PartitionMapping
 from .retry_policy import RetryPolicy
@@ -96,6 +96,11 @@ def _parse_mappings(partition_mappings: Any) -> dict[str, int]:
     return result
 
 
+def _is_seconds(value: object) -> TypeGuard[float]:
+    """A finite int or float (not a bool)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
 def _check_service_options(
     stream_api_port: object,
     integrate_session_management: object,
@@ -132,12 +137,7 @@ def _check_service_options(
             "when use_remote_key_generator is True"
         )
     timeout = initialisation_timeout_seconds
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not math.isfinite(timeout)
-        or timeout < 0
-    ):
+    if not _is_seconds(timeout) or timeout < 0:
         raise ValueError(f"initialisation_timeout_seconds must be a number >= 0, got {timeout!r}")
 
 
@@ -195,12 +195,7 @@ class StreamingApiConfiguration:
                 "stream_creation_strategy must be StreamCreationStrategy.PARTITION_BASE (1) or "
                 f"TOPIC_BASE (2), got {stream_creation_strategy!r}"
             ) from None
-        if (
-            isinstance(timeout_seconds, bool)
-            or not isinstance(timeout_seconds, (int, float))
-            or not math.isfinite(timeout_seconds)
-            or timeout_seconds <= 0
-        ):
+        if not _is_seconds(timeout_seconds) or timeout_seconds <= 0:
             raise ValueError(f"timeout_seconds must be a positive number, got {timeout_seconds!r}")
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             raise TypeError(
