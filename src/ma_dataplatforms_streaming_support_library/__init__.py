@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         ReaderTimeoutError,
         SessionCopyError,
         SessionNotFoundError,
+        StoreNotFoundError,
         StreamingError,
         TransportError,
     )
@@ -52,6 +53,7 @@ _LAZY = {
     "ReaderTimeoutError": ".errors",
     "SessionCopyError": ".errors",
     "SessionNotFoundError": ".errors",
+    "StoreNotFoundError": ".errors",
     "StreamingError": ".errors",
     "TransportError": ".errors",
 }
@@ -68,6 +70,7 @@ __all__ = [
     "SessionNotFoundError",
     "SessionStore",
     "SessionWriter",
+    "StoreNotFoundError",
     "StreamingError",
     "TransportError",
     "__version__",

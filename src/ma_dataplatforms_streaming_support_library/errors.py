@@ -7,6 +7,7 @@
     ├── TransportError            a broker or store operation failed (code, retriable)
     ├── PacketDecodeError         packet bytes could not be decoded (ValueError too)
     ├── SessionNotFoundError      no such session in the store (LookupError too)
+    ├── StoreNotFoundError        no embedded store file at the path read (FileNotFoundError too)
     ├── SessionCopyError          a session cannot be copied
     ├── ReaderTimeoutError        a reader stream saw no packet within its timeout (TimeoutError too)
     ├── MissingDependencyError    an optional extra is not installed (ImportError too)
@@ -25,6 +26,7 @@ __all__ = [
     "ReaderTimeoutError",
     "SessionCopyError",
     "SessionNotFoundError",
+    "StoreNotFoundError",
     "StreamingError",
     "TransportError",
 ]
@@ -65,6 +67,17 @@ class PacketDecodeError(StreamingError, ValueError):
 
 class SessionNotFoundError(StreamingError, LookupError):
     """The session key is not in the store (or belongs to another data source)."""
+
+
+class StoreNotFoundError(StreamingError, FileNotFoundError):
+    """An embedded store to read from does not exist; reading never creates one."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"no store at {path}; write a session there first, or name another store "
+            "(embedded:PATH or host:port)"
+        )
+        self.path = path
 
 
 class SessionCopyError(StreamingError):

@@ -28,7 +28,8 @@ class SessionSummary:
     ``started_ms``/``ended_ms`` are the times its NewSession and first EndOfSession records were
     stored (ms since the Unix epoch; ``ended_ms`` None while live). ``record_span`` counts the
     records in the session's offset span: an upper bound of its packets, since sessions written at
-    the same time share partitions. ``packets`` is the exact count when it was asked for, else None.
+    the same time share partitions. ``packets`` is the exact count when it was asked for, else None;
+    ``last_record_ms`` is then the time its latest record was stored.
     """
 
     info: SessionInfo
@@ -36,14 +37,23 @@ class SessionSummary:
     ended_ms: int | None
     record_span: int
     packets: int | None = None
+    last_record_ms: int | None = None
 
     @property
     def session_key(self) -> str:
+        """The session's key."""
         return self.info.session_key
 
     @property
     def is_live(self) -> bool:
+        """True until the session's EndOfSession record is stored."""
         return not self.info.historical
+
+    @property
+    def last_activity_ms(self) -> int | None:
+        """The latest record time known (of its records, else its start), ms since the epoch."""
+        known = [t for t in (self.started_ms, self.last_record_ms, self.ended_ms) if t is not None]
+        return max(known) if known else None
 
 
 def lifecycle_times_ms(transport: Transport, timeout_s: float) -> dict[str, tuple[int, int | None]]:
@@ -86,8 +96,9 @@ def _exact_counts(
     context: LibraryContext,
     spans: Mapping[str, dict[TopicPartition, tuple[int, int]]],
     progress: ProgressCallback | None,
-) -> Counter[bytes]:
-    """Records per key over the union of the spans (one pass over each partition)."""
+) -> tuple[Counter[bytes], dict[bytes, int]]:
+    """Records per key, and each key's latest record time (ms), over the union of the spans
+    (one pass over each partition)."""
     union: dict[TopicPartition, tuple[int, int]] = {}
     for ranges in spans.values():
         for where, (start, end) in ranges.items():
@@ -95,13 +106,17 @@ def _exact_counts(
             union[where] = (min(low, start), max(high, end))
     total = sum(end - start for start, end in union.values())
     counts: Counter[bytes] = Counter()
+    latest: dict[bytes, int] = {}
     done = 0
     for records in read_ranges(context.transport, union, context.timeout_s):
         counts.update(record.key or b"" for record in records)
+        # A batch is in log order, so the dict keeps each key's last record of the batch.
+        for key, timestamp_ms in {r.key or b"": r.timestamp_ms for r in records}.items():
+            latest[key] = max(timestamp_ms, latest.get(key, timestamp_ms))
         done += len(records)
         if progress is not None:
             progress(done, total)
-    return counts
+    return counts, latest
 
 
 def list_in(
@@ -120,7 +135,7 @@ def list_in(
     ]
     times = lifecycle_times_ms(context.transport, context.timeout_s)
     spans = {r.info.session_key: _span(context.transport, r) for r in records}
-    exact = _exact_counts(context, spans, progress) if count_packets else None
+    exact, latest = _exact_counts(context, spans, progress) if count_packets else (None, {})
     summaries = []
     for record in records:
         key = record.info.session_key
@@ -132,6 +147,7 @@ def list_in(
                 ended_ms=ended_ms,
                 record_span=sum(end - start for start, end in spans[key].values()),
                 packets=None if exact is None else exact[key.encode()],
+                last_record_ms=latest.get(key.encode()),
             )
         )
     summaries.sort(key=lambda s: s.started_ms or 0)

@@ -7,58 +7,154 @@ open one for a single call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import numpy.typing as npt
 
+from ..contracts.session_management.session_info import SessionInfo
 from ..contracts.shared.stream_api_configuration import StreamingApiConfiguration
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from ..core.library.context import LibraryContext
+from ..errors import ConfigurationError, StoreNotFoundError
+from ..transport import default_store_path, effective_broker_list
 from .copy import CopyReport, copy_between
+from .ending import end_in
 from .listing import SessionSummary, list_in
+from .lookup import resolve_session_key
 from .read import read_in
 from .resample import DEFAULT_WINDOW_MS, resample_in
 from .types import ProgressCallback, SessionData
 
 __all__ = [
     "BrokerList",
+    "Properties",
     "SessionStore",
     "as_configuration",
     "copy_session",
     "list_sessions",
+    "missing_store",
+    "new_store",
     "read_session",
     "resample_session",
 ]
 
 BrokerList = str | StreamingApiConfiguration
+#: librdkafka properties: a dict, ``(key, value)`` pairs or ``"key=value"`` strings
+Properties = Mapping[str, str] | Sequence[tuple[str, str]] | Sequence[str]
 
 
-def as_configuration(broker_list: BrokerList, timeout_s: float) -> StreamingApiConfiguration:
-    """A broker list as a topic-based configuration; a configuration as it is."""
+def as_configuration(
+    broker_list: BrokerList, timeout_s: float, additional_properties: Properties | None = None
+) -> StreamingApiConfiguration:
+    """A broker list as a topic-based configuration; a configuration as it is.
+
+    ``additional_properties`` (librdkafka properties) go into the new configuration; with a
+    ``StreamingApiConfiguration`` they are an error (put them in the configuration instead).
+    """
     if isinstance(broker_list, StreamingApiConfiguration):
+        if additional_properties:
+            raise ConfigurationError(
+                "additional_properties: pass them in the StreamingApiConfiguration given as "
+                "broker_list, not beside it"
+            )
         return broker_list
-    return StreamingApiConfiguration(broker_list, StreamCreationStrategy.TOPIC_BASE, [], timeout_s)
+    return StreamingApiConfiguration(
+        broker_list, StreamCreationStrategy.TOPIC_BASE, additional_properties or [], timeout_s
+    )
+
+
+def missing_store(broker_list: BrokerList) -> Path | None:
+    """The embedded store file ``broker_list`` names when that file does not exist, else None.
+
+    Embedded are: ``""``, ``embedded:[PATH]``, and a plain path ending in ``.db``.
+    """
+    text = (
+        broker_list.broker_list
+        if isinstance(broker_list, StreamingApiConfiguration)
+        else broker_list
+    )
+    text = effective_broker_list(text).strip()
+    if text.startswith("embedded:") or not text:
+        path = Path(text[len("embedded:") :].strip() or default_store_path())
+    elif text.endswith(".db"):
+        path = Path(text)
+    else:
+        return None
+    path = path.expanduser()
+    return None if path.exists() else path
+
+
+def _drop_store_files(path: Path) -> None:
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        path.with_name(name).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def new_store(
+    target: BrokerList, *, timeout_s: float = 10.0, additional_properties: Properties | None = None
+) -> Iterator[SessionStore]:
+    """``target`` opened for writing. A new embedded store is built under a temporary name in its
+    folder and renamed into place only when the block completes; an error or Ctrl-C in the
+    block leaves no file behind."""
+    path = None if isinstance(target, StreamingApiConfiguration) else missing_store(target)
+    if path is None:
+        with SessionStore(
+            target, timeout_s=timeout_s, additional_properties=additional_properties, create=True
+        ) as store:
+            yield store
+        return
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with SessionStore(f"embedded:{partial}", timeout_s=timeout_s, create=True) as store:
+            yield store
+        os.replace(partial, path)
+    finally:
+        _drop_store_files(partial)
 
 
 class SessionStore:
     """An open store or broker: ``""`` (the embedded default store), ``embedded:PATH``,
     ``host:port[,…]`` for Kafka, or a full ``StreamingApiConfiguration`` (security properties,
     partition mappings). ``MA_STREAMING_BROKER`` overrides a broker list. ``timeout_s`` bounds
-    each wait on the broker (a configuration's ``timeout_seconds`` wins).
+    each wait on the broker (a configuration's ``timeout_seconds`` wins);
+    ``additional_properties`` are librdkafka properties (SASL, TLS) for a broker list.
+
+    Opening a store to read never creates it: a missing embedded store raises
+    ``StoreNotFoundError`` unless ``create`` is true (a copy's target).
 
     Use it as a context manager, or call ``close()``. Raises ``TransportError`` when the store or
     broker cannot be reached.
     """
 
-    def __init__(self, broker_list: BrokerList = "", *, timeout_s: float = 10.0) -> None:
-        self._context = LibraryContext(as_configuration(broker_list, timeout_s))
+    def __init__(
+        self,
+        broker_list: BrokerList = "",
+        *,
+        timeout_s: float = 10.0,
+        additional_properties: Properties | None = None,
+        create: bool = False,
+    ) -> None:
+        configuration = as_configuration(broker_list, timeout_s, additional_properties)
+        missing = None if create else missing_store(configuration)
+        if missing is not None:
+            raise StoreNotFoundError(str(missing))
+        self._context = LibraryContext(configuration)
 
     @property
     def location(self) -> str:
         """Where the sessions are: the store file or the broker list."""
         return self._context.transport.location
+
+    def resolve(self, text: str, *, data_source: str | None = None) -> str:
+        """The full session key ``text`` names: a key, a unique key prefix, a session identifier,
+        or ``latest`` (the session started last). Raises ``SessionNotFoundError`` when none or
+        several sessions match (the message lists the candidates)."""
+        return resolve_session_key(self._context, text, data_source)
 
     def read(
         self,
@@ -116,7 +212,15 @@ class SessionStore:
         """Copy one session into ``target``; see ``copy_session``."""
         return copy_between(self._context, target._context, session_key, progress)
 
+    def end(self, session_key: str) -> SessionInfo:
+        """Write the EndOfSession of a live session whose writer is gone; its info, now ended.
+
+        Raises ``SessionNotFoundError`` for an unknown key and ``ValueError`` when the session
+        has already ended."""
+        return end_in(self._context, session_key)
+
     def close(self) -> None:
+        """Close the connection to the store or broker."""
         self._context.close()
 
     def __enter__(self) -> SessionStore:
@@ -138,6 +242,7 @@ def read_session(
     data_source: str | None = None,
     streams: Sequence[str] | None = None,
     timeout_s: float = 10.0,
+    additional_properties: Properties | None = None,
     partition_mappings: Mapping[str, int] | None = None,
     progress: ProgressCallback | None = None,
 ) -> SessionData:
@@ -153,7 +258,9 @@ def read_session(
     ``StreamingApiConfiguration``. ``data_source``, when given, must be the session's.
     ``streams`` limits the read to those streams (``""`` is the main stream); ``None`` reads all.
     ``partition_mappings`` names the partitions of a partition-based layout (otherwise they read
-    as the main stream). ``timeout_s`` bounds each wait on the broker.
+    as the main stream). ``timeout_s`` bounds each wait on the broker. ``additional_properties``
+    are librdkafka properties for a secured cluster (a dict, ``(key, value)`` pairs or
+    ``"key=value"`` strings), e.g. ``{"security.protocol": "SASL_SSL", "sasl.username": …}``.
     ``progress(records_scanned, records_to_scan)`` is called after each batch.
 
     Reading follows the library's own rules: the session registry gives the session's start
@@ -171,10 +278,13 @@ def read_session(
     ``SessionData.unresolved_formats``; undecodable records in ``SessionData.corrupt_records``
     (with topic, partition and offset); both are logged as warnings, neither stops the read.
 
-    Raises ``SessionNotFoundError`` for an unknown key and ``TransportError`` when the store or
+    Raises ``SessionNotFoundError`` for an unknown key, ``StoreNotFoundError`` when the embedded
+    store does not exist (reading never creates one) and ``TransportError`` when the store or
     broker cannot be reached or read.
     """
-    with SessionStore(broker_list, timeout_s=timeout_s) as store:
+    with SessionStore(
+        broker_list, timeout_s=timeout_s, additional_properties=additional_properties
+    ) as store:
         return store.read(
             session_key,
             data_source=data_source,
@@ -190,6 +300,7 @@ def list_sessions(
     data_source: str | None = None,
     count_packets: bool = False,
     timeout_s: float = 10.0,
+    additional_properties: Properties | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[SessionSummary]:
     """The sessions of a store, oldest first, without decoding any sample::
@@ -200,7 +311,9 @@ def list_sessions(
     ``count_packets`` scans the sessions' partitions once to count each session's packets
     exactly (``SessionSummary.packets``); otherwise only the offset span is known.
     """
-    with SessionStore(broker_list, timeout_s=timeout_s) as store:
+    with SessionStore(
+        broker_list, timeout_s=timeout_s, additional_properties=additional_properties
+    ) as store:
         return store.list(data_source=data_source, count_packets=count_packets, progress=progress)
 
 
@@ -212,12 +325,15 @@ def resample_session(
     *,
     window_ms: float = DEFAULT_WINDOW_MS,
     timeout_s: float = 10.0,
+    additional_properties: Properties | None = None,
     progress: ProgressCallback | None = None,
 ) -> tuple[dict[str, npt.NDArray[Any]], int]:
     """Per-bucket statistics of ``parameters`` at ``hz`` through the buffering and interpolation
     pipeline: (columns ordered by parameter then bucket, with ``parameter`` holding indices into
     the de-duplicated ``parameters``; the number of samples that arrived too late to buffer)."""
-    with SessionStore(broker_list, timeout_s=timeout_s) as store:
+    with SessionStore(
+        broker_list, timeout_s=timeout_s, additional_properties=additional_properties
+    ) as store:
         return store.resample(session_key, parameters, hz, window_ms=window_ms, progress=progress)
 
 
@@ -227,13 +343,18 @@ def copy_session(
     target: BrokerList,
     *,
     timeout_s: float = 10.0,
+    additional_properties: Properties | None = None,
     progress: ProgressCallback | None = None,
 ) -> CopyReport:
     """Copy one session from one store or broker to another (data packets byte for byte, record
-    timestamps kept, offsets maps rewritten for the target). Raises ``SessionNotFoundError``,
-    ``SessionCopyError`` (the target has it already) or ``TransportError``."""
-    with (
-        SessionStore(source, timeout_s=timeout_s) as origin,
-        SessionStore(target, timeout_s=timeout_s) as destination,
-    ):
-        return origin.copy_to(destination, session_key, progress)
+    timestamps kept, offsets maps rewritten for the target). A new embedded target store appears
+    only once the copy is complete. Raises ``SessionNotFoundError``, ``StoreNotFoundError`` (no
+    source store), ``SessionCopyError`` (the target has it already) or ``TransportError``."""
+    with SessionStore(
+        source, timeout_s=timeout_s, additional_properties=additional_properties
+    ) as origin:
+        key = origin.resolve(session_key)  # before the target exists: a failed copy creates nothing
+        with new_store(
+            target, timeout_s=timeout_s, additional_properties=additional_properties
+        ) as destination:
+            return origin.copy_to(destination, key, progress)

@@ -39,7 +39,7 @@ from ..protos.packets import PacketType
 from .frames import frame_writes
 from .packing import as_status, periodic_contents, row_contents
 from .parameters import Parameter, configuration_packets, stream_of_all
-from .store import BrokerList, as_configuration
+from .store import BrokerList, Properties, as_configuration
 
 __all__ = ["DEFAULT_MAX_PACKET_BYTES", "SessionWriter", "open_session_writer", "write_session"]
 
@@ -79,6 +79,7 @@ class SessionWriter:
         details: Mapping[str, str] | None,
         timeout_s: float,
         max_packet_bytes: int,
+        additional_properties: Properties | None = None,
     ) -> None:
         if max_packet_bytes < 1024:
             raise ConfigurationError(f"max_packet_bytes must be ≥ 1024, got {max_packet_bytes}")
@@ -92,7 +93,7 @@ class SessionWriter:
         self._formats: dict[tuple[str, ...], int] = {}
         self._event_formats: dict[str, int] = {}
         self._next_id = 0
-        configuration = as_configuration(broker_list, timeout_s)
+        configuration = as_configuration(broker_list, timeout_s, additional_properties)
         self._library = SupportLibraryBootstrapper.bootstrap(
             configuration, StdlibLogger(logger)
         ).create()
@@ -365,11 +366,12 @@ def open_session_writer(
     details: Mapping[str, str] | None = None,
     timeout_s: float = 10.0,
     max_packet_bytes: int = DEFAULT_MAX_PACKET_BYTES,
+    additional_properties: Properties | None = None,
 ) -> SessionWriter:
     """A new session on ``broker_list`` (``""`` = the embedded default store, ``embedded:PATH``,
     ``host:port`` for Kafka, or a ``StreamingApiConfiguration``), ready to write; see the module
     docstring. Parameters not declared in ``parameters`` are configured with defaults when first
-    written."""
+    written. ``additional_properties`` are librdkafka properties (SASL, TLS) for a broker list."""
     return SessionWriter(
         broker_list,
         data_source=data_source,
@@ -378,6 +380,7 @@ def open_session_writer(
         details=details,
         timeout_s=timeout_s,
         max_packet_bytes=max_packet_bytes,
+        additional_properties=additional_properties,
     )
 
 
@@ -390,6 +393,7 @@ def write_session(
     parameters: Mapping[str, Parameter] | None = None,
     details: Mapping[str, str] | None = None,
     timeout_s: float = 10.0,
+    additional_properties: Properties | None = None,
 ) -> str:
     """Write a whole session from one pandas DataFrame (as ``SessionWriter.write_frame``) and end
     it; returns its session key."""
@@ -400,6 +404,7 @@ def write_session(
         parameters=parameters,
         details=details,
         timeout_s=timeout_s,
+        additional_properties=additional_properties,
     ) as writer:
         writer.write_frame(frame)
     return writer.session_key

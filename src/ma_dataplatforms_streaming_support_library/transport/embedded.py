@@ -6,7 +6,6 @@ import itertools
 import logging
 import os
 import sqlite3
-import sys
 import threading
 import time
 import zlib
@@ -66,14 +65,13 @@ _MULTI_ROW_INSERT = "INSERT INTO records VALUES " + ", ".join(["(?, ?, ?, ?)"] *
 
 
 def default_store_path() -> Path:
-    """The per-user store used for ``embedded:`` and an empty broker list."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / "ma-streaming" / "sessions.db"
+    """The per-user store used for ``embedded:`` and an empty broker list: ``sessions.db`` in the
+    platform's user data folder (``$XDG_DATA_HOME/ma-streaming`` on Linux, where an unset or empty
+    ``XDG_DATA_HOME`` means ``~/.local/share``; ``~/Library/Application Support/ma-streaming`` on
+    macOS; ``%LOCALAPPDATA%\\ma-streaming`` on Windows)."""
+    import platformdirs
+
+    return platformdirs.user_data_path("ma-streaming", appauthor=False) / "sessions.db"
 
 
 def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
