@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from rich.console import Console
 
 from ..core.interpolation.frequencies import frequency_error
 from ..errors import CliError, ConfigurationError
 from ..sessions.resample import DEFAULT_WINDOW_MS, SAMPLE_COLUMNS, write_resampled
-from .common import open_store, progress_bar
+from .common import check_output_folder, open_store, output_format, progress_bar
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["add_parsers"]
 
@@ -22,6 +25,7 @@ EXIT_LATE = 1
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``resample``."""
     resample = commands.add_parser(
         "resample",
         help="per-bucket statistics of parameters at a fixed rate, to Parquet or CSV",
@@ -30,7 +34,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "bucket_start_ns, parameter, first, last, min, max, mean, count, missing_count, "
         "error_count, super_sampled. Buckets are 1/HZ s long and aligned to the Unix epoch; "
         "only VALID samples enter the statistics; a bucket without samples holds the last value "
-        "before it (count 0, super_sampled) or is empty before the parameter's first sample.",
+        "before it (count 0, super_sampled) or is empty before the parameter's first sample. The "
+        "format is --format, else the extension of --out (.parquet, .pq, .csv); the file appears "
+        "only when complete.",
     )
     resample.add_argument("session_key", metavar="KEY")
     resample.add_argument("parameters", metavar="PARAM", nargs="+")
@@ -55,17 +61,18 @@ def _check_hz(hz: float) -> None:
 
 
 def run_resample(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Resample the session and write the buckets (the file appears only when complete)."""
     hz: float = args.hz
     _check_hz(hz)
     path: Path = args.out
-    kind = args.format or ("csv" if path.suffix.lower() == ".csv" else "parquet")
-    if not path.parent.exists():
-        raise CliError(f"cannot write {path}: directory {path.parent} does not exist")
+    kind = output_format(path, args.format)
+    check_output_folder(path)
     parameters = list(dict.fromkeys(args.parameters))
     with open_store(args) as store, progress_bar(err, "resampling") as progress:
+        key = store.resolve(args.session_key)
         try:
             table, late = store.resample(
-                args.session_key, parameters, hz, window_ms=args.window_ms, progress=progress
+                key, parameters, hz, window_ms=args.window_ms, progress=progress
             )
         except ConfigurationError as exc:
             raise CliError(str(exc)) from exc
@@ -76,8 +83,8 @@ def run_resample(args: argparse.Namespace, out: Console, err: Console) -> int:
     unknown = [name for name, n in zip(parameters, present.tolist(), strict=True) if n == 0]
     if unknown:
         raise CliError(
-            f"session {args.session_key} has no samples of {', '.join(unknown)}; run "
-            f"`ma-streaming show {args.session_key}` to list its parameters"
+            f"session {key} has no samples of {', '.join(unknown)}; run "
+            f"`ma-streaming show {key}` to list its parameters"
         )
     if late:
         raise CliError(
@@ -93,6 +100,6 @@ def run_resample(args: argparse.Namespace, out: Console, err: Console) -> int:
     buckets = rows // len(parameters)
     out.print(
         f"wrote {rows:,} rows ({buckets:,} buckets of {1 / hz:g} s x {len(parameters)} "
-        f"parameter(s)) of session {args.session_key} to {path}"
+        f"parameter(s)) of session {key} to {path}"
     )
     return 0

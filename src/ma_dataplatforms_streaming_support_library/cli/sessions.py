@@ -1,205 +1,168 @@
-"""`sessions` and `show`: list the sessions of a store, and describe one session in full."""
+"""`sessions`: list the sessions of a store as a table that fits the terminal, JSON or CSV."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime
+import io
+import json
 import logging
+import time
+from typing import TYPE_CHECKING
 
-import numpy as np
-from rich.console import Console
-from rich.table import Table
+from ..sessions import SessionSummary
+from ..sessions.ending import stale
+from .common import duration_seconds, format_ns, open_store, progress_bar
 
-from ..sessions import SessionData
-from .common import format_ns, open_store, progress_bar
+if TYPE_CHECKING:
+    from rich.console import Console
 
-__all__ = ["add_parsers"]
+__all__ = ["add_parsers", "format_listing"]
 
 logger = logging.getLogger(__name__)
 
-_VALID = 1
-#: markers and events listed by `show` (the rest are counted)
-_MAX_ROWS = 50
+#: narrowest a text column (identifier, data source) gets when the table must fit the terminal
+_MIN_TEXT = 8
+#: a key prefix long enough to name a session among thousands (commands take prefixes)
+_SHORT_KEY = 8
+_HEADERS = ("key", "identifier", "data source", "start (UTC)", "duration", "state", "packets")
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``sessions``."""
     listing = commands.add_parser(
         "sessions",
         help="list sessions",
         description=(
-            "List every session of the store. start/end are the times the session's NewSession "
-            "and EndOfSession records were stored (UTC). packets is, by default, an upper bound: "
-            "the records in the session's offset span, which also holds records of sessions "
-            "written at the same time; --count scans the data and counts exactly."
+            "List every session of the store, oldest first: key, identifier, data source, the "
+            "time its NewSession record was stored (UTC), duration (to its end, or to its latest "
+            "record while live), state and its exact packet count. On a terminal the table fits "
+            "the width (keys shortened to a prefix, which every command accepts); piped, it is "
+            "plain text with full values."
         ),
     )
     listing.add_argument("--data-source", help="only sessions of this data source")
-    listing.add_argument("--count", action="store_true", help="count packets exactly (scans data)")
+    listing.add_argument(
+        "--stale-after",
+        type=duration_seconds,
+        metavar="DURATION",
+        help="only live sessions with no record for this long (90s, 15m, 2h, 1d)",
+    )
+    output = listing.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print a JSON array")
+    output.add_argument("--csv", action="store_true", help="print CSV with a header row")
     listing.set_defaults(run=run_sessions)
-    show = commands.add_parser(
-        "show", help="describe one session", description="Session info, streams, parameters, "
-        "packet counts by type, markers and events of one session (reads the whole session).",
-    )  # fmt: skip
-    show.add_argument("session_key", metavar="KEY")
-    show.set_defaults(run=run_show)
 
 
 # sessions -------------------------------------------------------------------------------------
-def run_sessions(args: argparse.Namespace, console: Console, err: Console) -> int:
-    with open_store(args) as store, progress_bar(err, "counting packets") as progress:
-        summaries = store.list(
-            data_source=args.data_source, count_packets=args.count, progress=progress
-        )
-        location = store.location
-    table = Table(title=f"sessions in {location}")
-    table.add_column("key", no_wrap=True, min_width=36)
-    for name in ("identifier", "data source", "start (UTC)", "end (UTC)", "state"):
-        table.add_column(name)
-    table.add_column("packets", justify="right")
-    for summary in summaries:
-        info = summary.info
-        packets = summary.packets
-        table.add_row(
-            info.session_key,
-            info.identifier,
-            info.data_source,
-            format_ns(None if summary.started_ms is None else summary.started_ms * 1_000_000),
-            format_ns(None if summary.ended_ms is None else summary.ended_ms * 1_000_000),
-            "live" if summary.is_live else "ended",
-            f"≤{summary.record_span}" if packets is None else str(packets),
-        )
-    if summaries:
-        console.print(table)
-    else:
-        where = "" if args.data_source is None else f" of data source {args.data_source!r}"
-        console.print(f"no sessions{where} in {location}")
-    return 0
+def _iso(timestamp_ms: int | None) -> str | None:
+    if timestamp_ms is None:
+        return None
+    moment = datetime.datetime.fromtimestamp(timestamp_ms / 1e3, tz=datetime.timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-# show -----------------------------------------------------------------------------------------
-def run_show(args: argparse.Namespace, console: Console, err: Console) -> int:
-    with open_store(args) as store, progress_bar(err, "reading session") as progress:
-        data = store.read(args.session_key, progress=progress)
-    _print_info(data, console)
-    _print_counts(data, console)
-    _print_parameters(data, console)
-    _print_markers_and_events(data, console)
-    _print_problems(data, console)
-    return 0
+def _duration(summary: SessionSummary) -> str:
+    end = summary.ended_ms if summary.ended_ms is not None else summary.last_activity_ms
+    if summary.started_ms is None or end is None:
+        return "-"
+    seconds = max(0, (end - summary.started_ms) // 1000)
+    days, rest = divmod(seconds, 86400)
+    clock = f"{rest // 3600}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    return f"{days}d {clock}" if days else clock
 
 
-def _print_info(data: SessionData, console: Console) -> None:
-    info = data.session_info
-    table = Table(title=f"session {info.session_key}", show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    span = data.time_range_ns
-    state = "ended" if info.historical else "live (read up to now)"
-    rows = [
-        ("identifier", info.identifier),
-        ("data source", info.data_source),
-        ("type / version", f"{info.type} / {info.version}"),
-        ("state", state),
-        ("utc offset", str(info.utc_offset)),
-        ("first sample (UTC)", format_ns(span[0] if span else None)),
-        ("last sample (UTC)", format_ns(span[1] if span else None)),
-        ("duration", f"{(span[1] - span[0]) / 1e9:.3f} s" if span else "-"),
-        ("samples", f"{data.sample_count:,}"),
-        ("store", data.location),
+def _record(summary: SessionSummary) -> dict[str, object]:
+    info = summary.info
+    return {
+        "session_key": info.session_key,
+        "identifier": info.identifier,
+        "data_source": info.data_source,
+        "type": info.type,
+        "version": info.version,
+        "state": "live" if summary.is_live else "ended",
+        "started_utc": _iso(summary.started_ms),
+        "ended_utc": _iso(summary.ended_ms),
+        "last_record_utc": _iso(summary.last_activity_ms),
+        "packets": summary.packets,
+    }
+
+
+def _row(summary: SessionSummary) -> list[str]:
+    started = None if summary.started_ms is None else summary.started_ms * 1_000_000
+    return [
+        summary.session_key,
+        summary.info.identifier,
+        summary.info.data_source,
+        format_ns(started, milliseconds=False),
+        _duration(summary),
+        "live" if summary.is_live else "ended",
+        "-" if summary.packets is None else f"{summary.packets:,}",
     ]
-    rows += [(f"detail: {name}", value) for name, value in sorted(info.details.items())]
-    rows += [("associated session", key) for key in info.associate_session_keys]
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
 
 
-def _print_counts(data: SessionData, console: Console) -> None:
-    streams = Table(title="streams")
-    streams.add_column("stream")
-    streams.add_column("packets", justify="right")
-    for stream, count in sorted(data.stream_packet_counts.items()):
-        streams.add_row(stream or "(main)", f"{count:,}")
-    console.print(streams)
-    types = Table(title="packets by type")
-    types.add_column("type")
-    types.add_column("packets", justify="right")
-    for packet_type, count in sorted(data.packet_counts.items()):
-        types.add_row(packet_type, f"{count:,}")
-    console.print(types)
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _print_parameters(data: SessionData, console: Console) -> None:
-    table = Table(title=f"parameters ({len(data.series)})")
-    for name in ("parameter", "stream"):
-        table.add_column(name)
-    for name in ("samples", "valid", "min", "max", "first (s)", "last (s)"):
-        table.add_column(name, justify="right")
-    span = data.time_range_ns
-    origin = span[0] if span else 0
-    for identifier in data.parameters:
-        series = data.series[identifier]
-        valid = series.values[series.status == _VALID]
-        finite = valid[np.isfinite(valid)]
-        table.add_row(
-            identifier,
-            ", ".join(s or "(main)" for s in data.streams_of_parameters.get(identifier, [])),
-            f"{len(series):,}",
-            f"{valid.size:,}",
-            f"{finite.min():.6g}" if finite.size else "-",
-            f"{finite.max():.6g}" if finite.size else "-",
-            f"{(int(series.timestamps[0]) - origin) / 1e9:.3f}",
-            f"{(int(series.timestamps[-1]) - origin) / 1e9:.3f}",
+def format_listing(rows: list[list[str]], width: int | None) -> list[str]:
+    """Plain-text lines of the session table; within ``width`` columns when given, by shortening
+    keys to a prefix and then identifiers and data sources (never a number or a time)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(_HEADERS)]
+    if width is not None:
+        excess = sum(widths) + 2 * (len(widths) - 1) - width
+        if excess > 0:
+            cut = min(excess, widths[0] - _SHORT_KEY)
+            widths[0] -= cut
+            excess -= cut
+        while excess > 0 and max(widths[1], widths[2]) > _MIN_TEXT:
+            widest = 1 if widths[1] >= widths[2] else 2
+            widths[widest] -= 1
+            excess -= 1
+    lines = []
+    for cells in [list(_HEADERS), *rows]:
+        key = cells[0][: widths[0]]
+        texts = [_clip(cell, w) for cell, w in zip(cells[1:3], widths[1:3], strict=True)]
+        rest = [cell.ljust(w) for cell, w in zip(cells[3:6], widths[3:6], strict=True)]
+        line = "  ".join(
+            [
+                key.ljust(widths[0]),
+                *(t.ljust(w) for t, w in zip(texts, widths[1:3], strict=True)),
+                *rest,
+                cells[6].rjust(widths[6]),
+            ]
         )
-    console.print(table)
+        lines.append(line.rstrip())
+    return lines
 
 
-def _print_markers_and_events(data: SessionData, console: Console) -> None:
-    if data.markers:
-        markers = Table(title=f"markers ({len(data.markers)})")
-        for name in ("time (UTC)", "label", "type", "description", "value"):
-            markers.add_column(name)
-        for marker in data.markers[:_MAX_ROWS]:
-            markers.add_row(
-                format_ns(marker.timestamp_ns),
-                marker.label,
-                marker.type,
-                marker.description,
-                str(marker.value),
-            )
-        console.print(markers)
-        _print_more(console, len(data.markers), "markers")
-    if data.events:
-        events = Table(title=f"events ({len(data.events)})")
-        for name in ("time (UTC)", "event", "values"):
-            events.add_column(name)
-        for event in data.events[:_MAX_ROWS]:
-            events.add_row(
-                format_ns(event.timestamp_ns),
-                event.identifier or f"(unknown format {event.data_format_id})",
-                ", ".join(f"{v:g}" for v in event.raw_values),
-            )
-        console.print(events)
-        _print_more(console, len(data.events), "events")
-
-
-def _print_more(console: Console, count: int, what: str) -> None:
-    if count > _MAX_ROWS:
-        console.print(f"… and {count - _MAX_ROWS:,} more {what}")
-
-
-def _print_problems(data: SessionData, console: Console) -> None:
-    for data_format_id, packets in sorted(data.unresolved_formats.items()):
-        console.print(
-            f"[yellow]warning:[/] {packets} packet(s) use data format id {data_format_id}, which "
-            f"no definition on data source {data.session_info.data_source!r} names; skipped"
+def run_sessions(args: argparse.Namespace, console: Console, err: Console) -> int:
+    """List the sessions of the store (table, JSON or CSV)."""
+    with open_store(args) as store, progress_bar(err, "counting packets") as progress:
+        summaries = store.list(data_source=args.data_source, count_packets=True, progress=progress)
+        location = store.location
+    if args.stale_after is not None:
+        summaries = stale(summaries, args.stale_after, time.time_ns() // 1_000_000)
+    if args.json:
+        print(json.dumps([_record(s) for s in summaries], indent=2))
+        return 0
+    if args.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(
+            buffer,
+            fieldnames=list(_record(summaries[0]) if summaries else ()) or ["session_key"],
+            lineterminator="\n",
         )
-    for corrupt in data.corrupt_records:
-        console.print(
-            f"[yellow]warning:[/] corrupt record at {corrupt.topic}:{corrupt.partition} offset "
-            f"{corrupt.offset}: {corrupt.reason}; skipped"
-        )
-    if data.string_samples:
-        console.print(
-            f"[yellow]note:[/] {data.string_samples:,} string sample(s) have no numeric value; "
-            "they read as NaN"
-        )
+        writer.writeheader()
+        writer.writerows(_record(s) for s in summaries)
+        print(buffer.getvalue(), end="")
+        return 0
+    if not summaries:
+        where = "" if args.data_source is None else f" of data source {args.data_source!r}"
+        which = "" if args.stale_after is None else "stale "
+        print(f"no {which}sessions{where} in {location}")
+        return 0
+    width = console.width if console.is_terminal else None
+    print("\n".join(format_listing([_row(s) for s in summaries], width)))
+    return 0

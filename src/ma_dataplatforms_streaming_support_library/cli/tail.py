@@ -9,10 +9,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-
-from rich.console import Console, Group
-from rich.live import Live
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from ..contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from ..contracts.packet_reading.packet_reading_type import PacketReadingType
@@ -25,6 +22,9 @@ from ..errors import CliError
 from ..protos import open_data_pb2
 from ..sessions.collect import DATA_PACKET_TYPES, SessionCollector
 from .common import format_ns, open_context
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["add_parsers"]
 
@@ -40,15 +40,19 @@ _VALUE_SESSIONS = 4
 # EndOfSession records, and this only bounds how long a silent (crashed) one is followed.
 _IDLE_TIMEOUT_S = 3600.0
 _STATUS_NAMES = {0: "unspecified", 1: "valid", 2: "missing", 3: "error"}
+#: the rate shown is the packets that arrived within this last stretch of time
+_RATE_WINDOW_S = 1.0
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``tail``."""
     tail = commands.add_parser(
         "tail",
         help="follow live sessions",
         description="Follow the live sessions of a data source (those open now and every one "
         "that starts later) with the packet reader, showing packets/s and the latest value of "
-        "each parameter, until Ctrl-C or --duration.",
+        "each parameter, until Ctrl-C or --duration. packets/s counts the packets that arrived "
+        "in the last second.",
     )
     tail.add_argument("--data-source", default="Default", help="data source (default: Default)")
     tail.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
@@ -70,6 +74,8 @@ class _Follower(IHandler[ReceivedPacketDto]):
         self.lock = threading.Lock()
         self.total = 0
         self.sessions: dict[str, _SessionState] = {}
+        #: arrival times (monotonic s) of the packets of the last rate window
+        self.arrivals: collections.deque[float] = collections.deque()
 
     def handle(self, packet: ReceivedPacketDto) -> None:
         value = packet.packet_bytes.data
@@ -77,8 +83,10 @@ class _Follower(IHandler[ReceivedPacketDto]):
             packet_type = open_data_pb2.Packet.FromString(value).type
         except Exception:
             packet_type = ""
+        arrived = time.monotonic()
         with self.lock:
             self.total += 1
+            self.arrivals.append(arrived)
             state = self.sessions.get(packet.session_key)
             if state is None:
                 state = self._add(SessionInfo(packet.session_key, packet.data_source))
@@ -101,6 +109,13 @@ class _Follower(IHandler[ReceivedPacketDto]):
     def completed(self, _sender: object, info: SessionInfo) -> None:
         with self.lock:
             (self.sessions.get(info.session_key) or self._add(info)).ended = True
+
+    def rate(self, now: float) -> float:
+        """Packets per second over the last ``_RATE_WINDOW_S`` (a sliding window)."""
+        with self.lock:
+            while self.arrivals and self.arrivals[0] <= now - _RATE_WINDOW_S:
+                self.arrivals.popleft()
+            return len(self.arrivals) / _RATE_WINDOW_S
 
 
 @dataclass(frozen=True)
@@ -134,8 +149,13 @@ def _snapshot(context: LibraryContext, follower: _Follower) -> _Snapshot:
     return _Snapshot(total, [(info, packets, ended) for info, packets, ended, _ in states], values)
 
 
-def _tables(snapshot: _Snapshot, title: str) -> Group:
-    sessions = Table(title=title)
+def _tables(snapshot: _Snapshot, title: str) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    # A title longer than the table would wrap; it is cut with an ellipsis instead.
+    sessions = Table(title=Text(title, no_wrap=True, overflow="ellipsis"))
     for name in ("session", "identifier", "state"):
         sessions.add_column(name, no_wrap=True)
     sessions.add_column("packets", justify="right")
@@ -154,6 +174,7 @@ def _tables(snapshot: _Snapshot, title: str) -> Group:
 
 
 def run_tail(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Follow live sessions until Ctrl-C or ``--duration``."""
     configuration = PacketReadingConfiguration(
         timeout_seconds=_IDLE_TIMEOUT_S,
         data_source=args.data_source,
@@ -190,8 +211,9 @@ def _follow(
     context: LibraryContext, follower: _Follower, args: argparse.Namespace, out: Console
 ) -> None:
     """Refresh a live view (terminal) or print one status line a second (pipe) until the end."""
-    started = last = time.monotonic()
-    last_total = 0
+    from rich.live import Live
+
+    started = time.monotonic()
     deadline = None if args.duration is None else started + args.duration
     live = Live(console=out, auto_refresh=False) if out.is_terminal else None
     with live or contextlib.nullcontext():
@@ -199,15 +221,10 @@ def _follow(
             time.sleep(0.5 if live else 1.0)
             now = time.monotonic()
             snapshot = _snapshot(context, follower)
-            rate = (snapshot.total - last_total) / (now - last)
-            last, last_total = now, snapshot.total
+            rate = follower.rate(now)
             title = f"{snapshot.total:,} packets, {rate:,.0f} packets/s, {now - started:.0f} s"
             if live is not None:
-                live.update(
-                    _tables(
-                        snapshot, f"{args.data_source} in {context.transport.location}: {title}"
-                    )
-                )
+                live.update(_tables(snapshot, f"{args.data_source}: {title}"))
                 live.refresh()
                 continue
             latest = "  ".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from operator import attrgetter
 from pathlib import Path
@@ -153,7 +154,10 @@ def resample_in(
 def write_resampled(
     table: dict[str, npt.NDArray[Any]], names: list[str], path: Path, kind: str
 ) -> None:
-    """Write resampled rows (as ``resample_in`` returns them) to Parquet (zstd) or CSV."""
+    """Write resampled rows (as ``resample_in`` returns them) to Parquet (zstd) or CSV.
+
+    The file is written under a temporary name in the target folder and renamed into place when
+    complete, so an interrupted write leaves no partial file."""
     import pyarrow as pa
 
     dictionary = pa.array(names, type=pa.string())
@@ -171,11 +175,16 @@ def write_resampled(
         "super_sampled": pa.array(table["super_sampled"], pa.bool_()),
     }
     written = pa.table(arrays)
-    if kind == "csv":
-        import pyarrow.csv as pacsv
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        if kind == "csv":
+            import pyarrow.csv as pacsv
 
-        pacsv.write_csv(written, str(path))
-    else:
-        import pyarrow.parquet as pq
+            pacsv.write_csv(written, str(partial))
+        else:
+            import pyarrow.parquet as pq
 
-        pq.write_table(written, str(path), compression="zstd")
+            pq.write_table(written, str(partial), compression="zstd")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
