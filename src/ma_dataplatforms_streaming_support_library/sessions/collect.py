@@ -460,7 +460,10 @@ class SessionCollector:
                 )
                 if group.stream not in streams.setdefault(identifier, []):
                     streams[identifier].append(group.stream)
-        series = {name: _merge(pieces) for name, pieces in parts.items()}
+        series = {
+            name: dataclasses.replace(_merge(pieces), identifier=name)
+            for name, pieces in parts.items()
+        }
         return {name: s for name, s in series.items() if len(s)}, {
             name: sorted(streams[name]) for name in series if len(series[name])
         }

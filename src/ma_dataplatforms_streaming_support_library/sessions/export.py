@@ -1,7 +1,8 @@
-"""Long-form export of session samples: a pandas DataFrame, or Parquet/CSV written batch by batch."""
+"""Session samples out: pandas (long or wide form, a Series per parameter), Parquet/CSV by batch."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -11,10 +12,12 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import ConfigurationError, MissingDependencyError
+
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["to_dataframe", "write_table"]
+__all__ = ["require", "to_dataframe", "to_wide_dataframe", "valid_series", "write_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +37,17 @@ class ParameterSeries(Protocol):
     def __len__(self) -> int: ...
 
 
-#: rows gathered before a batch is written (bounds the memory an export adds)
-_BATCH_ROWS = 1_000_000
+#: rows per written batch: bounds the memory an export adds, and how long Ctrl-C may wait
+_BATCH_ROWS = 250_000
+_VALID = 1
+
+
+def require(module: str, extra: str, purpose: str) -> Any:
+    """``module`` imported, or ``MissingDependencyError`` naming the extra that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(module.split(".")[0], extra, purpose) from exc
 
 
 def _chosen(series: Mapping[str, ParameterSeries], parameters: Sequence[str] | None) -> list[str]:
@@ -46,11 +58,20 @@ def _chosen(series: Mapping[str, ParameterSeries], parameters: Sequence[str] | N
     return names
 
 
-def to_dataframe(
-    series: Mapping[str, ParameterSeries], parameters: Sequence[str] | None = None
-) -> pandas.DataFrame:
-    import pandas as pd
+def _origin(series: Mapping[str, ParameterSeries]) -> int:
+    """The first sample time over every parameter (0 without samples)."""
+    firsts = [int(s.timestamps[0]) for s in series.values() if len(s)]
+    return min(firsts) if firsts else 0
 
+
+def to_dataframe(
+    series: Mapping[str, ParameterSeries],
+    parameters: Sequence[str] | None = None,
+    units: Mapping[str, str] | None = None,
+) -> pandas.DataFrame:
+    """Long form: ``timestamp``, ``parameter``, ``value``, ``status``, ``session_time`` (time
+    from the session's first sample); ``attrs["units"]`` maps parameters to units."""
+    pd = require("pandas", "pandas", "a DataFrame")
     names = _chosen(series, parameters)
     chosen = [series[name] for name in names]
     lengths = np.array([len(s) for s in chosen], dtype=np.int64)
@@ -60,28 +81,87 @@ def to_dataframe(
 
     timestamps = joined([s.timestamps for s in chosen], np.int64)
     codes = np.repeat(np.arange(len(names), dtype=np.int32), lengths)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "timestamp": pd.to_datetime(timestamps, unit="ns", utc=True),
             "parameter": pd.Categorical.from_codes(codes, categories=names),
             "value": joined([s.values for s in chosen], np.float64),
             "status": joined([s.status for s in chosen], np.int8),
+            "session_time": pd.to_timedelta(timestamps - _origin(series), unit="ns"),
         }
     )
+    frame.attrs["units"] = {name: (units or {}).get(name, "") for name in names}
+    return frame
 
 
-def _batches(
-    series: Mapping[str, ParameterSeries], names: list[str]
-) -> Iterator[list[tuple[int, ParameterSeries]]]:
-    """Consecutive parameters (index, series) grouped into batches of about ``_BATCH_ROWS`` rows."""
-    batch: list[tuple[int, ParameterSeries]] = []
+def valid_series(identifier: str, series: ParameterSeries, units: str) -> pandas.Series:
+    """One parameter as a pandas Series: its VALID values (others NaN) on a UTC DatetimeIndex,
+    named by its identifier, with ``attrs["units"]``."""
+    pd = require("pandas", "pandas", "a pandas Series")
+    values = np.where(series.status == _VALID, series.values, np.nan)
+    index = pd.DatetimeIndex(
+        pd.to_datetime(series.timestamps, unit="ns", utc=True), name="timestamp"
+    )
+    result = pd.Series(values, index=index, name=identifier)
+    result.attrs["units"] = units
+    return result
+
+
+def to_wide_dataframe(
+    series: Mapping[str, ParameterSeries],
+    parameters: Sequence[str] | None = None,
+    units: Mapping[str, str] | None = None,
+    hz: float | None = None,
+) -> pandas.DataFrame:
+    """Wide form: one column per parameter (VALID values, others NaN) on a UTC DatetimeIndex,
+    outer-joined on time; with ``hz``, the mean of each parameter's samples in buckets of
+    ``1/hz`` s aligned to the Unix epoch (empty buckets NaN). A ``session_time`` column gives
+    the time from the session's first sample; ``attrs["units"]`` maps parameters to units."""
+    pd = require("pandas", "pandas", "a DataFrame")
+    names = _chosen(series, parameters)
+    units = units or {}
+    columns = []
+    for name in names:
+        column = valid_series(name, series[name], units.get(name, ""))
+        column = column[~column.index.duplicated(keep="last")]
+        if hz is not None:
+            if not hz > 0 or round(1e9 / hz) < 1:
+                raise ConfigurationError(f"hz must be > 0 and at most 1e9, got {hz!r}")
+            column = column.resample(
+                pd.Timedelta(round(1e9 / hz), unit="ns"), origin="epoch"
+            ).mean()
+        columns.append(column)
+    frame = (
+        pd.concat(columns, axis=1, join="outer").sort_index()
+        if columns
+        else pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC", name="timestamp"))
+    )
+    origin = pd.Timestamp(_origin(series), unit="ns", tz="UTC")
+    frame.insert(0, "session_time", frame.index - origin)
+    frame.attrs["units"] = {name: units.get(name, "") for name in names}
+    return frame
+
+
+#: one parameter's rows in a batch: (parameter index, timestamps, values, status)
+_Part = tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int8]]
+
+
+def _batches(series: Mapping[str, ParameterSeries], names: list[str]) -> Iterator[list[_Part]]:
+    """The rows of ``names`` in order, cut into batches of ``_BATCH_ROWS`` (the last shorter)."""
+    batch: list[_Part] = []
     rows = 0
     for index, name in enumerate(names):
-        batch.append((index, series[name]))
-        rows += len(series[name])
-        if rows >= _BATCH_ROWS:
-            yield batch
-            batch, rows = [], 0
+        whole = series[name]
+        begin = 0
+        while begin < len(whole):
+            end = min(len(whole), begin + _BATCH_ROWS - rows)
+            cut = slice(begin, end)
+            batch.append((index, whole.timestamps[cut], whole.values[cut], whole.status[cut]))
+            rows += end - begin
+            begin = end
+            if rows >= _BATCH_ROWS:
+                yield batch
+                batch, rows = [], 0
     if batch:
         yield batch
 
@@ -92,25 +172,28 @@ def write_table(
     file_format: Literal["parquet", "csv"],
     progress: Callable[[int, int], None] | None = None,
     metadata: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> int:
-    """Write the long form to ``path``; returns the number of rows.
+    """Write the long form (``timestamp``, ``parameter``, ``value``, ``status``, ``units``) to
+    ``path``; returns the number of rows. ``progress(rows_written, rows)`` follows each batch.
 
     The file is written under a temporary name in the target folder and renamed into place only
     when complete, so an interrupted export leaves no partial file. ``metadata`` goes into the
     Parquet schema's key-value metadata (CSV has none).
     """
-    import pyarrow as pa
-
+    pa = require("pyarrow", "pandas", "Parquet and CSV export")
     names = _chosen(series, None)
     total = sum(len(s) for s in series.values())
     dictionary = pa.array(names, type=pa.string())
-    parameter_type = pa.dictionary(pa.int32(), pa.string())
+    unit_dictionary = pa.array([(units or {}).get(name, "") for name in names], type=pa.string())
+    text_type = pa.dictionary(pa.int32(), pa.string()) if file_format == "parquet" else pa.string()
     schema = pa.schema(
         [
             ("timestamp", pa.timestamp("ns", tz="UTC")),
-            ("parameter", parameter_type if file_format == "parquet" else pa.string()),
+            ("parameter", text_type),
             ("value", pa.float64()),
             ("status", pa.int8()),
+            ("units", text_type),
         ]
     )
     if metadata and file_format == "parquet":
@@ -122,20 +205,25 @@ def write_table(
     complete = False
     try:
         for batch in _batches(series, names):
-            lengths = [len(s) for _, s in batch]
-            codes = np.repeat(np.array([i for i, _ in batch], dtype=np.int32), lengths)
-            parameter: Any = pa.DictionaryArray.from_arrays(pa.array(codes), dictionary)
+            codes = pa.array(
+                np.repeat(
+                    np.array([i for i, *_ in batch], dtype=np.int32),
+                    [len(t) for _, t, _, _ in batch],
+                )
+            )
+            parameter: Any = pa.DictionaryArray.from_arrays(codes, dictionary)
+            unit: Any = pa.DictionaryArray.from_arrays(codes, unit_dictionary)
             if file_format == "csv":
-                parameter = parameter.cast(pa.string())
+                parameter, unit = parameter.cast(pa.string()), unit.cast(pa.string())
             table = pa.table(
                 [
                     pa.array(
-                        np.concatenate([s.timestamps for _, s in batch]),
-                        pa.timestamp("ns", tz="UTC"),
+                        np.concatenate([t for _, t, _, _ in batch]), pa.timestamp("ns", tz="UTC")
                     ),
                     parameter,
-                    pa.array(np.concatenate([s.values for _, s in batch])),
-                    pa.array(np.concatenate([s.status for _, s in batch])),
+                    pa.array(np.concatenate([v for _, _, v, _ in batch])),
+                    pa.array(np.concatenate([s for _, _, _, s in batch])),
+                    unit,
                 ],
                 schema=schema,
             )
@@ -156,11 +244,9 @@ def write_table(
 
 def _open_writer(path: str | os.PathLike[str], schema: Any, file_format: str) -> Any:
     if file_format == "parquet":
-        import pyarrow.parquet as pq
-
+        pq = require("pyarrow.parquet", "pandas", "Parquet export")
         return pq.ParquetWriter(os.fspath(path), schema, compression="zstd")
     if file_format == "csv":
-        import pyarrow.csv as pacsv
-
+        pacsv = require("pyarrow.csv", "pandas", "CSV export")
         return pacsv.CSVWriter(os.fspath(path), schema)
     raise ValueError(f"file_format must be 'parquet' or 'csv', got {file_format!r}")
