@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 
 
 class ISampleReadingModuleApi(abc.ABC):
+    """Creates sample reader services (buffering): ``create_service(buffering_configuration)``."""
+
     @abc.abstractmethod
     def create_service(
         self, buffering_configuration: BufferingConfiguration

@@ -11,6 +11,8 @@ logger = logging.getLogger(__name__)
 
 
 class ValueStatus(enum.IntEnum):
+    """The status of one sample, as the Open Data ``DataStatus`` codes."""
+
     UNSPECIFIED = 0
     VALID = 1
     MISSING = 2

@@ -8,5 +8,7 @@ __all__ = ["DataFormatInfoType"]
 
 
 class DataFormatInfoType(enum.IntEnum):
+    """What a data format describes: parameters (samples) or an event."""
+
     PARAMETERS = 1
     EVENT = 2

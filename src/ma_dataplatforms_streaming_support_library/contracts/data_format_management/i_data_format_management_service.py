@@ -15,6 +15,8 @@ __all__ = ["IDataFormatManagementService"]
 
 
 class IDataFormatManagementService(IServiceModel):
+    """Data format ids of parameter lists and events on a data source: look up, define, list."""
+
     data_format_info_updated: Event[DataFormatInfo]
 
     @abc.abstractmethod

@@ -11,5 +11,7 @@ __all__ = ["IDataFormatManagerModuleApi"]
 
 
 class IDataFormatManagerModuleApi(abc.ABC):
+    """Creates data format management services."""
+
     @abc.abstractmethod
     def create_service(self) -> ApiResult[IDataFormatManagementService]: ...

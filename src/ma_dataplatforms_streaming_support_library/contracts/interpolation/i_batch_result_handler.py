@@ -13,6 +13,8 @@ logger = logging.getLogger(__name__)
 
 
 class IBatchResultHandler(abc.ABC):
+    """Receives the interpolation results of one subscription, a batch per delivery."""
+
     @abc.abstractmethod
     def handle(self, result: BatchResult) -> None:
         """Called on a data reader thread with each batch, in time order per session."""

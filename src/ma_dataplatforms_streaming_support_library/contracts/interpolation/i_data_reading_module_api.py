@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 
 
 class IDataReadingModuleApi(abc.ABC):
+    """Creates data reader services (interpolation)."""
+
     @abc.abstractmethod
     def create_service(self) -> ApiResult[IDataReaderService]:
         """A new, independent data reader; it is configured by its subscriptions."""

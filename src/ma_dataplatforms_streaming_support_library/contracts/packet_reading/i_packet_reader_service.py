@@ -17,6 +17,8 @@ __all__ = ["IPacketReaderService"]
 
 
 class IPacketReaderService(IServiceModel):
+    """Reads the packets of live or historic sessions and hands them to one handler."""
+
     session_reading_started: Event[SessionInfo]
     session_reading_completed: Event[SessionInfo]
     stream_reading_started: Event[StreamInfo]

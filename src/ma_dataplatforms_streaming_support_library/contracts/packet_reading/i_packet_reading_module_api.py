@@ -12,6 +12,8 @@ __all__ = ["IPacketReadingModuleApi"]
 
 
 class IPacketReadingModuleApi(abc.ABC):
+    """Creates packet reader services from a ``PacketReadingConfiguration``."""
+
     @abc.abstractmethod
     def create_service(
         self,

@@ -8,6 +8,8 @@ __all__ = ["PacketReadingType"]
 
 
 class PacketReadingType(enum.IntEnum):
+    """LIVE follows sessions as they are written; HISTORIC reads stored sessions to their end."""
+
     LIVE = 0
     HISTORIC = 1
     BOTH = 2

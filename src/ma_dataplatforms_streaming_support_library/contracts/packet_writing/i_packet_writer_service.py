@@ -14,6 +14,8 @@ __all__ = ["IPacketWriterService"]
 
 
 class IPacketWriterService(IServiceModel):
+    """Writes packets (data, info) of sessions to their data source's topics."""
+
     @abc.abstractmethod
     def write_data(
         self,

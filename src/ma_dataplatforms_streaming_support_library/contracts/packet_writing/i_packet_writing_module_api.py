@@ -11,5 +11,7 @@ __all__ = ["IPacketWritingModuleApi"]
 
 
 class IPacketWritingModuleApi(abc.ABC):
+    """Creates packet writer services."""
+
     @abc.abstractmethod
     def create_service(self) -> ApiResult[IPacketWriterService]: ...

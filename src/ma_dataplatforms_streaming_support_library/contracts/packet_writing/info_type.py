@@ -8,6 +8,8 @@ __all__ = ["InfoType"]
 
 
 class InfoType(enum.IntEnum):
+    """The kind of information packet a writer sends (session info, system status, ...)."""
+
     UNSPECIFIED = 0
     SESSION_INFO = 1
     SYSTEM_STATUS = 2

@@ -16,6 +16,8 @@ __all__ = ["ISessionManagementService"]
 
 
 class ISessionManagementService(IServiceModel):
+    """Creates, updates, ends and looks up sessions; raises events as live sessions change."""
+
     live_session_started: Event[SessionInfo]
     live_session_state_change: Event[SessionInfo]
     live_session_ended: Event[SessionInfo]

@@ -11,5 +11,7 @@ __all__ = ["ISessionManagerModuleApi"]
 
 
 class ISessionManagerModuleApi(abc.ABC):
+    """Creates session management services."""
+
     @abc.abstractmethod
     def create_service(self) -> ApiResult[ISessionManagementService]: ...

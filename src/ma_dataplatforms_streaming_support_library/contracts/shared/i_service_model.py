@@ -9,6 +9,8 @@ __all__ = ["IServiceModel"]
 
 
 class IServiceModel(abc.ABC):
+    """A service's lifecycle: ``initialise``, ``start``, ``stop``, with events for each."""
+
     @abc.abstractmethod
     def initialise(self) -> None: ...
 

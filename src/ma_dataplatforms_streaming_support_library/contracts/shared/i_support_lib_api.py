@@ -9,6 +9,8 @@ __all__ = ["ISupportLibApi"]
 
 
 class ISupportLibApi(abc.ABC):
+    """The support library: its lifecycle and the module APIs that create its services."""
+
     @abc.abstractmethod
     def initialise(self) -> None: ...
 

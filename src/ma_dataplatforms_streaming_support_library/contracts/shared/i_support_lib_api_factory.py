@@ -10,5 +10,7 @@ __all__ = ["ISupportLibApiFactory"]
 
 
 class ISupportLibApiFactory(abc.ABC):
+    """Creates the support library API (``create()``)."""
+
     @abc.abstractmethod
     def create(self) -> ISupportLibApi: ...

@@ -8,5 +8,7 @@ __all__ = ["RetryMode"]
 
 
 class RetryMode(enum.IntEnum):
+    """How often to retry connecting to the broker: a finite number of times or for ever."""
+
     FINITE = 0
     INFINITE = 1

@@ -21,6 +21,8 @@ T = TypeVar("T")
 
 
 class ServiceState(enum.Enum):
+    """Where a service is in its lifecycle: created, initialised, started or stopped."""
+
     CREATED = "created"
     INITIALISED = "initialised"
     STARTED = "started"

@@ -12,6 +12,8 @@ __all__ = ["SupportLibApiFactory", "SupportLibraryBootstrapper"]
 
 
 class SupportLibApiFactory(ISupportLibApiFactory):
+    """Creates the support library API for one configuration and logger (from ``bootstrap``)."""
+
     def __init__(self, configuration: StreamingApiConfiguration, logger: ILogger) -> None:
         self._configuration = configuration
         self._logger = logger

@@ -47,6 +47,8 @@ def catalog_resolver(context: LibraryContext) -> FormatResolver:
 
 
 class SampleReadingModuleApi(ModuleApiBase, ISampleReadingModuleApi):
+    """Creates sample reader services (buffering) on the library's context."""
+
     module_name = "sample reading api"
 
     def create_service(

@@ -16,6 +16,8 @@ __all__ = ["DataFormatManagerModuleApi"]
 
 
 class DataFormatManagerModuleApi(ModuleApiBase, IDataFormatManagerModuleApi):
+    """Creates data format management services on the library's context."""
+
     module_name = "data format manager api"
 
     def create_service(self) -> ApiResult[IDataFormatManagementService]:

@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 
 
 class DataReadingModuleApi(ModuleApiBase, IDataReadingModuleApi):
+    """Creates data reader services (interpolation)."""
+
     module_name = "data reading api"
 
     def create_service(self) -> ApiResult[IDataReaderService]:

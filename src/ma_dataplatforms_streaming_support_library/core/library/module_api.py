@@ -28,6 +28,9 @@ class ServiceOwner(Protocol):
 
 
 class ModuleApiBase:
+    """What every module API shares: the library it belongs to, and creating a service only once
+    the library is initialised."""
+
     module_name = "module"
 
     def __init__(self, library: ServiceOwner) -> None:

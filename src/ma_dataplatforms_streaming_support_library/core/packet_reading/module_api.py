@@ -18,6 +18,8 @@ SESSION_INACTIVITY_TIMEOUT_S = 30.0
 
 
 class PacketReadingModuleApi(ModuleApiBase, IPacketReadingModuleApi):
+    """Creates packet reader services on the library's context."""
+
     module_name = "packet reading api"
 
     def create_service(

@@ -12,6 +12,8 @@ __all__ = ["PacketWritingModuleApi"]
 
 
 class PacketWritingModuleApi(ModuleApiBase, IPacketWritingModuleApi):
+    """Creates packet writer services on the library's context."""
+
     module_name = "packet writing api"
 
     def create_service(self) -> ApiResult[IPacketWriterService]:

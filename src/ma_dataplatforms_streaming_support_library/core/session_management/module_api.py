@@ -16,6 +16,8 @@ __all__ = ["SessionManagerModuleApi"]
 
 
 class SessionManagerModuleApi(ModuleApiBase, ISessionManagerModuleApi):
+    """Creates session management services on the library's context."""
+
     module_name = "session manager api"
 
     def create_service(self) -> ApiResult[ISessionManagementService]:

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 class SessionChangeKind(enum.Enum):
+    """What happened to a session in the registry: started, updated, ended or associated."""
+
     STARTED = "started"
     UPDATED = "updated"
     ENDED = "ended"
