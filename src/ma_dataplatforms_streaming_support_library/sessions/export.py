@@ -200,10 +200,11 @@ def write_table(
         schema = schema.with_metadata(dict(metadata))
     target = Path(path)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    writer = _open_writer(partial, schema, file_format)
+    writer = None
     written = 0
     complete = False
     try:
+        writer = _open_writer(partial, schema, file_format)
         for batch in _batches(series, names):
             codes = pa.array(
                 np.repeat(
@@ -233,10 +234,12 @@ def write_table(
                 progress(written, total)
         complete = True
     finally:
-        writer.close()
-        if complete:
-            os.replace(partial, target)
-        else:
+        try:
+            if writer is not None:
+                writer.close()
+            if complete:
+                os.replace(partial, target)
+        finally:
             partial.unlink(missing_ok=True)
     logger.info("wrote %d rows of %d parameters to %s", written, len(names), path)
     return written
