@@ -8,7 +8,6 @@ when it is missing.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import signal
@@ -72,7 +71,11 @@ def _raise_terminated(_signal: int, _frame: FrameType | None) -> NoReturn:
 
 
 def _has_cli_extra() -> bool:
-    return importlib.util.find_spec("rich") is not None
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def build_parser() -> argparse.ArgumentParser:
