@@ -447,7 +447,7 @@ def test_long_form_exports_match_the_arrays(writer: Writer, broker: str, tmp_pat
     data = read_session(key, broker)
 
     frame = data.to_pandas()
-    assert list(frame.columns) == ["timestamp", "parameter", "value", "status"]
+    assert list(frame.columns) == ["timestamp", "parameter", "value", "status", "session_time"]
     assert len(frame) == 10 and list(frame["parameter"].cat.categories) == ["a:P", "b:P"]
     assert str(frame["timestamp"].dtype) == "datetime64[ns, UTC]"
     b_rows = frame[frame["parameter"] == "b:P"]
@@ -461,6 +461,7 @@ def test_long_form_exports_match_the_arrays(writer: Writer, broker: str, tmp_pat
         "parameter",
         "value",
         "status",
+        "units",
     ]
     assert table.column("status").to_pylist()[:5] == [s for _, s in RPM]
 

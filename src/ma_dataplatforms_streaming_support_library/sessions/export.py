@@ -132,7 +132,7 @@ def to_wide_dataframe(
             ).mean()
         columns.append(column)
     frame = (
-        pd.concat(columns, axis=1, join="outer").sort_index()
+        pd.concat(columns, axis=1, join="outer", sort=True)
         if columns
         else pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC", name="timestamp"))
     )
