@@ -48,17 +48,16 @@ def version_text() -> str:
     import google.protobuf
     from google.protobuf.internal import api_implementation
 
-    from .. import __version__, columnar
+    from .. import __version__
+    from ..columnar import active_implementation
 
-    implementation = getattr(columnar, "active_implementation", None)
-    columnar_name = implementation() if callable(implementation) else "numpy"
     return "\n".join(
         (
             f"ma-streaming {__version__} (Python {sys.version.split()[0]})",
             f"protobuf {google.protobuf.__version__} ({api_implementation.Type()} backend)",
             f"librdkafka {confluent_kafka.libversion()[0]} "
             f"(confluent-kafka {confluent_kafka.version()[0]})",
-            f"columnar decoding: {columnar_name}",
+            f"columnar decoding: {active_implementation()}",
         )
     )
 
