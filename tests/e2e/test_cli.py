@@ -6,6 +6,7 @@ import csv
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -212,6 +213,9 @@ def test_tail_follows_a_session_being_written(tmp_path: Path) -> None:
         env=environment(),
     )
     try:
+        # tail reads, so it never creates the store: it starts once the writer has made it
+        while not (tmp_path / "live.db").exists() and writer.poll() is None:
+            time.sleep(0.01)
         result = run(["--broker", broker, "tail", "--duration", "3"])
     finally:
         writer_out, writer_err = writer.communicate(timeout=120)
