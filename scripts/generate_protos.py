@@ -3,7 +3,7 @@
 
 Usage (from anywhere; paths are resolved from this file)::
 
-    python scripts/generate_protos.py            # regenerate src/.../protos/*_pb2.py(i)
+    python scripts/generate_protos.py            # regenerate src/.../protos/*_pb2.py(i), *_pb2_grpc.py
     python scripts/generate_protos.py --check    # exit 1 if the committed files are stale
     python scripts/generate_protos.py --setup-only  # only create/refresh .venv-protoc
 
@@ -22,7 +22,7 @@ Post-processing of the generated code
     and registers the message classes under the module name
     ``ma.streaming.open_data.v1.open_data_pb2``. The generated modules are shipped
     flat in the package ``ma_dataplatforms_streaming_support_library.protos``, so
-    this script rewrites, in both the ``_pb2.py`` and ``_pb2.pyi`` files:
+    this script rewrites, in the ``_pb2.py``, ``_pb2.pyi`` and ``_pb2_grpc.py`` files:
 
     * ``from ma.streaming.<area>.v1 import <name>_pb2 as <alias>``
       -> ``from . import <name>_pb2 as <alias>`` (relative package import);
@@ -32,6 +32,10 @@ Post-processing of the generated code
     * in the ``.pyi`` stubs only, the bare ``_Mapping`` that protoc uses for the
       "dict instead of message" constructor arguments -> ``_Mapping[str, _Any]`` (plus
       ``from typing import Any as _Any``), so that ``mypy --strict`` accepts the stubs.
+
+    gRPC stubs (``_pb2_grpc.py``) are written only for the files that declare services
+    (``api.proto``, ``key_generator.proto``); protoc's stub for a file without services
+    holds nothing but imports.
 
     Nothing else is changed; the serialized file descriptors (and therefore the
     full message names, which are what the wire contract depends on) are untouched.
@@ -61,6 +65,11 @@ GRPCIO_TOOLS_VERSION = "1.74.0"
 # The .proto sources, relative to PROTO_ROOT, in dependency order.
 PROTO_FILES = (
     "ma/streaming/open_data/v1/open_data.proto",
+    "ma/streaming/api/v1/api.proto",
+    "ma/streaming/key_generator/v1/key_generator.proto",
+)
+# The sources that declare gRPC services, and so get a ``_pb2_grpc.py``.
+SERVICE_PROTO_FILES = (
     "ma/streaming/api/v1/api.proto",
     "ma/streaming/key_generator/v1/key_generator.proto",
 )
@@ -176,9 +185,11 @@ def postprocess(text: str, *, stub: bool = False) -> str:
     if stub:
         text = _parameterize_mappings(text)
     text = _MODULE_NAME_RE.sub(lambda m: f"'{PACKAGE}.{m['mod']}'", text)
-    leftover = [line for line in text.splitlines() if re.search(r"\bma\.streaming\.", line)]
-    # The only remaining mentions may be inside the serialized descriptor bytes.
-    leftover = [line for line in leftover if "AddSerializedFile" not in line]
+    # Full service and method names ('/ma.streaming.api.v1.PacketWriterService/...') are the wire
+    # contract and stay; only imports of the canonical module paths must be gone.
+    leftover = [
+        line for line in text.splitlines() if re.match(r"\s*(from|import) ma\.streaming\.", line)
+    ]
     if leftover:
         raise SystemExit("unexpected absolute ma.streaming reference left:\n" + "\n".join(leftover))
     return text
@@ -192,13 +203,18 @@ def generated_files() -> dict[str, Path]:
         for suffix in (".py", ".pyi"):
             rel = stem.parent / f"{stem.name}_pb2{suffix}"
             out[rel.name] = rel
+        if proto in SERVICE_PROTO_FILES:
+            rel = stem.parent / f"{stem.name}_pb2_grpc.py"
+            out[rel.name] = rel
     return out
 
 
 def generate(python: Path) -> dict[str, str]:
     """Run protoc into a temporary directory; return {file name: post-processed text}."""
     with tempfile.TemporaryDirectory(prefix="ma-protoc-") as tmp:
-        run_protoc(python, [f"--python_out={tmp}", f"--pyi_out={tmp}"])
+        run_protoc(
+            python, [f"--python_out={tmp}", f"--pyi_out={tmp}", f"--grpc_python_out={tmp}"]
+        )
         return {
             name: postprocess(
                 (Path(tmp) / rel).read_text(encoding="utf-8"), stub=name.endswith(".pyi")

@@ -12,7 +12,8 @@ Two independent checks:
   produces from the ``.proto`` sources (``--descriptor_set_out``): a schema edit that was
   not regenerated fails here, with a readable diff;
 * regenerating into a temporary directory (``generate_protos.py --check``) yields the
-  committed ``*_pb2.py`` / ``*_pb2.pyi`` byte for byte, post-processing included.
+  committed ``*_pb2.py`` / ``*_pb2.pyi`` / ``*_pb2_grpc.py`` byte for byte, post-processing
+  included.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ PACKAGE = "ma_dataplatforms_streaming_support_library.protos"
 PACKAGE_DIR = REPO_ROOT / "src" / "ma_dataplatforms_streaming_support_library" / "protos"
 PROTO_FILES = [
     "ma/streaming/open_data/v1/open_data.proto",
+    "ma/streaming/api/v1/api.proto",
+    "ma/streaming/key_generator/v1/key_generator.proto",
+]
+# The sources that declare gRPC services: only these get a ``_pb2_grpc.py`` module.
+SERVICE_PROTO_FILES = [
     "ma/streaming/api/v1/api.proto",
     "ma/streaming/key_generator/v1/key_generator.proto",
 ]
@@ -80,9 +86,11 @@ def test_proto_sources_are_the_expected_set() -> None:
 
 
 def test_package_holds_exactly_the_generated_modules() -> None:
-    expected = {"__init__.py", "packets.py"} | {
-        f"{Path(p).stem}_pb2{suffix}" for p in PROTO_FILES for suffix in (".py", ".pyi")
-    }
+    expected = (
+        {"__init__.py", "packets.py"}
+        | {f"{Path(p).stem}_pb2{suffix}" for p in PROTO_FILES for suffix in (".py", ".pyi")}
+        | {f"{Path(p).stem}_pb2_grpc.py" for p in SERVICE_PROTO_FILES}
+    )
     found = {p.name for p in PACKAGE_DIR.iterdir() if p.is_file() and p.suffix in (".py", ".pyi")}
     assert found == expected
 
