@@ -27,7 +27,7 @@ from ..errors import (
     TransportError,
 )
 from ..transport import BROKER_ENVIRONMENT_VARIABLE
-from . import copy, end, export, plot, resample, sessions, show, tail
+from . import copy, end, export, plot, resample, serve, sessions, show, tail
 from .common import LIST_HINT
 from .options import add_global_options, finish_global_options
 
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_global_options(parser, before_command=True)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (sessions, show, end, tail, export, plot, copy, resample):
+    for module in (sessions, show, end, tail, export, plot, copy, resample, serve):
         module.add_parsers(commands)
     for command in commands.choices.values():
         add_global_options(command, before_command=False)
