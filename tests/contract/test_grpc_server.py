@@ -7,7 +7,6 @@ written over gRPC read through the official API and ``read_session``, and the ot
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -18,6 +17,9 @@ from typing import Any
 import grpc
 import pytest
 
+from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_bytes import (
+    PacketBytes,
+)
 from ma_dataplatforms_streaming_support_library.contracts.shared.stream_api_configuration import (
     StreamingApiConfiguration,
 )
@@ -36,7 +38,6 @@ from .conftest import (
     PARTITION_BASE,
     TOPIC_BASE,
     LibraryFactory,
-    envelope,
     historic_configuration,
     start_reader,
     wait_for,
@@ -368,3 +369,359 @@ def test_data_format_ids_are_ordered_lists_reused_per_data_source(
         )
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "parameters" in raised.value.details()
+
+
+# writing and reading ------------------------------------------------------------------------------
+def _write_grpc_session(client: Client, data_source: str) -> tuple[str, dict[str, list[bytes]]]:
+    """A session as the Python samples write one: NewSession on each stream, data, markers,
+    EndOfSession on each stream (one client stream), then EndSession."""
+    key = create(client, data_source, identifier="over grpc")
+    format_id = client.formats.GetParameterDataFormatId(
+        api_pb2.GetParameterDataFormatIdRequest(
+            data_source=data_source, parameters=["vCar:Chassis"]
+        )
+    ).data_format_identifier
+    new = open_data_pb2.NewSessionPacket(data_source=data_source).SerializeToString()
+    end = open_data_pb2.EndOfSessionPacket(data_source=data_source).SerializeToString()
+    written: dict[str, list[bytes]] = {"": [], "stream1": []}
+    requests = []
+    for stream in written:
+        packets = [open_data_pb2.Packet(type="NewSession", session_key=key, content=new)]
+        packets += [periodic(key, format_id, [float(i), float(i) + 0.5]) for i in range(5)]
+        packets += [marker(key, f"{stream or 'main'}-lap")]
+        packets += [open_data_pb2.Packet(type="EndOfSession", session_key=key, content=end)]
+        written[stream] = [p.SerializeToString() for p in packets]
+        requests.append(
+            api_pb2.WriteDataPacketsRequest(
+                details=[detail(data_source, key, p, stream) for p in packets]
+            )
+        )
+    client.writer.WriteDataPackets(iter(requests))
+    assert client.sessions.EndSession(api_pb2.EndSessionRequest(session_key=key)).success
+    return key, written
+
+
+def test_a_session_written_over_grpc_reads_through_the_official_api_and_read_session(
+    client: Client, library_factory: LibraryFactory, data_source: str, strategy: Any
+) -> None:
+    key, written = _write_grpc_session(client, data_source)
+    mappings = MAPPINGS if strategy == PARTITION_BASE else None
+    library = library_factory(strategy, partition_mappings=mappings)
+    _, recorder = start_reader(library, historic_configuration(data_source, session_key=key))
+    recorder.wait_completed(key)
+    assert recorder.packets_by_stream(key) == written
+    data = read_session(key, library.broker_list, partition_mappings=mappings)
+    speed = data.parameter("vCar:Chassis")
+    assert len(speed.values) == 2 * 5 * 2
+    assert data.complete
+
+
+def test_a_session_written_through_the_official_api_reads_over_grpc(
+    client: Client, library_factory: LibraryFactory, data_source: str, strategy: Any
+) -> None:
+    mappings = MAPPINGS if strategy == PARTITION_BASE else None
+    library = library_factory(strategy, partition_mappings=mappings)
+    written = write_session(
+        library.session_service(),
+        library.writer_service(),
+        data_source,
+        streams=["", "stream1"],
+        count=4,
+    )
+    connection = connect(
+        client,
+        data_source,
+        session_key=written.session_key,
+        streams=["stream1"],
+        stream_offsets=[0],
+    )
+    total = sum(len(packets) for packets in written.packets.values())
+    responses = collect(
+        client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=connection)), total
+    )
+    by_stream: dict[str, list[bytes]] = {}
+    for response in responses:
+        by_stream.setdefault(response.stream, []).append(response.packet.SerializeToString())
+        assert response.submit_time.seconds > 0
+    assert by_stream == {s: [p.data for p in ps] for s, ps in written.packets.items()}
+    info = client.sessions.GetSessionInfo(
+        api_pb2.GetSessionInfoRequest(session_key=written.session_key)
+    )
+    assert info.success and info.is_complete and "stream1" in info.streams
+
+
+def test_latest_offset_reads_only_what_is_written_after_the_call(
+    client: Client, data_source: str
+) -> None:
+    key = create(client, data_source)
+    for index in range(3):
+        client.writer.WriteDataPacket(
+            api_pb2.WriteDataPacketRequest(
+                detail=detail(data_source, key, marker(key, f"old{index}"))
+            )
+        )
+    earliest = connect(client, data_source, session_key=key, main_offset=0)
+    latest = connect(client, data_source, session_key=key, main_offset=-1)
+    call = client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=latest))
+    time.sleep(1.0)  # the server resolves "latest" when the call starts
+    for index in range(3):
+        client.writer.WriteDataPacket(
+            api_pb2.WriteDataPacketRequest(
+                detail=detail(data_source, key, marker(key, f"new{index}"))
+            )
+        )
+    assert labels(collect(call, 3)) == ["new0", "new1", "new2"]
+    everything = collect(
+        client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=earliest)), 6
+    )
+    assert labels(everything) == ["old0", "old1", "old2", "new0", "new1", "new2"]
+
+
+def test_read_essentials_catches_up_and_ends(client: Client, data_source: str) -> None:
+    key = create(client, data_source)
+    format_id = client.formats.GetParameterDataFormatId(
+        api_pb2.GetParameterDataFormatIdRequest(data_source=data_source, parameters=["a:b"])
+    ).data_format_identifier
+    client.writer.WriteDataPacket(
+        api_pb2.WriteDataPacketRequest(
+            detail=detail(data_source, key, marker(key, "config", essential=True))
+        )
+    )
+    client.writer.WriteDataPacket(
+        api_pb2.WriteDataPacketRequest(detail=detail(data_source, key, marker(key, "plain")))
+    )
+    connection = connect(client, data_source, essentials_offset=0)
+    packets = [
+        response.packet
+        for message in client.reader.ReadEssentials(
+            api_pb2.ReadEssentialsRequest(connection=connection), timeout=WAIT_S
+        )
+        for response in message.response
+    ]
+    assert [p.type for p in packets] == ["DataFormatDefinition", "Marker"]
+    definition = open_data_pb2.DataFormatDefinitionPacket.FromString(packets[0].content)
+    assert definition.identifier == format_id
+    bound = connect(client, data_source, essentials_offset=0, session_key=key)
+    only_session = list(
+        client.reader.ReadEssentials(
+            api_pb2.ReadEssentialsRequest(connection=bound), timeout=WAIT_S
+        )
+    )
+    assert [r.packet.type for m in only_session for r in m.response] == ["Marker"]
+
+
+def test_read_data_packets_filters_parameters_events_and_markers(
+    client: Client, data_source: str
+) -> None:
+    key = create(client, data_source)
+
+    def format_of(*parameters: str) -> int:
+        return int(
+            client.formats.GetParameterDataFormatId(
+                api_pb2.GetParameterDataFormatIdRequest(
+                    data_source=data_source, parameters=parameters
+                )
+            ).data_format_identifier
+        )
+
+    speed, engine, both = (
+        format_of("vCar:Chassis"),
+        format_of("nEngine:Chassis"),
+        format_of("nEngine:Chassis", "vCar:Chassis"),
+    )
+    event = open_data_pb2.EventPacket(
+        data_format=open_data_pb2.EventDataFormat(event_identifier="Crash:Chassis"), timestamp=1
+    )
+    packets = [
+        periodic(key, speed, [1.0]),
+        periodic(key, engine, [2.0]),
+        periodic(key, both, [3.0, 4.0]),
+        periodic(key, 999, [5.0]),  # an id nobody defined: dropped
+        marker(key, "lap"),
+        open_data_pb2.Packet(type="Event", session_key=key, content=event.SerializeToString()),
+        open_data_pb2.Packet(type="EndOfSession", session_key=key, content=b""),
+    ]
+    client.writer.WriteDataPackets(
+        iter(
+            [
+                api_pb2.WriteDataPacketsRequest(
+                    details=[detail(data_source, key, p) for p in packets]
+                )
+            ]
+        )
+    )
+    connection = connect(client, data_source, session_key=key)
+
+    def read(**filters: Any) -> list[open_data_pb2.Packet]:
+        request = api_pb2.DataPacketRequest(connection=connection, **filters)
+        call = client.reader.ReadDataPackets(api_pb2.ReadDataPacketsRequest(request=request))
+        return [r.packet for r in collect(call, 99, timeout=3.0)]
+
+    kept = read(include_parameters=["^vCar"], exclude_events=[".*"])
+    assert [p.content for p in kept] == [packets[0].content, packets[2].content]
+    kept = read(exclude_parameters=["vCar"], include_markers=True)
+    assert [p.type for p in kept] == ["PeriodicData", "PeriodicData", "Marker", "Event"]
+    with pytest.raises(grpc.RpcError) as raised:
+        list(
+            client.reader.ReadDataPackets(
+                api_pb2.ReadDataPacketsRequest(
+                    request=api_pb2.DataPacketRequest(
+                        connection=connection, include_parameters=["("]
+                    )
+                ),
+                timeout=WAIT_S,
+            )
+        )
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "include_parameters[0]" in raised.value.details()
+
+
+def test_batched_responses_carry_several_packets(broker_list: str, data_source: str) -> None:
+    server = _server(broker_list, TOPIC_BASE, batching_responses=True)
+    try:
+        for client in _client(server):
+            key = create(client, data_source)
+            client.writer.WriteDataPackets(
+                iter(
+                    [
+                        api_pb2.WriteDataPacketsRequest(
+                            details=[
+                                detail(data_source, key, marker(key, str(i))) for i in range(50)
+                            ]
+                        )
+                    ]
+                )
+            )
+            connection = connect(client, data_source, session_key=key)
+            call = client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=connection))
+            sizes: list[int] = []
+            for message in call:
+                sizes.append(len(message.response))
+                if sum(sizes) >= 50:
+                    break
+            call.cancel()
+            assert sum(sizes) == 50 and max(sizes) > 1
+    finally:
+        server.stop(1)
+
+
+# bad input ----------------------------------------------------------------------------------------
+def test_reading_an_unknown_or_closed_connection(client: Client, data_source: str) -> None:
+    unknown = api_pb2.Connection(id=42)
+    assert list(client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=unknown))) == []
+    assert (
+        list(client.reader.ReadEssentials(api_pb2.ReadEssentialsRequest(connection=unknown))) == []
+    )
+    connection = connect(client, data_source)
+    call = client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=connection))
+    time.sleep(0.5)
+    assert client.connections.CloseConnection(
+        api_pb2.CloseConnectionRequest(connection=connection)
+    ).success
+    assert list(call) == []  # the stream ends with status OK once its connection is closed
+
+
+def test_bad_offsets_and_streams_are_invalid_argument(client: Client, data_source: str) -> None:
+    for details, field in (
+        ({"main_offset": -7}, "details.main_offset"),
+        ({"streams": ["a b"], "stream_offsets": [0]}, "details.streams[0]"),
+    ):
+        connection = connect(client, data_source, **details)
+        with pytest.raises(grpc.RpcError) as raised:
+            list(client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=connection)))
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert field in raised.value.details()
+
+
+def test_refused_writes_name_the_problem(client: Client, data_source: str) -> None:
+    unknown = str(uuid.uuid4())
+    with pytest.raises(grpc.RpcError) as raised:
+        client.writer.WriteDataPacket(
+            api_pb2.WriteDataPacketRequest(
+                detail=detail(data_source, unknown, marker(unknown, "x"))
+            )
+        )
+    assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "session_key" in raised.value.details()
+    key = create(client, data_source)
+    assert client.sessions.EndSession(api_pb2.EndSessionRequest(session_key=key)).success
+    with pytest.raises(grpc.RpcError) as raised:
+        client.writer.WriteDataPacket(
+            api_pb2.WriteDataPacketRequest(detail=detail(data_source, key, marker(key, "late")))
+        )
+    assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    live = create(client, data_source)
+    untyped = open_data_pb2.Packet(session_key=live, content=b"\x01")
+    with pytest.raises(grpc.RpcError) as raised:
+        client.writer.WriteDataPackets(
+            iter(
+                [
+                    api_pb2.WriteDataPacketsRequest(
+                        details=[
+                            detail(data_source, live, marker(live, "ok")),
+                            detail(data_source, live, untyped),
+                        ]
+                    )
+                ]
+            )
+        )
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "1 of 2 packets" in raised.value.details() and "type" in raised.value.details()
+
+
+def test_a_client_that_disconnects_mid_stream_keeps_what_it_sent(
+    client: Client, data_source: str
+) -> None:
+    key = create(client, data_source)
+    release = threading.Event()
+
+    def requests() -> Iterator[api_pb2.WriteDataPacketsRequest]:
+        for index in range(5):
+            yield api_pb2.WriteDataPacketsRequest(
+                details=[detail(data_source, key, marker(key, f"sent{index}"))]
+            )
+        release.wait(WAIT_S)
+
+    writer = client.server.writer
+    assert writer is not None
+    before = writer.packets_written
+    call = client.writer.WriteDataPackets.future(requests())
+    wait_for(lambda: writer.packets_written - before >= 5, message="5 packets written")
+    call.cancel()
+    release.set()
+    connection = connect(client, data_source, session_key=key)
+    read = collect(client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=connection)), 5)
+    assert labels(read) == [f"sent{i}" for i in range(5)]
+
+
+def test_a_reader_that_never_reads_holds_the_server_back(
+    client: Client, library_factory: LibraryFactory, data_source: str, strategy: Any
+) -> None:
+    library = library_factory(
+        strategy, partition_mappings=MAPPINGS if strategy == PARTITION_BASE else None
+    )
+    sessions, writer = library.session_service(), library.writer_service()
+    written = write_session(sessions, writer, data_source, count=0, end=False)
+    key = written.session_key
+    padding = b"x" * 4000
+    connection = connect(client, data_source, session_key=key)
+    reader = client.server.reader
+    assert reader is not None
+    before = reader.records_read
+    call = client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=connection))
+    total = 20_000  # 80 MB of packets, far more than gRPC's flow-control windows
+    for index in range(total):
+        content = open_data_pb2.MarkerPacket(label=str(index), description=padding.decode())
+        data = open_data_pb2.Packet(
+            type="Marker", session_key=key, content=content.SerializeToString()
+        )
+        assert writer.write_data(
+            data_source, "", key, PacketBytes(data.SerializeToString())
+        ).success
+    writer.flush()
+    time.sleep(2.0)
+    stalled = reader.records_read - before
+    assert stalled < total / 2, f"the server read {stalled} of {total} records for a stalled client"
+    first = next(iter(call))
+    assert first.response[0].packet.type == "NewSession"
+    call.cancel()

@@ -14,6 +14,7 @@ from ..core.data_format_management.data_format_management_service import (
     DataFormatManagementService,
 )
 from ..core.library.context import LibraryContext
+from ..errors import TransportError
 from ..protos import api_pb2, open_data_pb2
 from ..transport.base import Record
 from .calls import abort, stop_condition, timestamp_from_ms
@@ -65,7 +66,7 @@ class PacketReaderServicer:
 
     An unknown or closed connection id ends the call at once with no message; closing the
     connection ends its running reads. ``ReadEssentials`` reads to the end offsets at the call's
-    start and ends. ``batching_responses`` puts every packet of one poll in one response; else
+    start (after flushing this server's pending writes) and ends. ``batching_responses`` puts every packet of one poll in one response; else
     each response holds one packet. A record that is not an Open Data Packet is skipped.
     """
 
@@ -83,7 +84,15 @@ class PacketReaderServicer:
         self._formats = formats
         self._stopping = stopping
         self._batching = batching_responses
-        self.records_read = 0
+        self._finished_reads = 0
+        self._active: set[RouteReader] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def records_read(self) -> int:
+        """Records polled from the store by every read call so far, running ones included."""
+        with self._lock:
+            return self._finished_reads + sum(reader.records_read for reader in self._active)
 
     def ReadPackets(
         self, request: api_pb2.ReadPacketsRequest, context: Any
@@ -129,15 +138,33 @@ class PacketReaderServicer:
             if isinstance(packet_filter, str):
                 abort(context, grpc.StatusCode.INVALID_ARGUMENT, packet_filter)
             keep = packet_filter.keep
+        if essentials:
+            self._flush_writes(context)
         reader = RouteReader(
             self._context.transport, routes, details.session_key, until_end=essentials
         )
         self._connections.reader_started(connection)
+        with self._lock:
+            self._active.add(reader)
         try:
             yield from self._responses(reader, connection, context, response_class, keep)
         finally:
-            self.records_read += reader.records_read
+            with self._lock:
+                self._active.discard(reader)
+                self._finished_reads += reader.records_read
             self._connections.reader_ended(connection)
+
+    def _flush_writes(self, context: Any) -> None:
+        """A catch-up read ends at the end offsets at its start: this server's queued writes are
+        made durable first, so a client reads what it wrote before the call."""
+        try:
+            self._context.transport.flush(self._context.timeout_s)
+        except TransportError as exc:
+            abort(
+                context,
+                grpc.StatusCode.UNAVAILABLE,
+                f"the store did not take pending writes: {exc}",
+            )
 
     def _routes(
         self, details: api_pb2.ConnectionDetails, essentials: bool, context: Any
