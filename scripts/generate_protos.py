@@ -212,9 +212,7 @@ def generated_files() -> dict[str, Path]:
 def generate(python: Path) -> dict[str, str]:
     """Run protoc into a temporary directory; return {file name: post-processed text}."""
     with tempfile.TemporaryDirectory(prefix="ma-protoc-") as tmp:
-        run_protoc(
-            python, [f"--python_out={tmp}", f"--pyi_out={tmp}", f"--grpc_python_out={tmp}"]
-        )
+        run_protoc(python, [f"--python_out={tmp}", f"--pyi_out={tmp}", f"--grpc_python_out={tmp}"])
         return {
             name: postprocess(
                 (Path(tmp) / rel).read_text(encoding="utf-8"), stub=name.endswith(".pyi")
