@@ -7,11 +7,13 @@ written over gRPC read through the official API and ``read_session``, and the ot
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -23,6 +25,7 @@ from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_
 from ma_dataplatforms_streaming_support_library.contracts.shared.stream_api_configuration import (
     StreamingApiConfiguration,
 )
+from ma_dataplatforms_streaming_support_library.errors import ConfigurationError
 from ma_dataplatforms_streaming_support_library.protos import (
     api_pb2,
     api_pb2_grpc,
@@ -30,7 +33,11 @@ from ma_dataplatforms_streaming_support_library.protos import (
     key_generator_pb2_grpc,
     open_data_pb2,
 )
-from ma_dataplatforms_streaming_support_library.server import ServerOptions, StreamApiServer
+from ma_dataplatforms_streaming_support_library.server import (
+    ServerOptions,
+    StreamApiServer,
+    load_app_config,
+)
 from ma_dataplatforms_streaming_support_library.sessions.read import read_session
 
 from .conftest import (
@@ -725,3 +732,52 @@ def test_a_reader_that_never_reads_holds_the_server_back(
     first = next(iter(call))
     assert first.response[0].packet.type == "NewSession"
     call.cancel()
+
+
+def test_app_config_json_keys_keep_their_meaning(tmp_path: Path) -> None:
+    path = tmp_path / "AppConfig.json"
+    path.write_text(
+        json.dumps(
+            {
+                "StreamCreationStrategy": 2,
+                "BrokerUrl": "localhost:9092",
+                "PartitionMappings": [{"Stream": "Stream1", "Partition": 1}],
+                "IntegrateSessionManagement": False,
+                "BatchingResponses": True,
+                "StreamApiPort": 14000,
+            }
+        )
+    )
+    configuration = load_app_config(path, "embedded:")
+    assert configuration.broker_list == "embedded:"
+    assert configuration.stream_creation_strategy == TOPIC_BASE
+    assert configuration.partition_mappings == {"Stream1": 1}
+    assert not configuration.integrate_session_management
+    assert configuration.batching_responses and configuration.stream_api_port == 14000
+    path.write_text(json.dumps({"StreamApiPrt": 1}))
+    with pytest.raises(ConfigurationError, match="StreamApiPrt"):
+        load_app_config(path)
+
+
+def test_session_management_not_integrated_answers_success_false(
+    broker_list: str, data_source: str
+) -> None:
+    configuration = StreamingApiConfiguration(
+        broker_list, TOPIC_BASE, [], 10, integrate_session_management=False
+    )
+    server = StreamApiServer(
+        configuration, ServerOptions(host="127.0.0.1", port=0, key_generator_port=None)
+    ).start()
+    try:
+        channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+        sessions = api_pb2_grpc.SessionManagementServiceStub(channel)
+        assert not sessions.CreateSession(
+            api_pb2.CreateSessionRequest(data_source=data_source)
+        ).success
+        stream = sessions.GetSessionStartNotification(
+            api_pb2.GetSessionStartNotificationRequest(data_source=data_source)
+        )
+        assert list(stream) == []
+        channel.close()
+    finally:
+        server.stop(1)
