@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 import pytest
 
+from ma_dataplatforms_streaming_support_library import read_session
 from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_bytes import (
     PacketBytes,
 )
@@ -38,7 +39,6 @@ from ma_dataplatforms_streaming_support_library.server import (
     StreamApiServer,
     load_app_config,
 )
-from ma_dataplatforms_streaming_support_library.sessions.read import read_session
 
 from .conftest import (
     MAPPINGS,
@@ -469,8 +469,13 @@ def test_latest_offset_reads_only_what_is_written_after_the_call(
         )
     earliest = connect(client, data_source, session_key=key, main_offset=0)
     latest = connect(client, data_source, session_key=key, main_offset=-1)
+    # ReadEssentials makes the server's queued writes durable, so "latest" is past the old ones.
+    list(client.reader.ReadEssentials(api_pb2.ReadEssentialsRequest(connection=earliest)))
     call = client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=latest))
-    time.sleep(1.0)  # the server resolves "latest" when the call starts
+    opened = client.server.connections.get(latest.id)
+    assert opened is not None
+    wait_for(lambda: opened.readers == 1, message="the read call reached the server")
+    time.sleep(0.5)  # the server resolves "latest" as the call starts reading
     for index in range(3):
         client.writer.WriteDataPacket(
             api_pb2.WriteDataPacketRequest(
@@ -778,6 +783,11 @@ def test_session_management_not_integrated_answers_success_false(
             api_pb2.GetSessionStartNotificationRequest(data_source=data_source)
         )
         assert list(stream) == []
+        # As the C# server, writes are then not checked against a session registry.
+        key = str(uuid.uuid4())
+        api_pb2_grpc.PacketWriterServiceStub(channel).WriteDataPacket(
+            api_pb2.WriteDataPacketRequest(detail=detail(data_source, key, marker(key, "free")))
+        )
         channel.close()
     finally:
         server.stop(1)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from ma_dataplatforms_streaming_support_library.sessions.read import read_session
+from ma_dataplatforms_streaming_support_library import read_session
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"

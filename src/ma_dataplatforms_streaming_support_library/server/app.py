@@ -96,8 +96,11 @@ class StreamApiServer:
         library.start()
         context = library.context
         assert context is not None
-        sessions: SessionManagementService = _started(
-            library.get_session_manager_api().create_service(), "session service"
+        # Without session management the library has no session service and writes unchecked.
+        sessions: SessionManagementService | None = (
+            _started(library.get_session_manager_api().create_service(), "session service")
+            if self.configuration.integrate_session_management
+            else None
         )
         formats: DataFormatManagementService = _started(
             library.get_data_format_manager_api().create_service(), "data format service"
@@ -105,7 +108,7 @@ class StreamApiServer:
         writer: PacketWriterService = _started(
             library.get_writing_packet_api().create_service(), "packet writer"
         )
-        self._services = [sessions, formats, writer]
+        self._services = [s for s in (sessions, formats, writer) if s is not None]
         self.reader = PacketReaderServicer(
             context,
             self.connections,
@@ -128,7 +131,6 @@ class StreamApiServer:
                 sessions,
                 context,
                 self._stopping,
-                enabled=self.configuration.integrate_session_management,
                 notification_capacity=self.options.notification_capacity,
             ),
             server,

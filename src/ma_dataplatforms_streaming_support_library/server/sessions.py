@@ -55,28 +55,30 @@ class SessionManagementServicer:
 
     As there, an unknown session key is ``success=false``, a session is looked up by its key
     alone (``EndSessionRequest.data_source`` is not needed), and with session management not
-    integrated every call answers ``success=false`` and notification streams end at once.
+    integrated (``service`` None) every call answers ``success=false`` and notification streams
+    end at once.
     Input the library refuses that the C# server has no answer for (a data source Kafka cannot
     name) ends the call with INVALID_ARGUMENT naming the field.
     """
 
     def __init__(
         self,
-        service: SessionManagementService,
+        service: SessionManagementService | None,
         context: LibraryContext,
         stopping: threading.Event,
         *,
-        enabled: bool = True,
         notification_capacity: int = 1000,
     ) -> None:
-        self._service = service
         self._context = context
         self._start_hub = NotificationHub(notification_capacity)
         self._stop_hub = NotificationHub(notification_capacity)
         self._stopping = stopping
-        self._enabled = enabled
-        service.live_session_started += self._start_hub.publish
-        service.live_session_ended += self._stop_hub.publish
+        self._enabled = service is not None
+        # Without session management (no service) the calls below never reach the service.
+        self._service: SessionManagementService = service  # type: ignore[assignment]
+        if service is not None:
+            service.live_session_started += self._start_hub.publish
+            service.live_session_ended += self._stop_hub.publish
 
     # lookups ----------------------------------------------------------------------------------
     def _record(self, session_key: str) -> SessionRecord | None:
