@@ -461,32 +461,47 @@ def test_latest_offset_reads_only_what_is_written_after_the_call(
     client: Client, data_source: str
 ) -> None:
     key = create(client, data_source)
-    for index in range(3):
+
+    def write(label: str) -> None:
         client.writer.WriteDataPacket(
-            api_pb2.WriteDataPacketRequest(
-                detail=detail(data_source, key, marker(key, f"old{index}"))
-            )
+            api_pb2.WriteDataPacketRequest(detail=detail(data_source, key, marker(key, label)))
         )
+
+    for index in range(3):
+        write(f"old{index}")
     earliest = connect(client, data_source, session_key=key, main_offset=0)
     latest = connect(client, data_source, session_key=key, main_offset=-1)
     # ReadEssentials makes the server's queued writes durable, so "latest" is past the old ones.
     list(client.reader.ReadEssentials(api_pb2.ReadEssentialsRequest(connection=earliest)))
     call = client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=latest))
-    opened = client.server.connections.get(latest.id)
-    assert opened is not None
-    wait_for(lambda: opened.readers == 1, message="the read call reached the server")
-    time.sleep(0.5)  # the server resolves "latest" as the call starts reading
-    for index in range(3):
-        client.writer.WriteDataPacket(
-            api_pb2.WriteDataPacketRequest(
-                detail=detail(data_source, key, marker(key, f"new{index}"))
-            )
+    # The server resolves "latest" when the call starts reading, at a moment the client cannot
+    # see: new packets are written until the reader has some.
+    stop = threading.Event()
+    written: list[str] = []
+
+    def keep_writing() -> None:
+        while not stop.is_set() and len(written) < 200:
+            written.append(f"new{len(written)}")
+            write(written[-1])
+            time.sleep(0.1)
+
+    writer = threading.Thread(target=keep_writing, daemon=True)
+    writer.start()
+    try:
+        got = labels(collect(call, 3))
+    finally:
+        stop.set()
+        writer.join(10)
+    assert len(got) == 3 and all(label.startswith("new") for label in got)
+    first = written.index(got[0])
+    assert got == written[first : first + 3]
+    everything = labels(
+        collect(
+            client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=earliest)),
+            3 + len(written),
         )
-    assert labels(collect(call, 3)) == ["new0", "new1", "new2"]
-    everything = collect(
-        client.reader.ReadPackets(api_pb2.ReadPacketsRequest(connection=earliest)), 6
     )
-    assert labels(everything) == ["old0", "old1", "old2", "new0", "new1", "new2"]
+    assert everything == ["old0", "old1", "old2", *written]
 
 
 def test_read_essentials_catches_up_and_ends(client: Client, data_source: str) -> None:
