@@ -62,7 +62,9 @@ def _configuration(args: argparse.Namespace) -> StreamingApiConfiguration:
     if args.config:
         configuration = load_app_config(args.config, args.broker or None)
     else:
-        configuration = StreamingApiConfiguration(args.broker, timeout_seconds=args.timeout)
+        configuration = StreamingApiConfiguration(
+            args.broker, additional_properties=args.properties, timeout_seconds=args.timeout
+        )
     if args.strategy:
         configuration.stream_creation_strategy = _STRATEGIES[args.strategy]
     for mapping in args.partition_mapping:
