@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import TYPE_CHECKING
 
 from ..errors import CliError, SessionCopyError
@@ -15,8 +14,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["add_parsers"]
-
-logger = logging.getLogger(__name__)
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +17,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["add_parsers", "time_bound"]
-
-logger = logging.getLogger(__name__)
 
 _VALID = 1
 #: above this many samples a parameter is drawn as a min/max envelope of this many buckets

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +17,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["add_parsers"]
-
-logger = logging.getLogger(__name__)
 
 EXIT_LATE = 1
 

@@ -7,7 +7,6 @@ import csv
 import datetime
 import io
 import json
-import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -19,8 +18,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["add_parsers", "format_listing"]
-
-logger = logging.getLogger(__name__)
 
 #: narrowest a text column (identifier, data source) gets when the table must fit the terminal
 _MIN_TEXT = 8

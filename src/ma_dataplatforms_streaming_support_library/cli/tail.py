@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,8 +26,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["add_parsers"]
-
-logger = logging.getLogger(__name__)
 
 #: data packets kept per (session, stream) to show the latest value of each parameter
 _LATEST_PACKETS = 64

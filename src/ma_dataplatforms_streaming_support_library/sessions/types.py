@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import html
 import json
-import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +31,6 @@ __all__ = [
     "ProgressCallback",
     "SessionData",
 ]
-
-logger = logging.getLogger(__name__)
 
 Int64Array = npt.NDArray[np.int64]
 Float64Array = npt.NDArray[np.float64]

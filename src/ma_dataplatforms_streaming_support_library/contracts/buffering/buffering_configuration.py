@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,8 +10,6 @@ from typing import Any
 from .merge_strategy import MergeStrategy
 
 __all__ = ["BufferingConfiguration"]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, init=False)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from .sample_data import SampleData
 
 __all__ = ["EndSampleData"]
-
-logger = logging.getLogger(__name__)
 
 
 class EndSampleData(SampleData):

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from .timestamp_data import TimestampData
 
 __all__ = ["EndTimestampData"]
-
-logger = logging.getLogger(__name__)
 
 
 class EndTimestampData(TimestampData):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any, TypeVar
 
 __all__ = ["GenericValue"]
-
-logger = logging.getLogger(__name__)
 
 X = TypeVar("X")
 

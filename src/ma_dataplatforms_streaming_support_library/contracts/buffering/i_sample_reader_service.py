@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import logging
 from collections.abc import Iterable
 
 from ..packet_reading.i_packet_reader_service import IPacketReaderService
@@ -15,8 +14,6 @@ from .sample_data import SampleData
 from .timestamp_data import TimestampData
 
 __all__ = ["ISampleReaderService"]
-
-logger = logging.getLogger(__name__)
 
 
 class ISampleReaderService(IServiceModel):

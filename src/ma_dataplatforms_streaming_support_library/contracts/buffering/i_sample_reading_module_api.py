@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import abc
-import logging
 
 from ..shared.api_result import ApiResult
 from .buffering_configuration import BufferingConfiguration
 from .i_sample_reader_service import ISampleReaderService
 
 __all__ = ["ISampleReadingModuleApi"]
-
-logger = logging.getLogger(__name__)
 
 
 class ISampleReadingModuleApi(abc.ABC):

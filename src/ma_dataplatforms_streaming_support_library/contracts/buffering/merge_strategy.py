@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import enum
-import logging
 
 __all__ = ["MergeStrategy"]
-
-logger = logging.getLogger(__name__)
 
 
 class MergeStrategy(enum.IntEnum):

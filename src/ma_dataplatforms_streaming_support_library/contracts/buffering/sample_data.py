@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from .timestamp_value import TimestampValue
 
 __all__ = ["SampleData"]
-
-logger = logging.getLogger(__name__)
 
 
 class SampleData:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from .sample_data import SampleData
 
 __all__ = ["StartSampleData"]
-
-logger = logging.getLogger(__name__)
 
 
 class StartSampleData(SampleData):

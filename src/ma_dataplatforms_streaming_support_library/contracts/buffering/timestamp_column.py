@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from .sample_value import SampleValue
 
 __all__ = ["TimestampColumn"]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from .timestamp_column import TimestampColumn
 
 __all__ = ["TimestampData"]
-
-logger = logging.getLogger(__name__)
 
 
 class TimestampData:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -10,8 +9,6 @@ from .generic_value import GenericValue
 from .value_status import ValueStatus
 
 __all__ = ["TimestampValue"]
-
-logger = logging.getLogger(__name__)
 
 X = TypeVar("X")
 

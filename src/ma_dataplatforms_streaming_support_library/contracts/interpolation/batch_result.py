@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from .i_process_result import IProcessResult
 
 __all__ = ["BatchResult"]
-
-logger = logging.getLogger(__name__)
 
 
 class BatchResult:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from .process_result import ProcessResult
 
 __all__ = ["DefaultResult"]
-
-logger = logging.getLogger(__name__)
 
 
 class DefaultResult(ProcessResult):

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import abc
-import logging
 
 from .batch_result import BatchResult
 
 __all__ = ["IBatchResultHandler"]
-
-logger = logging.getLogger(__name__)
 
 
 class IBatchResultHandler(abc.ABC):

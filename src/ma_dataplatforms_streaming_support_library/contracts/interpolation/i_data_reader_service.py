@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import logging
 from collections.abc import Sequence
 
 from ..buffering.i_sample_reader_service import ISampleReaderService
@@ -13,8 +12,6 @@ from .i_batch_result_handler import IBatchResultHandler
 from .i_subscription_processor import ISubscriptionProcessor
 
 __all__ = ["IDataReaderService"]
-
-logger = logging.getLogger(__name__)
 
 
 class IDataReaderService(IServiceModel):

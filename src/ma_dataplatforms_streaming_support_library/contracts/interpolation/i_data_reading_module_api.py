@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import abc
-import logging
 
 from ..shared.api_result import ApiResult
 from .i_data_reader_service import IDataReaderService
 
 __all__ = ["IDataReadingModuleApi"]
-
-logger = logging.getLogger(__name__)
 
 
 class IDataReadingModuleApi(abc.ABC):

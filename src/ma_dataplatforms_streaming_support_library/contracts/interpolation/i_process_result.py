@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import abc
-import logging
 
 __all__ = ["IProcessResult"]
-
-logger = logging.getLogger(__name__)
 
 
 class IProcessResult(abc.ABC):

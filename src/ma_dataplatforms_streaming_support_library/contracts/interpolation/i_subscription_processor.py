@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import abc
-import logging
 
 from .i_process_result import IProcessResult
 from .process_context import ProcessContext
 
 __all__ = ["ISubscriptionProcessor"]
-
-logger = logging.getLogger(__name__)
 
 
 class ISubscriptionProcessor(abc.ABC):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from .data_point import DataPoint
 
 __all__ = ["ProcessContext"]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from .i_process_result import IProcessResult
 
 __all__ = ["ProcessResult"]
-
-logger = logging.getLogger(__name__)
 
 
 class ProcessResult(IProcessResult):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from ...columnar import decode_periodic, decode_row, decode_synchro
@@ -10,8 +9,6 @@ from ...columnar.model import PeriodicPacketArrays, RowPacketArrays, SynchroPack
 from .packet_decoding import DecodedSamples
 
 __all__ = ["decode_sample_packet"]
-
-logger = logging.getLogger(__name__)
 
 
 def decode_sample_packet(packet_type: str, content: bytes) -> list[DecodedSamples]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -18,8 +17,6 @@ from .merged_block import ExtraItem, MergedBlock
 from .sample_block import SampleBlock
 
 __all__ = ["sample_data_items", "timestamp_data_items"]
-
-logger = logging.getLogger(__name__)
 
 _STATUS = {int(status): status for status in ValueStatus}
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 
 __all__ = ["IdleClock"]
-
-logger = logging.getLogger(__name__)
 
 
 class IdleClock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -11,8 +10,6 @@ import numpy as np
 from .sample_block import SampleBlock, concatenate_blocks, last_of_runs_order
 
 __all__ = ["merge_blocks"]
-
-logger = logging.getLogger(__name__)
 
 
 def merge_blocks(parts: Sequence[SampleBlock]) -> list[SampleBlock]:

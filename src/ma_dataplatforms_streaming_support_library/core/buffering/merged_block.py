@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -11,8 +10,6 @@ import numpy as np
 from .sample_block import Float64Array, Int8Array, Int64Array, SampleBlock
 
 __all__ = ["ExtraItem", "MergedBlock"]
-
-logger = logging.getLogger(__name__)
 
 # (timestamp_ns, identifier, value): a marker, event, error or CAN frame riding along the samples.
 ExtraItem = tuple[int, str, object]

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import abc
-import logging
 
 from ...contracts.session_management.session_info import SessionInfo
 from .merged_block import MergedBlock
 
 __all__ = ["MergedBlockListener"]
-
-logger = logging.getLogger(__name__)
 
 
 class MergedBlockListener(abc.ABC):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +25,6 @@ __all__ = [
     "decode_extra",
     "numeric_rows",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: ``(data_source, kind, data_format_id) -> identifiers`` or ``None`` when the id is unknown.
 FormatResolver = Callable[[str, DataFormatInfoType, int], "list[str] | None"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -10,8 +9,6 @@ import numpy as np
 from .sample_block import Int32Array
 
 __all__ = ["ParameterRegistry"]
-
-logger = logging.getLogger(__name__)
 
 
 class ParameterRegistry:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,8 +9,6 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = ["Float64Array", "Int8Array", "Int32Array", "Int64Array", "SampleBlock"]
-
-logger = logging.getLogger(__name__)
 
 Int8Array = npt.NDArray[np.int8]
 Int32Array = npt.NDArray[np.int32]

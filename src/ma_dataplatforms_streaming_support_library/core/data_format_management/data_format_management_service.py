@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from ...contracts.data_format_management.data_format_info import DataFormatInfo
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ...contracts.data_format_management.event_data_format_info import EventDataFormatInfo
@@ -21,8 +19,6 @@ from ..base.validation import data_source_error
 from ..library.context import LibraryContext
 
 __all__ = ["DataFormatManagementService"]
-
-logger = logging.getLogger(__name__)
 
 _UINT64_MAX = 2**64 - 1
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -15,8 +14,6 @@ from ..buffering.sample_block import Float64Array
 from .grid_accumulator import CellPart, CompletedCells
 
 __all__ = ["BucketStatistics", "compute_statistics", "hold_last_value", "raw_statistics"]
-
-logger = logging.getLogger(__name__)
 
 Int64Array = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]

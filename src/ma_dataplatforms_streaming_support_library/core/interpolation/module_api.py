@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from ...contracts.interpolation.i_data_reader_service import IDataReaderService
 from ...contracts.interpolation.i_data_reading_module_api import IDataReadingModuleApi
 from ...contracts.shared.api_result import ApiResult
@@ -11,8 +9,6 @@ from ..library.module_api import ModuleApiBase
 from .data_reader_service import DataReaderService
 
 __all__ = ["DataReadingModuleApi"]
-
-logger = logging.getLogger(__name__)
 
 
 class DataReadingModuleApi(ModuleApiBase, IDataReadingModuleApi):

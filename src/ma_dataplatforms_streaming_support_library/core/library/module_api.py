@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
@@ -12,8 +11,6 @@ from ..base.service import ServiceBase
 from .context import LibraryContext
 
 __all__ = ["ModuleApiBase"]
-
-logger = logging.getLogger(__name__)
 
 S = TypeVar("S", bound=ServiceBase)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import logging
 import uuid
 from typing import Any
 
@@ -29,8 +28,6 @@ from ..library.context import LibraryContext
 from .registry import SessionChange, SessionChangeKind, SessionRecord
 
 __all__ = ["SessionManagementService"]
-
-logger = logging.getLogger(__name__)
 
 _UINT32_MAX = 2**32 - 1
 
