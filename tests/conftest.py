@@ -82,11 +82,17 @@ def data_source() -> str:
     return f"ds_{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
+@pytest.fixture(params=["embedded", "memory", pytest.param("kafka", marks=pytest.mark.kafka)])
 def broker_list(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """What a user would pass as ``StreamingApiConfiguration.broker_list``, for each transport."""
+    """What a user would pass as ``StreamingApiConfiguration.broker_list``, for each transport.
+
+    ``memory:`` gets a log name of its own per test, shared by every library the test opens (as
+    they all share one embedded file or one broker).
+    """
     if request.param == "embedded":
         return f"embedded:{tmp_path / 'store.db'}"
+    if request.param == "memory":
+        return f"memory:{request.node.nodeid}"
     bootstrap: str = request.getfixturevalue("kafka_bootstrap")
     return bootstrap
 

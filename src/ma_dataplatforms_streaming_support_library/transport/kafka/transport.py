@@ -29,8 +29,9 @@ import confluent_kafka
 # NewTopic and OffsetSpec are public but missing from confluent_kafka.admin's __all__.
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec  # type: ignore[attr-defined]
 
+from ...layout import topic_name_error
 from ..base import Consumer, DeliveryFailure, Transport, TransportError
-from .config import KafkaClientConfig, invalid_topic_name_reason
+from .config import KafkaClientConfig
 from .consumer import KafkaConsumer, create_client, librdkafka_logger, transport_error
 from .offsets import OffsetProbe
 
@@ -100,8 +101,8 @@ class KafkaTransport(Transport):
     def create_topics(self, partitions_by_topic: Mapping[str, int]) -> None:
         self._check_open()
         for topic, partitions in partitions_by_topic.items():
-            reason = invalid_topic_name_reason(topic)
-            if reason is not None:
+            reason = topic_name_error(topic)
+            if reason:
                 raise TransportError(
                     f"cannot create topic {topic!r}: {reason}", code="INVALID_TOPIC_EXCEPTION"
                 )
