@@ -30,7 +30,7 @@ from ...redaction import masked, scrub
 
 __all__ = ["CONSUMER_DEFAULTS", "PRODUCER_DEFAULTS", "KafkaClientConfig"]
 
-#: Settings from the Stream API's producers (wire-layout.md §3.4) plus what our guarantees need.
+#: The Stream API producers' own settings (zstd, client id) plus what our guarantees need.
 PRODUCER_DEFAULTS: Mapping[str, str] = {
     "compression.type": "zstd",
     "client.id": "ma-streaming",
