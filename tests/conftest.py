@@ -2,8 +2,9 @@
 
 ``MA_STREAMING_TEST_BROKER=host:port`` runs the Kafka tests against an existing cluster; otherwise
 one local broker is started for the session, chosen by ``TEST_KAFKA_BROKER`` (``noida``, the
-default, or ``tansu``; see /work/shared/reference/kafka-broker.md). Deselect every Kafka test with
-``-m "not kafka"``.
+default, or ``tansu``; kafka_broker.py starts them). Deselect every Kafka test with
+``-m "not kafka"``. The ``broker_list``/``transport`` fixtures run a test on every transport:
+embedded, memory and (marked ``kafka``) the Kafka test broker.
 """
 
 from __future__ import annotations
