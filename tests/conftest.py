@@ -2,8 +2,9 @@
 
 ``MA_STREAMING_TEST_BROKER=host:port`` runs the Kafka tests against an existing cluster; otherwise
 one local broker is started for the session, chosen by ``TEST_KAFKA_BROKER`` (``noida``, the
-default, or ``tansu``; see /work/shared/reference/kafka-broker.md). Deselect every Kafka test with
-``-m "not kafka"``.
+default, or ``tansu``; kafka_broker.py starts them). Deselect every Kafka test with
+``-m "not kafka"``. The ``broker_list``/``transport`` fixtures run a test on every transport:
+embedded, memory and (marked ``kafka``) the Kafka test broker.
 """
 
 from __future__ import annotations
@@ -82,11 +83,26 @@ def data_source() -> str:
     return f"ds_{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "cross_process: other processes share the store (skipped on memory:)"
+    )
+
+
+@pytest.fixture(params=["embedded", "memory", pytest.param("kafka", marks=pytest.mark.kafka)])
 def broker_list(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """What a user would pass as ``StreamingApiConfiguration.broker_list``, for each transport."""
+    """What a user would pass as ``StreamingApiConfiguration.broker_list``, for each transport.
+
+    ``memory:`` gets a log name of its own per test, shared by every library the test opens (as
+    they all share one embedded file or one broker); tests marked ``cross_process`` skip it, since
+    a memory log never leaves its process.
+    """
     if request.param == "embedded":
         return f"embedded:{tmp_path / 'store.db'}"
+    if request.param == "memory":
+        if request.node.get_closest_marker("cross_process") is not None:
+            pytest.skip("a memory: log is not shared with other processes")
+        return f"memory:{request.node.nodeid}"
     bootstrap: str = request.getfixturevalue("kafka_bootstrap")
     return bootstrap
 

@@ -26,6 +26,7 @@ __all__ = [
     "session_offset_entries",
     "stream_of",
     "stream_topic",
+    "topic_name_error",
 ]
 
 SESSION_INFO_TOPIC = "SessionInfo"
@@ -37,7 +38,7 @@ MAX_TOPIC_LENGTH = 249
 
 Route = tuple[str, int]
 
-_LEGAL_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+_LEGAL_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def main_topic(data_source: str) -> str:
@@ -52,33 +53,38 @@ def stream_topic(data_source: str, stream: str) -> str:
     return f"{data_source}.{stream}"
 
 
+def topic_name_error(name: str) -> str:
+    """Why Kafka would reject ``name`` as a topic name, or ``""`` if it is legal."""
+    if not name:
+        return "a topic name must not be empty"
+    if name in (".", ".."):
+        return f"{name!r} is not allowed as a topic name"
+    if len(name) > MAX_TOPIC_LENGTH:
+        return f"a topic name is at most {MAX_TOPIC_LENGTH} characters, this one has {len(name)}"
+    if not _LEGAL_NAME.fullmatch(name):
+        bad = sorted({ch for ch in name if not _LEGAL_NAME.fullmatch(ch)})
+        return f"only ASCII letters, digits, '.', '_' and '-' are allowed; found {bad[:10]}"
+    return ""
+
+
+def _shown(name: str) -> str:
+    """``name`` quoted for a message, cut short when long (messages echo user input)."""
+    return repr(name) if len(name) <= 40 else f"{name[:40]!r}…"
+
+
 def name_error(data_source: str, stream: str = MAIN_STREAM) -> str:
     """Why Kafka would reject the topics of this data source / stream, or ``""`` if it would not."""
     if not data_source:
         return "data_source must be a non-empty str"
-    if not _LEGAL_NAME.match(data_source):
-        return (
-            f"data_source {data_source!r} contains characters Kafka topic names cannot hold "
-            "(allowed: letters, digits, '.', '_', '-')"
-        )
-    if data_source in (".", ".."):
-        return f"data_source {data_source!r} is not a legal Kafka topic name"
-    if len(essential_topic(data_source)) > MAX_TOPIC_LENGTH:
-        return (
-            f"data_source {data_source[:40]!r}… is too long: topic "
-            f"'<data_source>{ESSENTIAL_SUFFIX}' must be at most {MAX_TOPIC_LENGTH} characters"
-        )
+    # Each name must be legal alone and in the longest topic built from it (for a data source,
+    # its essentials topic).
+    checks = [("data_source", data_source, essential_topic(data_source))]
     if stream:
-        if not _LEGAL_NAME.match(stream):
-            return (
-                f"stream {stream!r} contains characters Kafka topic names cannot hold "
-                "(allowed: letters, digits, '.', '_', '-')"
-            )
-        if len(stream_topic(data_source, stream)) > MAX_TOPIC_LENGTH:
-            return (
-                f"stream {stream[:40]!r}… is too long: topic '<data_source>.<stream>' must be at "
-                f"most {MAX_TOPIC_LENGTH} characters"
-            )
+        checks.append(("stream", stream, stream_topic(data_source, stream)))
+    for argument, value, longest in checks:
+        reason = topic_name_error(value) or topic_name_error(longest)
+        if reason:
+            return f"{argument} {_shown(value)} cannot be part of a Kafka topic name: {reason}"
     return ""
 
 

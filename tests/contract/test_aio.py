@@ -58,6 +58,8 @@ from .conftest import (
     write_session,
 )
 
+pytestmark = pytest.mark.cross_process
+
 ROOT = Path(__file__).resolve().parents[2]
 PROCS = ROOT / "tests" / "e2e" / "procs"
 STREAMS = ["", "stream1", "stream2"]

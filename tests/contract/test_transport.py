@@ -1,4 +1,5 @@
-"""The Transport contract: one suite, run on the embedded store and on Kafka (``transport``).
+"""The Transport contract: one suite, run on the embedded store, the memory log and Kafka
+(``transport``).
 
 Tests marked ``kafka`` at the bottom need no embedded twin: an unreachable broker, librdkafka
 properties, Kafka's topic-name rules, and a broker restart.
@@ -169,8 +170,8 @@ def test_end_offsets_are_exact_after_multi_record_batches(
     transport: Transport, data_source: str
 ) -> None:
     transport.create_topics({data_source: 3})
-    # No flush between records, so the producer batches them: tansu's ListOffsets gets that wrong
-    # (kafka-broker.md §3.1).
+    # No flush between records, so the producer batches them: tansu's ListOffsets counts a stored
+    # batch as one record (its broker-quirks profile corrects that).
     produce_values(transport, data_source, 0, numbered("a", 50))
     transport.flush(10)
     assert transport.end_offsets(data_source) == {0: 50, 1: 0, 2: 0}

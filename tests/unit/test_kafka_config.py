@@ -3,17 +3,8 @@ and how secrets are kept out of logs. No broker needed."""
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-from ma_dataplatforms_streaming_support_library.transport.kafka.config import (
-    KafkaClientConfig,
-    invalid_topic_name_reason,
-    is_secret,
-    masked,
-    scrub,
-)
+from ma_dataplatforms_streaming_support_library.redaction import scrub
+from ma_dataplatforms_streaming_support_library.transport.kafka.config import KafkaClientConfig
 
 BOOTSTRAP = "broker-1:9092,broker-2:9092"
 
@@ -114,31 +105,6 @@ def test_the_config_keeps_its_own_copy_of_the_properties() -> None:
     assert "no.such.key" not in config.producer()
 
 
-@pytest.mark.parametrize(
-    "key",
-    [
-        "sasl.password",
-        "ssl.key.password",
-        "ssl.keystore.password",
-        "ssl.truststore.password",
-        "sasl.oauthbearer.client.secret",
-        "sasl.jaas.config",
-        "sasl.oauthbearer.config",
-        "ssl.key.pem",
-        "Some.Custom.SECRET",
-    ],
-)
-def test_secret_keys_are_recognised(key: str) -> None:
-    assert is_secret(key)
-
-
-@pytest.mark.parametrize(
-    "key", ["sasl.username", "sasl.mechanism", "ssl.ca.location", "linger.ms", "client.id"]
-)
-def test_ordinary_keys_are_not_secret(key: str) -> None:
-    assert not is_secret(key)
-
-
 def test_repr_and_masked_properties_hide_secret_values() -> None:
     config = KafkaClientConfig(
         BOOTSTRAP,
@@ -157,18 +123,6 @@ def test_repr_and_masked_properties_hide_secret_values() -> None:
     }
 
 
-def test_masked_shows_callables_by_name() -> None:
-    def on_error(error: object) -> None:
-        del error
-
-    shown = masked({"error_cb": on_error, "linger.ms": "5"})
-
-    assert shown == {
-        "error_cb": "<test_masked_shows_callables_by_name.<locals>.on_error>",
-        "linger.ms": "5",
-    }
-
-
 def test_scrub_removes_secret_values_from_any_text() -> None:
     properties = {"sasl.password": "hunter2", "sasl.username": "alice", "ssl.key.password": ""}
     text = 'Invalid value "hunter2" for configuration property "sasl.password" (user alice)'
@@ -177,44 +131,3 @@ def test_scrub_removes_secret_values_from_any_text() -> None:
         'Invalid value "***" for configuration property "sasl.password" (user alice)'
     )
     assert KafkaClientConfig(BOOTSTRAP, properties).scrub(text) == scrub(text, properties)
-
-
-@given(
-    st.dictionaries(
-        st.sampled_from(["sasl.password", "ssl.key.password", "x.secret", "linger.ms", "acks"]),
-        st.text(min_size=1),
-    )
-)
-def test_masked_never_contains_a_secret_value(properties: dict[str, str]) -> None:
-    shown = masked(properties)
-    assert shown.keys() == properties.keys()
-    for key, value in properties.items():
-        assert (shown[key] == "***") is is_secret(key)
-        if not is_secret(key):
-            assert shown[key] == value
-
-
-@pytest.mark.parametrize(
-    "name", ["SessionInfo", "dead-Letter", "ds_1.stream-A", "a", "x" * 249, "..a", "_essential"]
-)
-def test_legal_topic_names(name: str) -> None:
-    assert invalid_topic_name_reason(name) is None
-
-
-@pytest.mark.parametrize(
-    ("name", "reason"),
-    [
-        ("", "empty"),
-        (".", "not allowed"),
-        ("..", "not allowed"),
-        ("x" * 250, "at most 249"),
-        ("has space", "' '"),
-        ("a/b", "'/'"),
-        ("ümlaut", "'ü'"),
-        ("tab\there", "'\\t'"),
-    ],
-)
-def test_illegal_topic_names_say_why(name: str, reason: str) -> None:
-    message = invalid_topic_name_reason(name)
-    assert message is not None
-    assert reason in message

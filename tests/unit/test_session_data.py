@@ -156,11 +156,12 @@ def _column(
 
 
 @pytest.fixture(params=["numpy", "reference"])
-def broker(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh store; every test runs with the fast and with the reference columnar decoder."""
+def broker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh in-memory log shared by the test's writer and readers; every test runs with the
+    fast and with the reference columnar decoder."""
     monkeypatch.delenv(BROKER_ENVIRONMENT_VARIABLE, raising=False)
     monkeypatch.setenv(IMPL_ENVIRONMENT_VARIABLE, request.param)
-    return f"embedded:{tmp_path}/s.db"
+    return f"memory:{request.node.nodeid}"
 
 
 @pytest.fixture

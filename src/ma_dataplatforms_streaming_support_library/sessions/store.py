@@ -21,7 +21,7 @@ from ..contracts.shared.stream_api_configuration import StreamingApiConfiguratio
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from ..core.library.context import LibraryContext
 from ..errors import ConfigurationError, StoreNotFoundError
-from ..transport import default_store_path, effective_broker_list
+from ..transport import default_store_path, parse_broker_list
 from .copy import CopyReport, copy_between
 from .ending import end_in
 from .listing import SessionSummary, list_in
@@ -71,21 +71,17 @@ def as_configuration(
 def missing_store(broker_list: BrokerList) -> Path | None:
     """The embedded store file ``broker_list`` names when that file does not exist, else None.
 
-    Embedded are: ``""``, ``embedded:[PATH]``, and a plain path ending in ``.db``.
+    Which broker lists are embedded is ``parse_broker_list``'s rule (transport/registry.py).
     """
     text = (
         broker_list.broker_list
         if isinstance(broker_list, StreamingApiConfiguration)
         else broker_list
     )
-    text = effective_broker_list(text).strip()
-    if text.startswith("embedded:") or not text:
-        path = Path(text[len("embedded:") :].strip() or default_store_path())
-    elif text.endswith(".db"):
-        path = Path(text)
-    else:
+    address = parse_broker_list(text)
+    if address.scheme != "embedded":
         return None
-    path = path.expanduser()
+    path = Path(address.location or default_store_path()).expanduser()
     return None if path.exists() else path
 
 

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from ..errors import TransportError
 
 __all__ = [
+    "MAX_RECORD_BYTES",
     "Consumer",
     "DeliveryFailure",
     "Record",
@@ -20,6 +21,10 @@ __all__ = [
 ]
 
 TopicPartition = tuple[str, int]
+
+#: largest record (key + value bytes) a transport accepts: librdkafka's default
+#: ``message.max.bytes``, so that every session stays copyable to Kafka
+MAX_RECORD_BYTES = 1_000_000
 
 
 class Record(NamedTuple):

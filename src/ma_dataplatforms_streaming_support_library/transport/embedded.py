@@ -12,14 +12,20 @@ import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .base import Consumer, DeliveryFailure, Record, TopicPartition, Transport, TransportError
+from .base import (
+    MAX_RECORD_BYTES,
+    Consumer,
+    DeliveryFailure,
+    Record,
+    TopicPartition,
+    Transport,
+    TransportError,
+)
 
 __all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
 
 logger = logging.getLogger(__name__)
 
-#: same limit as librdkafka's default ``message.max.bytes``, so every session stays copyable to Kafka
-MAX_RECORD_BYTES = 1_000_000
 # The flusher thread commits while producers go on queueing (SQLite releases the GIL); a producer
 # finding this many records queued waits until the flusher takes them (back-pressure).
 _MAX_QUEUED_RECORDS = 20_000

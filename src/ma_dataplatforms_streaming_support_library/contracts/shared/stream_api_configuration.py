@@ -6,13 +6,13 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
+from ...redaction import masked
 from .partition_mapping import PartitionMapping
 from .retry_policy import RetryPolicy
 from .stream_creation_strategy import StreamCreationStrategy
 
 __all__ = ["StreamingApiConfiguration"]
 
-_SECRET_WORDS = ("password", "secret", "token", "key.pem", "credential")
 _DEFAULT_INITIALISATION_TIMEOUT_S = 3
 
 
@@ -233,12 +233,9 @@ class StreamingApiConfiguration:
         value = float(self.initialisation_timeout_seconds)
         return value if value > 1 else float(_DEFAULT_INITIALISATION_TIMEOUT_S)
 
-    def redacted_properties(self) -> dict[str, str]:
-        """``additional_properties`` with secret values masked, safe to log."""
-        return {
-            key: ("***" if any(word in key.lower() for word in _SECRET_WORDS) else value)
-            for key, value in self.additional_properties.items()
-        }
+    def redacted_properties(self) -> dict[str, object]:
+        """``additional_properties`` with secret values masked (redaction.py's rule), safe to log."""
+        return masked(self.additional_properties)
 
     def __repr__(self) -> str:
         return (

@@ -15,32 +15,22 @@ Merge rule, per client (producer, consumer, admin):
      manually and nothing is ever committed).
 
 Property values are passed to librdkafka unchanged, so unknown keys and bad values are reported by
-librdkafka itself when the client is created. Secrets never reach a log line: ``masked()`` and
-``repr()`` replace them, and ``scrub()`` removes their values from any text (e.g. a librdkafka
-error message).
+librdkafka itself when the client is created. Secrets (the rule is in redaction.py) never reach a
+log line: ``masked_properties()`` and ``repr()`` replace them, and ``scrub()`` removes their values
+from any text (e.g. a librdkafka error message).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = [
-    "CONSUMER_DEFAULTS",
-    "MAX_TOPIC_NAME_LENGTH",
-    "PRODUCER_DEFAULTS",
-    "KafkaClientConfig",
-    "invalid_topic_name_reason",
-    "is_secret",
-    "masked",
-    "scrub",
-]
+from ...redaction import masked, scrub
 
-MASK = "***"
+__all__ = ["CONSUMER_DEFAULTS", "PRODUCER_DEFAULTS", "KafkaClientConfig"]
 
-#: Settings from the Stream API's producers (wire-layout.md §3.4) plus what our guarantees need.
+#: The Stream API producers' own settings (zstd, client id) plus what our guarantees need.
 PRODUCER_DEFAULTS: Mapping[str, str] = {
     "compression.type": "zstd",
     "client.id": "ma-streaming",
@@ -67,57 +57,6 @@ _CONSUMER_FIXED: Mapping[str, str] = {
 }
 
 ADMIN_DEFAULTS: Mapping[str, str] = {"client.id": "ma-streaming"}
-
-_SECRET_WORDS = ("password", "secret")
-_SECRET_KEYS = frozenset(
-    {"sasl.jaas.config", "sasl.oauthbearer.config", "ssl.key.pem", "ssl.keystore.pem"}
-)
-
-MAX_TOPIC_NAME_LENGTH = 249
-_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]+")
-
-
-def is_secret(key: str) -> bool:
-    """Whether a property's value must never be logged."""
-    lowered = key.lower()
-    return lowered in _SECRET_KEYS or any(word in lowered for word in _SECRET_WORDS)
-
-
-def masked(properties: Mapping[str, object]) -> dict[str, object]:
-    """A copy safe to log: secret values replaced by ``***``; callables shown by name."""
-    shown: dict[str, object] = {}
-    for key, value in properties.items():
-        if is_secret(key):
-            shown[key] = MASK
-        elif callable(value):
-            shown[key] = f"<{getattr(value, '__qualname__', type(value).__name__)}>"
-        else:
-            shown[key] = value
-    return shown
-
-
-def scrub(text: str, properties: Mapping[str, object]) -> str:
-    """``text`` with every non-empty secret value of ``properties`` replaced by ``***``."""
-    for key, value in properties.items():
-        if is_secret(key) and isinstance(value, str) and value:
-            text = text.replace(value, MASK)
-    return text
-
-
-def invalid_topic_name_reason(name: str) -> str | None:
-    """Why Kafka would reject ``name`` as a topic name, or ``None`` if it is legal."""
-    if not name:
-        return "a topic name must not be empty"
-    if name in (".", ".."):
-        return f"{name!r} is not allowed as a topic name"
-    if len(name) > MAX_TOPIC_NAME_LENGTH:
-        return (
-            f"a topic name is at most {MAX_TOPIC_NAME_LENGTH} characters, this one has {len(name)}"
-        )
-    if not _TOPIC_NAME.fullmatch(name):
-        bad = sorted({ch for ch in name if not _TOPIC_NAME.fullmatch(ch)})
-        return f"only ASCII letters, digits, '.', '_' and '-' are allowed; found {bad}"
-    return None
 
 
 @dataclass(frozen=True)

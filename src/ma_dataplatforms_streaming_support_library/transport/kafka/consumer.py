@@ -121,18 +121,21 @@ class KafkaConsumer(Consumer):
         config: KafkaClientConfig,
         timeout_s: float,
         known_partitions: Callable[[str], int | None] | None = None,
+        *,
+        park_idle_partitions: bool = False,
     ) -> None:
         """``known_partitions(topic)``: a topic's partition count from metadata the caller
         fetched recently (None if unknown); assigning partitions it vouches for skips a metadata
-        round trip of this consumer's own."""
+        round trip of this consumer's own. ``park_idle_partitions``: for brokers that answer a
+        fetch at a partition's end at once (parking.py; quirks.py decides)."""
         self._config = config
         self._timeout_s = timeout_s
         self._known_partitions = known_partitions
-        self._consumer = new_consumer(
-            config, {"enable.partition.eof": "true"}, self._on_client_error
-        )
+        # Partition-end events are what parking acts on; without parking they are not needed.
+        eof = "true" if park_idle_partitions else "false"
+        self._consumer = new_consumer(config, {"enable.partition.eof": eof}, self._on_client_error)
         self._next_offsets: dict[TopicPartition, int] = {}
-        self._parking = PartitionParking()
+        self._parking = PartitionParking() if park_idle_partitions else None
         self._pending: TransportError | None = None
         self._closed = False
 
@@ -145,7 +148,7 @@ class KafkaConsumer(Consumer):
         again = [
             where
             for where in wanted
-            if where in self._next_offsets and not self._parking.forget(where)
+            if where in self._next_offsets and not self._forget_parked(where)
         ]
         try:
             if again:
@@ -190,7 +193,7 @@ class KafkaConsumer(Consumer):
         known = [where for where in partitions if where in self._next_offsets]
         if not known:
             return
-        assigned = [where for where in known if not self._parking.forget(where)]
+        assigned = [where for where in known if not self._forget_parked(where)]
         try:
             if assigned:
                 self._consumer.incremental_unassign(kafka_partitions(assigned))
@@ -208,8 +211,9 @@ class KafkaConsumer(Consumer):
         deadline = time.monotonic() + max(0.0, timeout_s)
         while len(records) < max_records:
             now = time.monotonic()
-            if self._parking:
-                self._tend_parking(now)
+            parking = self._parking
+            if parking:  # something parked or at its end
+                self._tend_parking(parking, now)
             # consume(n, 0) takes what is already fetched without waiting; consume(n, timeout)
             # would wait the whole timeout unless n records arrive.
             messages = self._consumer.consume(max_records - len(records), 0)
@@ -217,7 +221,7 @@ class KafkaConsumer(Consumer):
                 remaining = deadline - now
                 if records or remaining <= 0:
                     break
-                wake = self._parking.next_event(deadline)
+                wake = deadline if parking is None else parking.next_event(deadline)
                 first = self._consumer.poll(max(0.0, min(remaining, wake - now)))
                 if first is None:
                     continue
@@ -225,9 +229,12 @@ class KafkaConsumer(Consumer):
             self._take(messages, records)
         return records
 
-    def _tend_parking(self, now: float) -> None:
+    def _forget_parked(self, where: TopicPartition) -> bool:
+        """Forget what parking knows of ``where``; True if it was parked (so not assigned)."""
+        return self._parking is not None and self._parking.forget(where)
+
+    def _tend_parking(self, parking: PartitionParking, now: float) -> None:
         """Unassign partitions idle at their end; assign parked ones again (parking.py)."""
-        parking = self._parking
         idle = parking.to_park(now, self._next_offsets)
         if idle:
             try:
@@ -278,7 +285,7 @@ class KafkaConsumer(Consumer):
                 # Unassigned meanwhile; or before the assigned offset: a start past the end is
                 # "out of range", which auto.offset.reset=earliest answers from the beginning
                 # (the embedded store just waits there); or re-sent by a broker (tansu re-sends
-                # the tail of its last batch, kafka-broker.md §3.1). Each record at most once.
+                # the tail of its last stored batch). Each record at most once.
                 continue
             expected = offset + 1  # type: ignore[operator]
             append(
@@ -324,7 +331,7 @@ class KafkaConsumer(Consumer):
         if topic is None or partition is None or offset is None:
             return
         # An end seen before records that came after it is no longer the end.
-        if self._next_offsets.get((topic, partition)) == offset:
+        if self._parking is not None and self._next_offsets.get((topic, partition)) == offset:
             self._parking.reached_end((topic, partition), offset, time.monotonic())
 
     def _on_client_error(self, error: confluent_kafka.KafkaError) -> None:

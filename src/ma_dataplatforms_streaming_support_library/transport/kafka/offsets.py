@@ -1,11 +1,10 @@
 """OffsetProbe: partition ends and record timestamps as a fetch sees them, to check what a broker's
 offset APIs (ListOffsets, offsets_for_times) report.
 
-tansu gets both wrong (kafka-broker.md §3.1, §3.2): ListOffsets LATEST is the base offset of its
-newest stored batch + 1 however many records that batch holds, and offsets_for_times answers from
-its own write time (and 0 for "after the end"). Its Fetch responses, though, carry the true high
-watermark and the records' own timestamps. On a broker that is right, each check costs one short
-fetch.
+tansu gets both wrong: ListOffsets LATEST is the base offset of its newest stored batch + 1
+however many records that batch holds, and offsets_for_times answers from its own write time (and
+0 for "after the end"). Its Fetch responses, though, carry the true high watermark and the records'
+own timestamps. Used only when the broker-quirks profile asks for it (quirks.py).
 """
 
 from __future__ import annotations

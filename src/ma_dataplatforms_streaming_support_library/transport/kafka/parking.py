@@ -1,10 +1,10 @@
 """PartitionParking: when a consumer should stop fetching a partition that sits at its end.
 
-noida-db answers a fetch at the end of a log at once instead of holding it for
-``fetch.wait.max.ms`` (kafka-broker.md §9), so librdkafka re-fetches an idle partition back to
-back, and a few idle consumers (the session and data format followers, a live reader between
-sessions) take both cores. The consumer therefore *parks* a partition that stays at its end:
-unassigns it, and assigns it again at its next offset a moment later.
+A broker that answers a fetch at the end of a log at once instead of holding it for
+``fetch.wait.max.ms`` (noida-db does) makes librdkafka re-fetch an idle partition back to back, and
+a few idle consumers (the session and data format followers, a live reader between sessions) take
+both cores. On such a broker (quirks.py) the consumer therefore *parks* a partition that stays at
+its end: unassigns it, and assigns it again at its next offset a moment later.
 
 * A partition reaching its end (partition EOF) is parked only if no record arrived for it within
   ``grace_s``: a steady stream is never parked, so it gains no latency.

@@ -9,8 +9,9 @@
   after ``timeout_s``) raises from ``produce``. A record that fails later is logged with its topic
   and partition, kept for ``take_delivery_failures`` and raised from ``flush``: never dropped
   silently.
-- End offsets and offsets for a time are checked against what a fetch sees (offsets.py):
-  that corrects tansu's wrong answers, for one short fetch per call on brokers that are right.
+- Workarounds for the test brokers (checking end offsets and offsets for a time against a fetch,
+  parking idle partitions) apply only when the broker-quirks profile says so (quirks.py: detected
+  at connect, or the additional property ``ma.broker.quirks``); a real cluster pays for none.
 - ``close`` flushes (bounded by ``timeout_s``), releases every client, and then raises
   ``TransportError`` if records could not be delivered.
 """
@@ -29,10 +30,12 @@ import confluent_kafka
 # NewTopic and OffsetSpec are public but missing from confluent_kafka.admin's __all__.
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec  # type: ignore[attr-defined]
 
+from ...layout import topic_name_error
 from ..base import Consumer, DeliveryFailure, Transport, TransportError
-from .config import KafkaClientConfig, invalid_topic_name_reason
+from .config import KafkaClientConfig
 from .consumer import KafkaConsumer, create_client, librdkafka_logger, transport_error
 from .offsets import OffsetProbe
+from .quirks import PROFILES, detect_quirks, split_quirks_setting
 
 __all__ = ["KafkaTransport"]
 
@@ -60,7 +63,8 @@ class KafkaTransport(Transport):
     ) -> None:
         if not bootstrap_servers.strip():
             raise TransportError("no Kafka bootstrap servers given (expected host:port[,…])")
-        self._config = KafkaClientConfig(bootstrap_servers.strip(), properties or {})
+        quirks_setting, client_properties = split_quirks_setting(properties or {})
+        self._config = KafkaClientConfig(bootstrap_servers.strip(), client_properties)
         self.location = f"kafka:{self._config.bootstrap_servers}"
         self._timeout_s = timeout_s
         self._lock = threading.Lock()
@@ -92,6 +96,12 @@ class KafkaTransport(Transport):
         self._producer = create_client(confluent_kafka.Producer, producer_settings, self._config)
         try:
             self._fetch_topics(connecting=True)
+            #: the broker workarounds this transport applies (quirks.py)
+            self.quirks = (
+                detect_quirks(self._admin, self._config, timeout_s)
+                if quirks_setting not in PROFILES
+                else PROFILES[quirks_setting]
+            )
         except BaseException:
             self._release()
             raise
@@ -100,8 +110,8 @@ class KafkaTransport(Transport):
     def create_topics(self, partitions_by_topic: Mapping[str, int]) -> None:
         self._check_open()
         for topic, partitions in partitions_by_topic.items():
-            reason = invalid_topic_name_reason(topic)
-            if reason is not None:
+            reason = topic_name_error(topic)
+            if reason:
                 raise TransportError(
                     f"cannot create topic {topic!r}: {reason}", code="INVALID_TOPIC_EXCEPTION"
                 )
@@ -317,8 +327,8 @@ class KafkaTransport(Transport):
     # offsets --------------------------------------------------------------------------------
     def end_offsets(self, topic: str) -> dict[int, int]:
         reported = self._list_offsets(topic, _LATEST)
-        if not any(reported.values()):
-            return reported  # no topic, or every partition empty: nothing to correct
+        if not self.quirks.verify_offsets or not any(reported.values()):
+            return reported  # a broker that answers right; no topic; every partition empty
         with self._probe_lock:
             ends = self._offset_probe().true_ends(topic, reported)
         if ends is None:
@@ -341,11 +351,14 @@ class KafkaTransport(Transport):
             raise TransportError(
                 f"{topic}:{partition} does not exist at {self.location}", code="UNKNOWN_PARTITION"
             )
+        answer = answered[partition]
+        if not self.quirks.verify_offsets:
+            return answer if answer >= 0 else self.end_offsets(topic)[partition]  # -1: none
         begin = self.beginning_offsets(topic)[partition]
         end = self.end_offsets(topic)[partition]
         with self._probe_lock:
             return self._offset_probe().first_offset_at_or_after(
-                topic, partition, timestamp_ms, answered[partition], begin, end
+                topic, partition, timestamp_ms, answer, begin, end
             )
 
     def _list_offsets(
@@ -385,7 +398,10 @@ class KafkaTransport(Transport):
         self._check_open()
         # The partition counts of this transport's last metadata (list_topics, create_topics).
         return KafkaConsumer(
-            self._config, self._timeout_s, lambda topic: self._partition_counts.get(topic)
+            self._config,
+            self._timeout_s,
+            lambda topic: self._partition_counts.get(topic),
+            park_idle_partitions=self.quirks.park_idle_partitions,
         )
 
     # lifecycle ------------------------------------------------------------------------------
