@@ -20,6 +20,9 @@ from typing import IO, Any
 
 import pytest
 
+# Other processes share the store, so an in-process memory: log cannot serve these tests.
+pytestmark = pytest.mark.cross_process
+
 PROCS = Path(__file__).resolve().parent / "procs"
 SRC = Path(__file__).resolve().parents[2] / "src"
 STREAMS = ["", "stream1", "stream2"]
