@@ -1,6 +1,6 @@
 """Start and stop a local Kafka-protocol test broker (noida-db or tansu) on a loopback port, by PID.
 
-See /work/shared/reference/kafka-broker.md §8: a free loopback port (retried with a new port if the
+A free loopback port (retried with a new port if the
 start races another process), readiness through ``AdminClient.list_topics`` (plus the cluster id for
 tansu, which exits 0 when its port is taken), output to a log file, and a stop that signals only the
 broker's own PID (terminate, wait, then kill).

@@ -122,7 +122,7 @@ def data_source_topics(
     partition_mappings: Mapping[str, int],
     streams: Iterable[str] = (),
 ) -> dict[str, int]:
-    """Every topic a writer of this data source needs, with its partition count (reference §2.4)."""
+    """Every topic a writer of this data source needs, with its partition count."""
     topics = {
         SESSION_INFO_TOPIC: 1,
         SYSTEM_STATUS_TOPIC: 1,

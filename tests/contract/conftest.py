@@ -445,7 +445,7 @@ class EventRecorder(IHandler[ReceivedPacketDto]):
 
 
 def assert_event_order(journal: list[tuple[Any, ...]], streams: Sequence[str]) -> None:
-    """The DECISIONS §10 order for one session: session started → per stream: started before its
+    """The reader's event order for one session: session started → per stream: started before its
     packets, completed after them → session completed last; each event exactly once."""
     kinds = [
         entry[0] for entry in journal if entry[0] not in ("info_updated", "coverage", "association")

@@ -1,4 +1,4 @@
-"""Data format management through the official API, on both transports (DECISIONS §7, wire §5)."""
+"""Data format management through the official API, on both transports."""
 
 from __future__ import annotations
 

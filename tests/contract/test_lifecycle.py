@@ -1,4 +1,4 @@
-"""Support library and service lifecycle through the official API (DECISIONS §5, modules §1)."""
+"""Support library and service lifecycle through the official API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ILogger given to bootstrap receives every record of the library, once (DECISIONS §18)."""
+"""The ILogger given to bootstrap receives every record of the library, once."""
 
 from __future__ import annotations
 

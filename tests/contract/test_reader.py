@@ -1,4 +1,4 @@
-"""Packet reading through the official API, on both transports (DECISIONS §8-§11, modules §5)."""
+"""Packet reading through the official API, on both transports."""
 
 from __future__ import annotations
 
@@ -759,7 +759,7 @@ def test_set_handler_rejects_a_non_handler(
 def test_a_session_ended_without_end_of_session_packets_completes_at_its_end_offsets(
     library_factory: LibraryFactory, data_source: str
 ) -> None:
-    """DECISIONS §10: the recorded end offsets complete the streams, not the idle timeout."""
+    """The recorded end offsets complete the streams, not the idle timeout."""
     reading = library_factory()
     configuration = live_configuration(data_source, timeout_seconds=120)
     configuration.raise_exception_on_timeout = True
@@ -952,7 +952,7 @@ def test_live_reader_reads_concurrent_sessions_each_exactly_once(
 def test_historic_reader_delivers_records_a_late_writer_left_past_the_end_offsets(
     library_factory: LibraryFactory, data_source: str, transport: Transport
 ) -> None:
-    """DECISIONS §10: a C# writer records end offsets before flushing; its trailing records that
+    """A C# writer records end offsets before flushing; its trailing records that
     were stored when the end became known still belong to the session."""
     writing = library_factory()
     sessions, writer = writing.session_service(), writing.writer_service()

@@ -1,4 +1,4 @@
-"""Session management through the official API, on both transports (DECISIONS §5-6, wire §4)."""
+"""Session management through the official API, on both transports."""
 
 from __future__ import annotations
 
@@ -591,7 +591,7 @@ def test_a_corrupted_session_info_record_is_skipped(
 
 
 def test_partial_session_info_never_clears_fields(library: Library, data_source: str) -> None:
-    """DECISIONS §6: empty fields of an update never clear a value; details are only added."""
+    """Empty fields of an update never clear a value; details are only added."""
     sessions = library.session_service()
     writer = library.writer_service()
     info = create_session(sessions, data_source, "keep me", details={"A": "1"}, version=5)

@@ -1,4 +1,4 @@
-"""Packet writing through the official API, on both transports (wire-layout §2-§3)."""
+"""Packet writing through the official API, on both transports."""
 
 from __future__ import annotations
 

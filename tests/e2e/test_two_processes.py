@@ -119,7 +119,7 @@ def background() -> Any:
 
 
 def check_reading(lines: list[dict[str, Any]], written: dict[str, Any]) -> None:
-    """Every packet of every stream once and in order, events in the DECISIONS §10 order."""
+    """Every packet of every stream once and in order, events in the reader's documented order."""
     key = written["session_key"]
     events = [line for line in lines if line.get("session_key") == key]
     delivered: dict[str, list[str]] = {}

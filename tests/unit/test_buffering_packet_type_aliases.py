@@ -1,4 +1,4 @@
-"""Buffering reads "EventData"/"MarkerData" packets as events/markers (DECISIONS §20)."""
+"""Buffering reads "EventData"/"MarkerData" packets as events/markers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Interpolation contract types: constructors as python-api.md names them, results, batches."""
+"""Interpolation contract types: constructors as the official API names them, results, batches."""
 
 from __future__ import annotations
 

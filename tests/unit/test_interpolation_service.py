@@ -296,7 +296,7 @@ def _batch_spans(packet_sizes: list[int], cell_ns: int, delivery_ns: int) -> lis
 @given(st.lists(st.integers(1, 25), min_size=1, max_size=30).filter(lambda s: sum(s) >= 60))
 def test_deliveries_count_data_time_whatever_the_packets(sizes: list[int]) -> None:
     """10 ns cells delivered every 100 ns of data: batches [0, 100), [100, 200), … however the
-    samples arrive (DECISIONS 19)."""
+    samples arrive."""
     total = sum(sizes)
     spans = _batch_spans(sizes, 10, 100)
     last_cell = (total - 1) * 10

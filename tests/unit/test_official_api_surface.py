@@ -1,4 +1,4 @@
-"""The official package's public surface (reference/python-api.md §1-§7) exists and behaves.
+"""The official package's public surface exists and behaves.
 
 Code written for ``ma_dataplatforms_streaming_support_library`` imports individual modules, builds
 configuration objects positionally, subclasses ``IHandler[ReceivedPacketDto]`` and passes fresh

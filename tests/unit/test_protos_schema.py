@@ -1,8 +1,7 @@
 """Schema conformance of the generated protobuf modules against the Open Data reference.
 
-The tables below were transcribed from the project's protocol reference
-(``shared/reference/protocol.md`` sections 2, 5 and 6, describing the public Open Data
-protocol as of its Feb 2026 release). They are embedded here, not read at test time,
+The tables below transcribe the public Open Data protocol as of its Feb 2026 release (every
+message, field and enum of open_data.proto, api.proto and key_generator.proto). They are embedded here, not read at test time,
 so the test runs on a clean clone. Every message, field, enum value, service and RPC
 of the generated descriptors is compared against them, in declaration order; a
 drifted field number, type, cardinality, oneof membership or tag fails a test.

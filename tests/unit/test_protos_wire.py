@@ -36,7 +36,7 @@ from ma_dataplatforms_streaming_support_library.protos import (
 
 od = open_data_pb2
 
-# ---- reference test vectors (protocol.md section 4.8) ----
+# ---- reference test vectors of the Open Data wire format ----
 
 
 def _periodic_vector() -> od.PeriodicDataPacket:
@@ -252,7 +252,7 @@ def test_vector_details_after_parsing() -> None:
     )
 
 
-# ---- decoder rules (protocol.md section 4.8) ----
+# ---- decoder rules ----
 
 
 def test_packed_fields_accept_unpacked_input() -> None:

@@ -16,7 +16,7 @@ __all__ = ["BufferingConfiguration"]
 class BufferingConfiguration:
     """Configuration of a sample reader, positional order as the C# ``BufferingConfiguration``.
 
-    ``subscribed_parameters=None`` subscribes every parameter (DECISIONS 12); a list subscribes
+    ``subscribed_parameters=None`` subscribes every parameter; a list subscribes
     exactly those (an empty list subscribes nothing). ``buffering_window_length`` is in
     milliseconds and must be > 0; ``sliding_window_percentage`` must lie in (0, 100]. ``None``
     for the merge strategy and the include flags resolves to ``READING_MERGE`` / ``False``, so the

@@ -16,7 +16,7 @@ def merge_blocks(parts: Sequence[SampleBlock]) -> list[SampleBlock]:
     """Merge blocks given in arrival order into groups where every parameter appears once.
 
     Each output group has strictly ascending timestamps. A parameter seen twice at the same
-    timestamp keeps the value that arrived last (modules.md §6.6). Blocks carrying the same
+    timestamp keeps the value that arrived last. Blocks carrying the same
     parameter set (one stream's packets) are joined along time without copying per parameter;
     a parameter carried by blocks of different parameter sets (two streams, or a re-sent subset)
     is merged on its own.

@@ -73,7 +73,7 @@ def decode_extra(
 ) -> tuple[int, str, object] | None:
     """``(timestamp, identifier, value)`` of a Marker/Event/Error/RawCANData packet, else None.
 
-    Identifiers (modules.md §6.3): marker → its label, event → its event identifier, error → its
+    Identifiers: marker → its label, event → its event identifier, error → its
     error identifier, CAN frame → ``"CAN:<bus>:<can_id>"``.
     """
     if packet_type is PacketType.MARKER:

@@ -52,7 +52,7 @@ class _PacketHandler(IHandler[ReceivedPacketDto]):
 class SampleReaderService(ServiceBase, ISampleReaderService):
     """Buffers the packets of a packet reader and delivers them merged, in time order.
 
-    Release rules are those of ``SessionBuffer`` (modules.md §6.5 with DECISIONS 14). Handlers run
+    Release rules are those of ``SessionBuffer``. Handlers run
     on the packet reader's thread, per session: ``session_data_merging_started``, the ``Start…``
     items, the released slices, the ``End…`` items, ``session_data_merging_completed``. An
     exception in a handler is logged and delivery goes on. ``stop()`` releases what every open

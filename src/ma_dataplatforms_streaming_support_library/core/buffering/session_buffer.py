@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 class SessionBuffer:
-    """Buffers one session's samples and releases them in time order (modules.md §6.5, DECISIONS 14).
+    """Buffers one session's samples and releases them in time order.
 
     * ``W`` = window, ``S`` = slide (ns). Slices are ``[anchor + j·S, anchor + (j+1)·S)`` where
       the anchor is the earliest buffered timestamp when the first release happens.

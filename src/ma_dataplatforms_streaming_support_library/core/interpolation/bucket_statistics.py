@@ -127,7 +127,7 @@ def compute_statistics(
     Only VALID samples with a non-NaN value enter first/last/min/max/mean/count; MISSING, ERROR
     and other statuses, and VALID NaN values, are counted in their own fields. A cell without
     such a sample takes every statistic from ``last_before`` / the previous cells (super-sampled,
-    count 0) or stays all-NaN when the slot has no earlier value (DECISIONS 13).
+    count 0) or stays all-NaN when the slot has no earlier value.
     """
     stats = raw_statistics(cells)
     return stats, hold_last_value(stats, last_before)

@@ -91,7 +91,7 @@ def _join(parts: list[Chunk]) -> Chunk:
 
 
 class HoldLastQueue(_ChunkQueue):
-    """Default statistics; an empty cell holds the last value before it (DECISIONS 13)."""
+    """Default statistics; an empty cell holds the last value before it."""
 
     def __init__(self, slots: int) -> None:
         super().__init__()

@@ -43,7 +43,7 @@ class DataReaderService(ServiceBase, IDataReaderService, MergedBlockListener):
     """Subscriptions resample parameters of a sample reader onto epoch-aligned grids.
 
     ``subscribe`` validates its arguments (``False`` and an error log naming the bad one);
-    the delivery frequency defaults to 10 Hz (DECISIONS 13) and counts data time (DECISIONS 19).
+    the delivery frequency defaults to 10 Hz and counts data time.
     Parameters not yet subscribed in the sample reader are subscribed there, and unsubscribed
     again with the last subscription that needed them. Batches are delivered on the sample
     reader's thread as the data completes them; ``stop()`` delivers what is computable and stops.

@@ -58,10 +58,10 @@ class CompletedCells:
 class GridAccumulator:
     """Keeps the samples of not-yet-complete cells of one subscription in one session.
 
-    Cells are ``[k·B, (k+1)·B)``, aligned to the Unix epoch (DECISIONS 13). The grid starts at the
+    Cells are ``[k·B, (k+1)·B)``, aligned to the Unix epoch. The grid starts at the
     cell holding the session's first sample, or, for a subscription made mid-session, at the
     first cell wholly inside the releases it sees (no partial first cell). A cell is complete
-    once the released range has passed its end (no earlier sample can still arrive, DECISIONS 14)
+    once the released range has passed its end (no earlier sample can still arrive)
     or, at the end of the session, when it holds or precedes the session's last sample.
 
     ``push`` only files a block away; ``complete`` does the work for every block pushed since,

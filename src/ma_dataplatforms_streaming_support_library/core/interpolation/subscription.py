@@ -37,7 +37,7 @@ class _SessionGrid:
 class Subscription:
     """Resamples ``identifiers`` onto ``cell_ns`` cells and delivers batches to ``handler``.
 
-    Delivery counts data time (DECISIONS 19): batches are ``[k·delivery_ns, (k+1)·delivery_ns)``
+    Delivery counts data time: batches are ``[k·delivery_ns, (k+1)·delivery_ns)``
     aligned to the epoch, each holding the cells that start inside it, and a batch goes out as
     soon as the data has moved past its end — so a replay gives the same batches however fast it
     runs, and a live session gets them as its data arrives. The end of a session (or ``force``)
