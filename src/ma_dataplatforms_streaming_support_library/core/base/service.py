@@ -7,17 +7,20 @@ import enum
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ...contracts.shared.api_result import ApiResult
 from ...contracts.shared.event import Event
 from ...contracts.shared.i_service_model import IServiceModel
+from ...errors import TransportError
 
 __all__ = ["ServiceBase", "ServiceState"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ServiceState(enum.Enum):
@@ -111,6 +114,29 @@ class ServiceBase(IServiceModel):
         else:
             reason = "is not started; call start() first"
         return ApiResult.fail(f"{operation}: the {self.service_name} {reason}")
+
+    def _answer(
+        self,
+        operation: str,
+        argument_error: Callable[[], str],
+        act: Callable[[], ApiResult[R]],
+        where: str = "",
+    ) -> ApiResult[R]:
+        """The answer of a public method: not started, then a bad argument (``argument_error()``
+        returns its message, or ``""``), then ``act()`` with a ``TransportError`` turned into a
+        failed result naming ``where`` — each failure a ``success=False`` result naming the
+        operation."""
+        failure = self._not_started(operation)
+        if failure is not None:
+            return failure
+        message = argument_error()
+        if message:
+            return ApiResult.fail(f"{operation}: {message}")
+        try:
+            return act()
+        except TransportError as exc:
+            prefix = f"{operation}: {where}: " if where else f"{operation}: "
+            return ApiResult.fail(f"{prefix}{exc}")
 
     def _on_initialise(self) -> None:
         """Validate and prepare; raise to refuse."""

@@ -13,7 +13,6 @@ from ...contracts.data_format_management.parameter_data_format_info import (
 )
 from ...contracts.shared.api_result import ApiResult
 from ...contracts.shared.event import Event
-from ...errors import TransportError
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error
 from ..library.context import LibraryContext
@@ -74,95 +73,92 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
     def get_parameter_data_format_id(
         self, data_source: str, parameter_identifiers: list[str]
     ) -> ApiResult[ParameterDataFormatInfo]:
-        operation = "get_parameter_data_format_id"
-        error = self._not_started(operation)
-        if error is not None:
-            return error
-        message = data_source_error(data_source) or _identifiers_error(parameter_identifiers)
-        if message:
-            return ApiResult.fail(f"{operation}: {message}")
-        identifiers = list(parameter_identifiers)
-        try:
+        def create() -> ApiResult[ParameterDataFormatInfo]:
+            identifiers = list(parameter_identifiers)
             data_format_id = self._get_or_create(
                 data_source, DataFormatInfoType.PARAMETERS, identifiers
             )
-        except TransportError as exc:
-            return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
-        return ApiResult.ok(ParameterDataFormatInfo(data_source, identifiers, data_format_id))
+            return ApiResult.ok(ParameterDataFormatInfo(data_source, identifiers, data_format_id))
+
+        return self._answer(
+            "get_parameter_data_format_id",
+            lambda: data_source_error(data_source) or _identifiers_error(parameter_identifiers),
+            create,
+            f"data source {data_source!r}",
+        )
 
     def get_parameters_list(
         self, data_source: str, data_format_id: int
     ) -> ApiResult[ParameterDataFormatInfo]:
         operation = "get_parameters_list"
-        error = self._not_started(operation)
-        if error is not None:
-            return error
-        message = data_source_error(data_source) or _id_error(data_format_id)
-        if message:
-            return ApiResult.fail(f"{operation}: {message}")
-        try:
+
+        def resolve() -> ApiResult[ParameterDataFormatInfo]:
             identifiers = self._resolve(data_source, DataFormatInfoType.PARAMETERS, data_format_id)
-        except TransportError as exc:
-            return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
-        if identifiers is None:
-            return ApiResult.fail(
-                f"{operation}: data_format_id {data_format_id} is not defined on data source "
-                f"{data_source!r}"
-            )
-        return ApiResult.ok(ParameterDataFormatInfo(data_source, identifiers, data_format_id))
+            if identifiers is None:
+                return ApiResult.fail(
+                    f"{operation}: data_format_id {data_format_id} is not defined on data source "
+                    f"{data_source!r}"
+                )
+            return ApiResult.ok(ParameterDataFormatInfo(data_source, identifiers, data_format_id))
+
+        return self._answer(
+            operation,
+            lambda: data_source_error(data_source) or _id_error(data_format_id),
+            resolve,
+            f"data source {data_source!r}",
+        )
 
     def get_event_data_format_id(
         self, data_source: str, event_name: str
     ) -> ApiResult[EventDataFormatInfo]:
-        operation = "get_event_data_format_id"
-        error = self._not_started(operation)
-        if error is not None:
-            return error
-        message = data_source_error(data_source)
-        if not message and (not isinstance(event_name, str) or not event_name):
-            message = f"event_name must be a non-empty str, got {event_name!r}"
-        if message:
-            return ApiResult.fail(f"{operation}: {message}")
-        try:
+        def argument_error() -> str:
+            if not isinstance(event_name, str) or not event_name:
+                return f"event_name must be a non-empty str, got {event_name!r}"
+            return ""
+
+        def create() -> ApiResult[EventDataFormatInfo]:
             data_format_id = self._get_or_create(
                 data_source, DataFormatInfoType.EVENT, [event_name]
             )
-        except TransportError as exc:
-            return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
-        return ApiResult.ok(EventDataFormatInfo(data_source, data_format_id, event_name))
+            return ApiResult.ok(EventDataFormatInfo(data_source, data_format_id, event_name))
+
+        return self._answer(
+            "get_event_data_format_id",
+            lambda: data_source_error(data_source) or argument_error(),
+            create,
+            f"data source {data_source!r}",
+        )
 
     def get_event(self, data_source: str, data_format_id: int) -> ApiResult[EventDataFormatInfo]:
         operation = "get_event"
-        error = self._not_started(operation)
-        if error is not None:
-            return error
-        message = data_source_error(data_source) or _id_error(data_format_id)
-        if message:
-            return ApiResult.fail(f"{operation}: {message}")
-        try:
+
+        def resolve() -> ApiResult[EventDataFormatInfo]:
             identifiers = self._resolve(data_source, DataFormatInfoType.EVENT, data_format_id)
-        except TransportError as exc:
-            return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
-        if identifiers is None:
-            return ApiResult.fail(
-                f"{operation}: data_format_id {data_format_id} is not an event format of data "
-                f"source {data_source!r}"
-            )
-        return ApiResult.ok(EventDataFormatInfo(data_source, data_format_id, identifiers[0]))
+            if identifiers is None:
+                return ApiResult.fail(
+                    f"{operation}: data_format_id {data_format_id} is not an event format of data "
+                    f"source {data_source!r}"
+                )
+            return ApiResult.ok(EventDataFormatInfo(data_source, data_format_id, identifiers[0]))
+
+        return self._answer(
+            operation,
+            lambda: data_source_error(data_source) or _id_error(data_format_id),
+            resolve,
+            f"data source {data_source!r}",
+        )
 
     def get_data_source_data_format_info(self, data_source: str) -> ApiResult[list[DataFormatInfo]]:
-        operation = "get_data_source_data_format_info"
-        error = self._not_started(operation)
-        if error is not None:
-            return error
-        message = data_source_error(data_source)
-        if message:
-            return ApiResult.fail(f"{operation}: {message}")
-        try:
+        def catch_up() -> ApiResult[list[DataFormatInfo]]:
             self._context.data_formats.catch_up(data_source)
-        except TransportError as exc:
-            return ApiResult.fail(f"{operation}: data source {data_source!r}: {exc}")
-        return ApiResult.ok(self._context.data_formats.formats_of(data_source))
+            return ApiResult.ok(self._context.data_formats.formats_of(data_source))
+
+        return self._answer(
+            "get_data_source_data_format_info",
+            lambda: data_source_error(data_source),
+            catch_up,
+            f"data source {data_source!r}",
+        )
 
     def _get_or_create(
         self, data_source: str, kind: DataFormatInfoType, identifiers: list[str]

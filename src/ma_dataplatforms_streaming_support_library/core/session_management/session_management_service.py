@@ -175,14 +175,11 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
         return self._current("create_new_session", info.data_source, session_key)
 
     def get_all_sessions(self) -> ApiResult[list[SessionInfo]]:
-        failure = self._not_started("get_all_sessions")
-        if failure is not None:
-            return failure
-        try:
+        def catch_up() -> ApiResult[list[SessionInfo]]:
             self._context.sessions.catch_up()
-        except TransportError as exc:
-            return ApiResult.fail(f"get_all_sessions: {exc}")
-        return ApiResult.ok(self._context.sessions.all())
+            return ApiResult.ok(self._context.sessions.all())
+
+        return self._answer("get_all_sessions", lambda: "", catch_up)
 
     def get_session_info(self, data_source: str, session_key: str) -> ApiResult[SessionInfo]:
         failure = self._not_started("get_session_info")
