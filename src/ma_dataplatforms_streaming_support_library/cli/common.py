@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from ..core.library.context import LibraryContext
 from ..errors import EXIT_UNAVAILABLE, CliError, StoreNotFoundError, TransportError
 from ..sessions import SessionStore
+from ..sessions.files import staged_output as staged
 from ..sessions.store import missing_store
 from ..sessions.types import ProgressCallback
 
@@ -96,14 +96,11 @@ def check_output_folder(path: Path) -> None:
 def staged_output(path: Path) -> Iterator[Path]:
     """A temporary name in ``path``'s folder to write to; renamed to ``path`` when the block
     completes, removed when it fails or is interrupted, so ``path`` is never half-written."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        yield partial
-        os.replace(partial, path)
+        with staged(path) as partial:
+            yield partial
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc}") from exc
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def format_ns(timestamp_ns: int | None, *, milliseconds: bool = True) -> str:

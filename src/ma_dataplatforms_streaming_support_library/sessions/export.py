@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import ConfigurationError, MissingDependencyError
+from .files import staged_output
 
 if TYPE_CHECKING:
     import pandas
@@ -198,51 +199,51 @@ def write_table(
     )
     if metadata and file_format == "parquet":
         schema = schema.with_metadata(dict(metadata))
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    writer = None
     written = 0
-    complete = False
-    try:
+    with staged_output(Path(path)) as partial:
         writer = _open_writer(partial, schema, file_format)
-        for batch in _batches(series, names):
-            codes = pa.array(
-                np.repeat(
-                    np.array([i for i, *_ in batch], dtype=np.int32),
-                    [len(t) for _, t, _, _ in batch],
-                )
-            )
-            parameter: Any = pa.DictionaryArray.from_arrays(codes, dictionary)
-            unit: Any = pa.DictionaryArray.from_arrays(codes, unit_dictionary)
-            if file_format == "csv":
-                parameter, unit = parameter.cast(pa.string()), unit.cast(pa.string())
-            table = pa.table(
-                [
-                    pa.array(
-                        np.concatenate([t for _, t, _, _ in batch]), pa.timestamp("ns", tz="UTC")
-                    ),
-                    parameter,
-                    pa.array(np.concatenate([v for _, _, v, _ in batch])),
-                    pa.array(np.concatenate([s for _, _, _, s in batch])),
-                    unit,
-                ],
-                schema=schema,
-            )
-            writer.write_table(table)
-            written += table.num_rows
-            if progress is not None:
-                progress(written, total)
-        complete = True
-    finally:
         try:
-            if writer is not None:
-                writer.close()
-            if complete:
-                os.replace(partial, target)
+            for batch in _batches(series, names):
+                table = _table(pa, schema, batch, dictionary, unit_dictionary, file_format)
+                writer.write_table(table)
+                written += table.num_rows
+                if progress is not None:
+                    progress(written, total)
         finally:
-            partial.unlink(missing_ok=True)
+            writer.close()
     logger.info("wrote %d rows of %d parameters to %s", written, len(names), path)
     return written
+
+
+def _table(
+    pa: Any,
+    schema: Any,
+    batch: list[tuple[int, Any, Any, Any]],
+    dictionary: Any,
+    unit_dictionary: Any,
+    file_format: str,
+) -> Any:
+    """One batch of (parameter index, timestamps, values, status) as an Arrow table."""
+    codes = pa.array(
+        np.repeat(
+            np.array([i for i, *_ in batch], dtype=np.int32),
+            [len(t) for _, t, _, _ in batch],
+        )
+    )
+    parameter: Any = pa.DictionaryArray.from_arrays(codes, dictionary)
+    unit: Any = pa.DictionaryArray.from_arrays(codes, unit_dictionary)
+    if file_format == "csv":
+        parameter, unit = parameter.cast(pa.string()), unit.cast(pa.string())
+    return pa.table(
+        [
+            pa.array(np.concatenate([t for _, t, _, _ in batch]), pa.timestamp("ns", tz="UTC")),
+            parameter,
+            pa.array(np.concatenate([v for _, _, v, _ in batch])),
+            pa.array(np.concatenate([s for _, _, _, s in batch])),
+            unit,
+        ],
+        schema=schema,
+    )
 
 
 def _open_writer(path: str | os.PathLike[str], schema: Any, file_format: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from operator import attrgetter
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..core.interpolation.data_reader_service import DataReaderService
 from ..core.library.context import LibraryContext
 from ..core.packet_reading.packet_reader_service import PacketReaderService
 from ..errors import ConfigurationError
+from .files import staged_output
 from .scan import find_session, plan_scan
 from .types import ProgressCallback
 
@@ -175,8 +175,7 @@ def write_resampled(
         "super_sampled": pa.array(table["super_sampled"], pa.bool_()),
     }
     written = pa.table(arrays)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
+    with staged_output(path) as partial:
         if kind == "csv":
             import pyarrow.csv as pacsv
 
@@ -185,6 +184,3 @@ def write_resampled(
             import pyarrow.parquet as pq
 
             pq.write_table(written, str(partial), compression="zstd")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)

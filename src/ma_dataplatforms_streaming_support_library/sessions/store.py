@@ -8,7 +8,6 @@ open one for a single call.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -24,6 +23,7 @@ from ..errors import ConfigurationError, StoreNotFoundError
 from ..transport import default_store_path, parse_broker_list
 from .copy import CopyReport, copy_between
 from .ending import end_in
+from .files import staged_output
 from .listing import SessionSummary, list_in
 from .lookup import resolve_session_key
 from .read import read_in
@@ -104,13 +104,11 @@ def new_store(
         ) as store:
             yield store
         return
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        with SessionStore(f"embedded:{partial}", timeout_s=timeout_s, create=True) as store:
-            yield store
-        os.replace(partial, path)
-    finally:
-        _drop_store_files(partial)
+    with (
+        staged_output(path, _drop_store_files) as partial,
+        SessionStore(f"embedded:{partial}", timeout_s=timeout_s, create=True) as store,
+    ):
+        yield store
 
 
 class SessionStore:
