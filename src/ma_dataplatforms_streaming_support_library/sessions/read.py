@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from ..core.library.context import LibraryContext
 from .collect import SessionCollector
 from .scan import find_session, plan_scan, scan_records
+from .selection import TimeBound, selection_of, unknown_parameters_error
 from .types import ProgressCallback, SessionData
 
 __all__ = ["read_in"]
@@ -24,14 +25,20 @@ def read_in(
     streams: Sequence[str] | None = None,
     partition_mappings: Mapping[str, int] | None = None,
     progress: ProgressCallback | None = None,
+    parameters: Sequence[str] | None = None,
+    start: TimeBound | None = None,
+    end: TimeBound | None = None,
 ) -> SessionData:
     """``read_session`` on an open library context (shares its transport and registries)."""
+    selection = selection_of(parameters, start, end)
     transport = context.transport
     record = find_session(context, session_key, data_source)
     info = record.info
     scan = plan_scan(transport, record, streams, partition_mappings or {})
     context.data_formats.catch_up(info.data_source)
-    collector = SessionCollector(info.data_source, context.data_formats, scan.total_records)
+    collector = SessionCollector(
+        info.data_source, context.data_formats, scan.total_records, selection=selection
+    )
     total = scan.total_records
     done = 0
     started = time.perf_counter()
@@ -41,6 +48,11 @@ def read_in(
         if progress is not None:
             progress(done, total)
     result = collector.finish(info, complete=info.historical, location=transport.location)
+    if selection is not None and selection.parameters is not None:
+        known = collector.seen_parameters | result.parameter_definitions.keys()
+        unknown = selection.parameters - known
+        if unknown:
+            raise unknown_parameters_error(unknown, known, session_key)
     logger.info(
         "read session %s: %d packets, %d parameters, %d samples in %.2f s",
         session_key,
