@@ -7,12 +7,13 @@ import time
 from collections.abc import Mapping, Sequence
 
 from ..core.library.context import LibraryContext
+from ..core.session_management.registry import SessionRecord
 from .collect import SessionCollector
 from .scan import find_session, plan_scan, scan_records
-from .selection import TimeBound, selection_of, unknown_parameters_error
+from .selection import Selection, TimeBound, selection_of, unknown_parameters_error
 from .types import ProgressCallback, SessionData
 
-__all__ = ["read_in"]
+__all__ = ["collect_in", "read_in"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +32,29 @@ def read_in(
 ) -> SessionData:
     """``read_session`` on an open library context (shares its transport and registries)."""
     selection = selection_of(parameters, start, end)
-    transport = context.transport
     record = find_session(context, session_key, data_source)
+    result, seen = collect_in(
+        context, record, selection, streams, partition_mappings or {}, progress
+    )
+    if selection is not None and selection.parameters is not None:
+        known = seen | result.parameter_definitions.keys()
+        unknown = selection.parameters - known
+        if unknown:
+            raise unknown_parameters_error(unknown, known, session_key)
+    return result
+
+
+def collect_in(
+    context: LibraryContext,
+    record: SessionRecord,
+    selection: Selection | None,
+    streams: Sequence[str] | None = None,
+    partition_mappings: Mapping[str, int] | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[SessionData, set[str]]:
+    """The session of ``record`` (what ``selection`` asks of it), and the identifiers of every
+    data format its packets use."""
+    transport = context.transport
     info = record.info
     scan = plan_scan(transport, record, streams, partition_mappings or {})
     context.data_formats.catch_up(info.data_source)
@@ -48,17 +70,12 @@ def read_in(
         if progress is not None:
             progress(done, total)
     result = collector.finish(info, complete=info.historical, location=transport.location)
-    if selection is not None and selection.parameters is not None:
-        known = collector.seen_parameters | result.parameter_definitions.keys()
-        unknown = selection.parameters - known
-        if unknown:
-            raise unknown_parameters_error(unknown, known, session_key)
     logger.info(
         "read session %s: %d packets, %d parameters, %d samples in %.2f s",
-        session_key,
+        info.session_key,
         sum(result.packet_counts.values()),
         len(result.series),
         result.sample_count,
         time.perf_counter() - started,
     )
-    return result
+    return result, collector.seen_parameters
