@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,10 +21,10 @@ PARAMETERS = ["speed:R", "rpm:R", "gear:R", "never:R", "lat:R"]
 
 
 @pytest.fixture
-def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def broker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv(BROKER_ENVIRONMENT_VARIABLE, raising=False)
     monkeypatch.delenv(IMPL_ENVIRONMENT_VARIABLE, raising=False)
-    return f"embedded:{tmp_path}/s.db"
+    return f"memory:{request.node.nodeid}"
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,10 +32,10 @@ SPAN = POINTS * INTERVAL  # one packet's time
 
 
 @pytest.fixture(params=available_implementations())
-def broker(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def broker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv(BROKER_ENVIRONMENT_VARIABLE, raising=False)
     monkeypatch.setenv(IMPL_ENVIRONMENT_VARIABLE, request.param)
-    return f"embedded:{tmp_path}/s.db"
+    return f"memory:{request.node.nodeid}"
 
 
 @pytest.fixture
