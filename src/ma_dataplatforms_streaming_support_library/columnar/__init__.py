@@ -24,6 +24,7 @@ from .decode import (
 from .encode import encode_periodic, encode_periodic_batch, encode_periodic_packets
 from .envelope import PacketEnvelopes, read_envelopes, wrap_packets
 from .events import EventArrays, EventFormatKey, MarkerArrays, decode_events, decode_markers
+from .headers import PacketHeaders, peek_headers
 from .model import (
     ColumnKind,
     DataFormatKey,
@@ -59,6 +60,7 @@ __all__ = [
     "MarkerArrays",
     "PacketDecodeError",
     "PacketEnvelopes",
+    "PacketHeaders",
     "PeriodicPacketArrays",
     "RowPacketArrays",
     "SampleParser",
@@ -78,6 +80,7 @@ __all__ = [
     "encode_periodic_batch",
     "encode_periodic_packets",
     "get_parser",
+    "peek_headers",
     "read_envelopes",
     "wrap_packets",
 ]

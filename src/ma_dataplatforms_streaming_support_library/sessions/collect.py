@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-import math
-import mmap
-import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
-import numpy.typing as npt
 
 from ..columnar import (
     ContentBatch,
     DecodeStats,
     FormatBatch,
     PacketDecodeError,
+    ValuesArray,
     decode_events,
     decode_markers,
     decode_periodic_batch,
@@ -32,16 +28,15 @@ from ..contracts.session_management.session_info import SessionInfo
 from ..core.data_format_management.catalog import DataFormatCatalog
 from ..protos import open_data_pb2 as pb
 from ..protos.packets import parse_message, parse_packet
+from .groups import MAX_FIRST_CAPACITY, Group, Where, assemble, by_kind
 from .parameters import Parameter, parameter_of
+from .selection import Chooser, Selection
 from .types import (
     CorruptRecord,
     EventRecord,
     Float64Array,
-    Int8Array,
-    Int64Array,
     MarkerRecord,
     Origin,
-    ParameterSeries,
     SessionData,
 )
 
@@ -58,97 +53,9 @@ _DECODERS: dict[str, BatchDecoder] = {
     "SynchroData": decode_synchro_batch,
 }
 DATA_PACKET_TYPES = frozenset(_DECODERS)
+_COLLECTED_TYPES = DATA_PACKET_TYPES | {"Marker", "Event", "Configuration"}
 #: corrupt records logged one by one; the rest are logged at debug level and counted
 _LOGGED_CORRUPT = 10
-#: bound on a group's first allocation (values elements); past it, it grows by doubling
-_MAX_FIRST_CAPACITY = 1 << 28
-# Arrays from this size on are mapped apart from the heap (NumPy advises huge pages from 4 MiB).
-_MAPPED_BYTES = 4 << 20
-# Timestamps compared per step when checking a group's time order (bounds the temporaries).
-_ORDER_CHECK_BLOCK = 1 << 16
-
-
-def _reserve(shape: tuple[int, ...], dtype: type[np.generic]) -> npt.NDArray[Any]:
-    """An uninitialised array whose pages take memory only once written.
-
-    A large one is mapped without transparent huge pages: a huge page makes a whole 2 MiB
-    resident at the first write into it, also across the unfilled end of each row of an array
-    reserved larger than it gets filled.
-    """
-    kind = np.dtype(dtype)
-    size = math.prod(shape) * kind.itemsize
-    if size < _MAPPED_BYTES:
-        return np.empty(shape, kind)
-    if sys.platform == "win32":
-        mapped = mmap.mmap(-1, size)
-    else:
-        mapped = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)
-        if sys.platform == "linux":
-            with contextlib.suppress(OSError):  # a kernel built without huge pages
-                mapped.madvise(mmap.MADV_NOHUGEPAGE)
-    return np.frombuffer(mapped, kind).reshape(shape)
-
-
-def _in_time_order(timestamps: Int64Array) -> bool:
-    for start in range(0, timestamps.size - 1, _ORDER_CHECK_BLOCK):
-        block = timestamps[start : start + _ORDER_CHECK_BLOCK + 1]
-        if not bool(np.all(block[1:] >= block[:-1])):
-            return False
-    return True
-
-
-class _Group:
-    """Samples of one parameter list on one stream: shared timestamps, one row per parameter.
-
-    Batches are copied into arrays sized from the expected sample count, so the decoded chunks
-    are released at once and pages past the samples actually read are never touched; the
-    series read are views of these arrays, never copies.
-    """
-
-    def __init__(self, identifiers: tuple[str, ...], stream: str, capacity: int) -> None:
-        self.identifiers = identifiers
-        self.stream = stream
-        self.size = 0
-        self.timestamps: Int64Array = np.empty(0, np.int64)
-        self.values: Float64Array = np.empty((len(identifiers), 0), np.float64)
-        self.status: Int8Array = np.empty((len(identifiers), 0), np.int8)
-        self._resize(capacity)
-
-    def _resize(self, capacity: int) -> None:
-        rows, size = len(self.identifiers), self.size
-        timestamps: Int64Array = _reserve((capacity,), np.int64)
-        values: Float64Array = _reserve((rows, capacity), np.float64)
-        status: Int8Array = _reserve((rows, capacity), np.int8)
-        timestamps[:size] = self.timestamps[:size]
-        values[:, :size] = self.values[:, :size]
-        status[:, :size] = self.status[:, :size]
-        self.timestamps, self.values, self.status = timestamps, values, status
-
-    def add(self, timestamps: Int64Array, values: Float64Array, status: Int8Array) -> None:
-        start, end = self.size, self.size + timestamps.size
-        if end > self.timestamps.size:
-            self._resize(max(end, 2 * self.timestamps.size))
-        self.timestamps[start:end] = timestamps
-        self.values[:, start:end] = values
-        self.status[:, start:end] = status
-        self.size = end
-
-    def arrays(self) -> tuple[Int64Array, Float64Array, Int8Array]:
-        """The samples read, sorted by time (stable) if they were not already: views of the
-        group's arrays, sorted in place one row at a time."""
-        size = self.size
-        timestamps, values, status = (
-            self.timestamps[:size],
-            self.values[:, :size],
-            self.status[:, :size],
-        )
-        if not _in_time_order(timestamps):
-            order = np.argsort(timestamps, kind="stable")
-            timestamps[:] = timestamps[order]
-            for row in range(len(self.identifiers)):
-                values[row] = values[row, order]
-                status[row] = status[row, order]
-        return timestamps, values, status
 
 
 class SessionCollector:
@@ -156,7 +63,9 @@ class SessionCollector:
 
     ``expected_packets`` (the records a scan will read) sizes the sample arrays up front.
     ``warn=False`` logs corrupt records and unknown formats at debug level only (for callers
-    that decode the same packets again and again).
+    that decode the same packets again and again). With a ``selection``, the headers of the
+    sample packets are peeked first and only the packets holding a selected parameter within
+    the selected window are decoded; the other parameters and samples are left out.
     """
 
     def __init__(
@@ -166,13 +75,16 @@ class SessionCollector:
         expected_packets: int = 0,
         *,
         warn: bool = True,
+        selection: Selection | None = None,
     ) -> None:
+        self._selection = selection
         self._warning = logging.WARNING if warn else logging.DEBUG
         self._data_source = data_source
         self._catalog = catalog
         self._expected_packets = expected_packets
         self._batch_packets = 0
-        self._groups: dict[tuple[str, tuple[str, ...]], _Group] = {}
+        self._groups: dict[tuple[str, tuple[str, ...]], Group] = {}
+        self._chooser = Chooser(selection, self._parameters)
         self._formats: dict[int, tuple[str, ...] | None] = {}
         self._events: dict[int, str | None] = {}
         self.packet_counts: Counter[str] = Counter()
@@ -198,36 +110,38 @@ class SessionCollector:
             packets if isinstance(packets, ContentBatch) else ContentBatch.from_messages(packets)
         )
         self._batch_packets = len(batch)
+        everything = Where(origins)
         kept, envelopes = self._skipping(
             list(range(len(batch))),
             lambda chosen: read_envelopes(batch.take(chosen)),
-            origins,
+            everything,
             "not an Open Data Packet",
             lambda i: parse_packet(batch.message(i)) is not None,
         )
         self.packet_counts.update(envelopes.types)
-        self.stream_packet_counts.update(streams[i] for i in kept)
-        by_kind: dict[tuple[str, str], list[int]] = {}
-        for position, packet_type in enumerate(envelopes.types):
-            if packet_type in _DECODERS or packet_type in ("Marker", "Event", "Configuration"):
-                by_kind.setdefault((packet_type, streams[kept[position]]), []).append(position)
-        for (packet_type, stream), positions in by_kind.items():
+        if len(kept) == len(batch):
+            where, kept_streams = everything, streams
+        else:
+            where = everything.take(np.array(kept, np.int64))
+            kept_streams = [streams[i] for i in kept]
+        self.stream_packet_counts.update(kept_streams)
+        kinds = by_kind(envelopes.types, kept_streams, _COLLECTED_TYPES)
+        for (packet_type, stream), positions in kinds.items():
             contents = envelopes.contents.take(positions)
-            where = [origins[kept[p]] for p in positions]
             if packet_type == "Configuration":
-                self._add_configuration(contents, where)
+                self._add_configuration(contents, where.take(positions))
             elif packet_type == "Marker":
-                self._add_markers(contents, stream, where)
+                self._add_markers(contents, stream, where.take(positions))
             elif packet_type == "Event":
-                self._add_events(contents, stream, where)
+                self._add_events(contents, stream, where.take(positions))
             else:
-                self._decode(packet_type, stream, contents, where)
+                self._decode(packet_type, stream, contents, where.take(positions))
 
     def _skipping(
         self,
         positions: list[int],
         decode: Callable[[list[int]], T],
-        origins: Sequence[Origin],
+        origins: Where,
         what: str,
         parses: Callable[[int], bool],
     ) -> tuple[list[int], T]:
@@ -252,7 +166,7 @@ class SessionCollector:
         self,
         positions: list[int],
         parses: Callable[[int], bool],
-        origins: Sequence[Origin],
+        origins: Where,
         what: str,
     ) -> list[int]:
         kept = []
@@ -276,7 +190,7 @@ class SessionCollector:
         )
         self.corrupt_records.append(CorruptRecord(topic, partition, offset, reason))
 
-    def _add_configuration(self, contents: ContentBatch, origins: list[Origin]) -> None:
+    def _add_configuration(self, contents: ContentBatch, origins: Where) -> None:
         for index in range(len(contents)):
             packet = parse_message(pb.ConfigurationPacket, contents.message(index))
             if packet is None:
@@ -285,7 +199,7 @@ class SessionCollector:
             for definition in packet.parameter_definitions:
                 self.definitions[definition.identifier] = parameter_of(definition)
 
-    def _add_markers(self, contents: ContentBatch, stream: str, origins: list[Origin]) -> None:
+    def _add_markers(self, contents: ContentBatch, stream: str, origins: Where) -> None:
         _, m = self._skipping(
             list(range(len(contents))),
             lambda chosen: decode_markers(contents.take(chosen)),
@@ -307,7 +221,7 @@ class SessionCollector:
             for i in range(len(m))
         ]
 
-    def _add_events(self, contents: ContentBatch, stream: str, origins: list[Origin]) -> None:
+    def _add_events(self, contents: ContentBatch, stream: str, origins: Where) -> None:
         _, e = self._skipping(
             list(range(len(contents))),
             lambda chosen: decode_events(contents.take(chosen)),
@@ -352,25 +266,28 @@ class SessionCollector:
         return self._formats[data_format_id]
 
     def _decode(
-        self, packet_type: str, stream: str, contents: ContentBatch, origins: list[Origin]
+        self, packet_type: str, stream: str, contents: ContentBatch, origins: Where
     ) -> None:
+        if self._selection is not None:
+            picked = self._chooser.pick(packet_type, contents, self.unresolved_formats)
+            if picked is not None:
+                contents, origins = contents.take(picked), origins.take(picked)
+            if not len(contents):
+                return
         stats = DecodeStats()
         batches = _DECODERS[packet_type](contents, errors="skip", stats=stats)
         for error in stats.errors:
             self._corrupt(origins[error.packet_index], f"undecodable {packet_type}: {error.reason}")
         for batch in batches:
             fmt = batch.data_format
-            if isinstance(fmt, int):
-                identifiers = self._parameters(fmt)
-                if identifiers is None:
-                    self.unresolved_formats[fmt] += int(batch.packet_indices.size)
-                    continue
-            elif fmt is None:
+            if fmt is None:
                 for index in batch.packet_indices.tolist():
                     self._corrupt(origins[index], f"{packet_type} packet has no data format")
                 continue
-            else:
-                identifiers = fmt
+            identifiers = self._chooser.identifiers(fmt)
+            if identifiers is None:
+                self.unresolved_formats[int(fmt)] += int(batch.packet_indices.size)  # type: ignore[arg-type]
+                continue
             if len(identifiers) != batch.parameter_count:
                 for index in batch.packet_indices.tolist():
                     self._corrupt(
@@ -379,29 +296,49 @@ class SessionCollector:
                         f"data format names {len(identifiers)}",
                     )
                 continue
-            group = self._groups.get((stream, identifiers))
-            if group is None:
-                group = _Group(identifiers, stream, self._first_capacity(batch))
-                self._groups[(stream, identifiers)] = group
-            group.add(batch.timestamps_ns, *self._numeric(batch))
+            self._add_batch(stream, identifiers, batch)
 
-    def _first_capacity(self, batch: FormatBatch) -> int:
+    def _add_batch(self, stream: str, identifiers: tuple[str, ...], batch: FormatBatch) -> None:
+        """The batch's selected rows and samples into their group."""
+        timestamps, values, status = batch.timestamps_ns, batch.values, batch.status
+        rows = self._chooser.rows(identifiers)
+        if rows is not None:
+            if not rows[0]:
+                return
+            index = list(rows[0])
+            identifiers, values, status = rows[1], values[index], status[index]
+        inside = None if self._selection is None else self._selection.in_window(timestamps)
+        if inside is not None:
+            timestamps, values, status = timestamps[inside], values[:, inside], status[:, inside]
+            if not timestamps.size:
+                return
+        group = self._groups.get((stream, identifiers))
+        if group is None:
+            group = Group(
+                identifiers, stream, self._first_capacity(timestamps.size, len(identifiers))
+            )
+            self._groups[(stream, identifiers)] = group
+        group.add(timestamps, self._numeric(values), status)
+
+    def _first_capacity(self, points: int, parameters: int) -> int:
         """Samples per parameter to expect if the whole read were like the current batch."""
-        points = batch.timestamps_ns.size
         per_packet = points / max(1, self._batch_packets)
         expected = int(per_packet * self._expected_packets * 1.02) + 1
-        bound = _MAX_FIRST_CAPACITY // max(1, batch.parameter_count)
+        bound = MAX_FIRST_CAPACITY // max(1, parameters)
         return max(points, min(expected, bound))
 
-    def _numeric(self, batch: FormatBatch) -> tuple[Float64Array, Int8Array]:
+    def _numeric(self, values: ValuesArray) -> Float64Array:
         """float64 values; string samples (object arrays) become NaN and are counted."""
-        values = batch.values
         if values.dtype != object:
-            return values, batch.status  # type: ignore[return-value]
+            return values  # type: ignore[return-value]
         text = np.frompyfunc(lambda v: isinstance(v, str), 1, 1)(values).astype(bool)
         self.string_samples += int(text.sum())
-        numeric = np.where(text, np.nan, values).astype(np.float64)
-        return numeric, batch.status
+        return np.where(text, np.nan, values).astype(np.float64)
+
+    @property
+    def seen_parameters(self) -> set[str]:
+        """Identifiers of every data format met so far, decoded or not."""
+        return self._chooser.seen
 
     # output -----------------------------------------------------------------------------------
     def finish(self, info: SessionInfo, *, complete: bool, location: str) -> SessionData:
@@ -422,10 +359,13 @@ class SessionCollector:
                 info.session_key,
                 len(self.corrupt_records),
             )
-        series, streams = self._assemble()
+        series, streams = assemble(self._groups)
         for identifier, parameter in self.definitions.items():
             if identifier in series:
                 series[identifier] = dataclasses.replace(series[identifier], units=parameter.units)
+        if self._selection is not None and self._selection.has_window:
+            self.markers = self._selection.markers(self.markers)
+            self.events = self._selection.events(self.events)
         self.markers.sort(key=lambda m: m.timestamp_ns)
         self.events.sort(key=lambda e: e.timestamp_ns)
         self.corrupt_records.sort(key=lambda c: (c.topic, c.partition, c.offset))
@@ -444,39 +384,3 @@ class SessionCollector:
             string_samples=self.string_samples,
             parameter_definitions=self.definitions,
         )
-
-    def _assemble(self) -> tuple[dict[str, ParameterSeries], dict[str, list[str]]]:
-        parts: dict[str, list[ParameterSeries]] = {}
-        streams: dict[str, list[str]] = {}
-        while self._groups:
-            _, group = self._groups.popitem()
-            timestamps, values, status = group.arrays()
-            # Parameters of one group share their timestamps array: none may be changed in place.
-            for array in (timestamps, values, status):
-                array.flags.writeable = False
-            for row, identifier in enumerate(group.identifiers):
-                parts.setdefault(identifier, []).append(
-                    ParameterSeries(timestamps, values[row], status[row])
-                )
-                if group.stream not in streams.setdefault(identifier, []):
-                    streams[identifier].append(group.stream)
-        series = {
-            name: dataclasses.replace(_merge(pieces), identifier=name)
-            for name, pieces in parts.items()
-        }
-        return {name: s for name, s in series.items() if len(s)}, {
-            name: sorted(streams[name]) for name in series if len(series[name])
-        }
-
-
-def _merge(pieces: list[ParameterSeries]) -> ParameterSeries:
-    """One parameter's series from several groups (streams or formats), in time order."""
-    if len(pieces) == 1:
-        return pieces[0]
-    timestamps = np.concatenate([p.timestamps for p in pieces])
-    order = np.argsort(timestamps, kind="stable")
-    return ParameterSeries(
-        timestamps[order],
-        np.concatenate([p.values for p in pieces])[order],
-        np.concatenate([p.status for p in pieces])[order],
-    )

@@ -7,11 +7,13 @@ import time
 from collections.abc import Mapping, Sequence
 
 from ..core.library.context import LibraryContext
+from ..core.session_management.registry import SessionRecord
 from .collect import SessionCollector
 from .scan import find_session, plan_scan, scan_records
+from .selection import Selection, TimeBound, selection_of, unknown_parameters_error
 from .types import ProgressCallback, SessionData
 
-__all__ = ["read_in"]
+__all__ = ["collect_in", "read_in"]
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +26,41 @@ def read_in(
     streams: Sequence[str] | None = None,
     partition_mappings: Mapping[str, int] | None = None,
     progress: ProgressCallback | None = None,
+    parameters: Sequence[str] | None = None,
+    start: TimeBound | None = None,
+    end: TimeBound | None = None,
 ) -> SessionData:
     """``read_session`` on an open library context (shares its transport and registries)."""
-    transport = context.transport
+    selection = selection_of(parameters, start, end)
     record = find_session(context, session_key, data_source)
+    result, seen = collect_in(
+        context, record, selection, streams, partition_mappings or {}, progress
+    )
+    if selection is not None and selection.parameters is not None:
+        known = seen | result.parameter_definitions.keys()
+        unknown = selection.parameters - known
+        if unknown:
+            raise unknown_parameters_error(unknown, known, session_key)
+    return result
+
+
+def collect_in(
+    context: LibraryContext,
+    record: SessionRecord,
+    selection: Selection | None,
+    streams: Sequence[str] | None = None,
+    partition_mappings: Mapping[str, int] | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[SessionData, set[str]]:
+    """The session of ``record`` (what ``selection`` asks of it), and the identifiers of every
+    data format its packets use."""
+    transport = context.transport
     info = record.info
     scan = plan_scan(transport, record, streams, partition_mappings or {})
     context.data_formats.catch_up(info.data_source)
-    collector = SessionCollector(info.data_source, context.data_formats, scan.total_records)
+    collector = SessionCollector(
+        info.data_source, context.data_formats, scan.total_records, selection=selection
+    )
     total = scan.total_records
     done = 0
     started = time.perf_counter()
@@ -43,10 +72,10 @@ def read_in(
     result = collector.finish(info, complete=info.historical, location=transport.location)
     logger.info(
         "read session %s: %d packets, %d parameters, %d samples in %.2f s",
-        session_key,
+        info.session_key,
         sum(result.packet_counts.values()),
         len(result.series),
         result.sample_count,
         time.perf_counter() - started,
     )
-    return result
+    return result, collector.seen_parameters

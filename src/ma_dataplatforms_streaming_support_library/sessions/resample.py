@@ -1,4 +1,5 @@
-"""Resampling a session: per-bucket statistics through the buffering and interpolation pipeline."""
+"""Resampling a session: per-bucket statistics, vectorised for an ended session, through the
+buffering and interpolation pipeline for a live one."""
 
 from __future__ import annotations
 
@@ -21,13 +22,19 @@ from ..contracts.shared.i_handler import IHandler
 from ..core.buffering.columnar_decoding import decode_sample_packet
 from ..core.buffering.module_api import catalog_resolver
 from ..core.buffering.sample_reader_service import SampleReaderService
+from ..core.interpolation.bucket_statistics import hold_last_value, raw_statistics
 from ..core.interpolation.data_reader_service import DataReaderService
+from ..core.interpolation.frequencies import frequency_error, period_ns
+from ..core.interpolation.grid_accumulator import CellPart, CompletedCells
 from ..core.library.context import LibraryContext
 from ..core.packet_reading.packet_reader_service import PacketReaderService
+from ..core.session_management.registry import SessionRecord
 from ..errors import ConfigurationError
 from .files import staged_output
+from .read import collect_in
 from .scan import find_session, plan_scan
-from .types import ProgressCallback
+from .selection import Selection
+from .types import ParameterSeries, ProgressCallback
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -103,20 +110,98 @@ def resample_in(
     window_ms: float = DEFAULT_WINDOW_MS,
     progress: ProgressCallback | None = None,
 ) -> tuple[dict[str, npt.NDArray[Any]], int]:
-    """Run packet reader → sample reader → data reader over one session; the rows (arrays,
-    ordered by parameter then bucket; ``parameter`` holds indices into ``parameters``) and the
-    number of samples that arrived too late to be buffered.
+    """Per-bucket statistics of ``parameters`` in one session: the rows (arrays, ordered by
+    parameter then bucket; ``parameter`` holds indices into ``parameters``) and the number of
+    samples that arrived too late to be buffered.
 
-    Raises ``SessionNotFoundError`` for an unknown key and ``ConfigurationError`` for parameters
-    or a rate the pipeline refuses."""
-    record = find_session(context, session_key)
-    info = record.info
-    total = plan_scan(context.transport, record, None, {}).total_records
+    An ended session is read whole (only the packets of ``parameters``) and its buckets computed
+    over whole arrays, as the interpolation pipeline computes them (no sample is late then); a
+    live one runs packet reader → sample reader → data reader. Raises ``SessionNotFoundError``
+    for an unknown key and ``ConfigurationError`` for parameters or a rate the pipeline refuses.
+    """
     buffering = BufferingConfiguration(parameters, window_ms, 5)
     try:
         buffering.validate()
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from exc
+    problem = frequency_error("hz", hz)
+    if problem is not None:
+        raise ConfigurationError(problem)
+    record = find_session(context, session_key)
+    if record.info.historical:
+        return _resample_ended(context, record, parameters, hz, progress), 0
+    return _resample_live(context, record, buffering, parameters, hz, progress)
+
+
+def _resample_ended(
+    context: LibraryContext,
+    record: SessionRecord,
+    parameters: list[str],
+    hz: float,
+    progress: ProgressCallback | None,
+) -> dict[str, npt.NDArray[Any]]:
+    """The pipeline's buckets from whole arrays: epoch-aligned cells from the one holding the
+    first sample of ``parameters`` to the one holding the last, the same statistics code, and
+    empty cells holding the last value before them."""
+    data, _ = collect_in(context, record, Selection(frozenset(parameters)), progress=progress)
+    present = [(slot, data.series[p]) for slot, p in enumerate(parameters) if p in data.series]
+    if not present:
+        return {name: np.empty(0, np.int64) for name in ("parameter", "bucket_start_ns")}
+    cell = period_ns(hz)
+    first = min(int(s.timestamps[0]) // cell for _, s in present)
+    count = max(int(s.timestamps[-1]) // cell for _, s in present) + 1 - first
+    edges = (first + np.arange(count + 1, dtype=np.int64)) * cell
+    parts = [_part(slots, series, edges) for slots, series in _by_time_base(present)]
+    stats = raw_statistics(CompletedCells(first, count, cell, len(parameters), parts))
+    hold_last_value(stats, np.full(len(parameters), np.nan))
+    slots = len(parameters)
+    table: dict[str, npt.NDArray[Any]] = {
+        "parameter": np.repeat(np.arange(slots, dtype=np.int32), count),
+        "bucket_start_ns": np.tile(edges[:-1], slots),
+        "super_sampled": stats.super_sampled.ravel(),
+    }
+    for name in (*_FLOATS, *_COUNTS, *_UNCOUNTED):
+        table[name] = getattr(stats, name).ravel()
+    return table
+
+
+def _by_time_base(
+    present: list[tuple[int, ParameterSeries]],
+) -> list[tuple[list[int], list[ParameterSeries]]]:
+    """Parameters read from the same packets share one timestamps array: one part each."""
+    bases: dict[int, tuple[list[int], list[ParameterSeries]]] = {}
+    for slot, series in present:
+        slots, members = bases.setdefault(id(series.timestamps), ([], []))
+        slots.append(slot)
+        members.append(series)
+    return list(bases.values())
+
+
+def _part(
+    slots: list[int], members: list[ParameterSeries], edges: npt.NDArray[np.int64]
+) -> CellPart:
+    timestamps = members[0].timestamps
+    return CellPart(
+        np.asarray(slots, np.intp),
+        timestamps,
+        np.stack([s.values for s in members]),
+        np.stack([s.status for s in members]),
+        np.searchsorted(timestamps, edges).astype(np.intp),
+    )
+
+
+def _resample_live(
+    context: LibraryContext,
+    record: SessionRecord,
+    buffering: BufferingConfiguration,
+    parameters: list[str],
+    hz: float,
+    progress: ProgressCallback | None,
+) -> tuple[dict[str, npt.NDArray[Any]], int]:
+    """Run packet reader → sample reader → data reader over one session."""
+    info = record.info
+    session_key = info.session_key
+    total = plan_scan(context.transport, record, None, {}).total_records
     reader = PacketReaderService(
         context,
         PacketReadingConfiguration(

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+import operator
+import queue
+import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
+from typing import overload
+
+import numpy as np
 
 from ..columnar import ContentBatch
+from ..columnar._batch import I64Array
 from ..contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from ..contracts.packet_reading.packet_reading_type import PacketReadingType
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
@@ -21,6 +29,7 @@ from ..transport.base import Consumer, Record, TopicPartition, Transport
 from .types import Origin
 
 __all__ = [
+    "ChunkOrigins",
     "SessionChunk",
     "SessionScan",
     "detect_strategy",
@@ -36,14 +45,21 @@ _POLL_TIMEOUT_S = 0.1
 # A session is read in chunks of at most this many bytes of record values. What a chunk costs in
 # memory scales with it: its records, their values packed into one buffer and the decode
 # temporaries (about five times the chunk). Below it the fixed cost of each decode call shows.
-_SESSION_BATCH_BYTES = 768 << 10
+_SESSION_BATCH_BYTES = 2 << 20
 # Records per poll at most, whatever their size.
-_SESSION_BATCH_RECORDS = 4_000
+_SESSION_BATCH_RECORDS = 8_000
+# Chunks read ahead of the decoding (each holds its packed values: bounded memory).
+_READ_AHEAD = 2
 # The record size assumed for the first poll, before any record has been measured.
 _ASSUMED_RECORD_BYTES = 4_096
 # Polls aim at this share of the chunk bound: records a bit larger than the mean read so far
 # would otherwise split a poll into a full chunk and a tiny one.
 _POLL_FILL = 0.9
+
+_KEY = operator.attrgetter("key")
+_VALUE = operator.attrgetter("value")
+_OFFSET = operator.attrgetter("offset")
+_WHERE = operator.attrgetter("topic", "partition")
 
 
 def find_session(
@@ -133,7 +149,7 @@ def read_ranges(
     timeout_s: float,
     batch_records: int = 5_000,
     batch_bytes: int | None = None,
-) -> Iterator[list[Record]]:
+) -> Generator[list[Record], None, None]:
     """Yield the records with ``start <= offset < end`` of each range, one poll at a time.
 
     With ``batch_bytes``, each poll asks for as many records (at most ``batch_records``) as fit in
@@ -180,6 +196,16 @@ def _in_range(
 ) -> tuple[list[Record], int]:
     """The records before the end of their range and the bytes of their values; ranges read to
     the end leave ``pending`` and the consumer's assignment."""
+    first, last = records[0], records[-1]
+    span = pending.get((first.topic, first.partition))
+    if (
+        span is not None
+        and (last.topic, last.partition) == (first.topic, first.partition)
+        and last.offset - first.offset == len(records) - 1
+        and last.offset < span[1] - 1
+    ):
+        # One partition, consecutive offsets, all before the end: every record is kept.
+        return records, sum(map(len, map(_VALUE, records)))
     kept: list[Record] = []
     kept_bytes = 0
     finished: set[TopicPartition] = set()
@@ -221,6 +247,28 @@ def _pieces(
     return pieces
 
 
+class ChunkOrigins(Sequence[Origin]):
+    """The (topic, partition, offset) of each record of a chunk, built only when asked for."""
+
+    def __init__(self, places: list[TopicPartition], place: I64Array, offsets: I64Array) -> None:
+        self._places = places
+        self._place = place
+        self._offsets = offsets
+
+    def __len__(self) -> int:
+        return int(self._offsets.size)
+
+    @overload
+    def __getitem__(self, index: int) -> Origin: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Origin]: ...
+    def __getitem__(self, index: int | slice) -> Origin | Sequence[Origin]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        topic, partition = self._places[int(self._place[index])]
+        return topic, partition, int(self._offsets[index])
+
+
 @dataclass(frozen=True, slots=True)
 class SessionChunk:
     """Some of a session's records, packed for decoding: their values back to back in one buffer,
@@ -228,7 +276,7 @@ class SessionChunk:
 
     streams: list[str]
     packets: ContentBatch
-    origins: list[Origin]
+    origins: ChunkOrigins
     #: records scanned for this chunk (the session's and those of other sessions)
     scanned: int
 
@@ -240,24 +288,83 @@ def scan_records(
     batch_bytes: int = _SESSION_BATCH_BYTES,
 ) -> Iterator[SessionChunk]:
     """Yield the session's records in chunks of at most ``batch_bytes`` of values (or one larger
-    record) until all are read."""
+    record) until all are read.
+
+    A thread reads and packs the next chunks while the caller decodes this one: the store or
+    broker client releases the GIL while it waits or steps, so both go on at once. At most
+    ``_READ_AHEAD`` chunks wait; closing the iterator stops the thread.
+    """
     key = scan.record.info.session_key.encode()
-    for records in read_ranges(
-        transport, scan.ranges, timeout_s, _SESSION_BATCH_RECORDS, batch_bytes
-    ):
-        chunk = _pack(records, key, scan.streams_by_partition)
-        # Only the packed copy of the values is decoded: the records go before it is.
-        del records
-        yield chunk
+    chunks: queue.Queue[SessionChunk | BaseException | None] = queue.Queue(_READ_AHEAD)
+    stop = threading.Event()
+
+    def read() -> None:
+        batches = read_ranges(
+            transport, scan.ranges, timeout_s, _SESSION_BATCH_RECORDS, batch_bytes
+        )
+        try:
+            for records in batches:
+                chunk = _pack(records, key, scan.streams_by_partition)
+                # Only the packed copy of the values is decoded: the records go before it is.
+                del records
+                if not _offer(chunks, chunk, stop):
+                    return
+            _offer(chunks, None, stop)
+        except BaseException as exc:  # handed to the reading thread, raised there
+            _offer(chunks, exc, stop)
+        finally:
+            batches.close()  # closes the consumer at once, also when the caller stopped early
+
+    reader = threading.Thread(target=read, name="ma-streaming-session-scan", daemon=True)
+    reader.start()
+    try:
+        while (item := chunks.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            del item
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _offer(
+    chunks: queue.Queue[SessionChunk | BaseException | None],
+    item: SessionChunk | BaseException | None,
+    stop: threading.Event,
+) -> bool:
+    """Queue ``item`` unless the reader stopped listening first; False when it did."""
+    while not stop.is_set():
+        try:
+            chunks.put(item, timeout=_POLL_TIMEOUT_S)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _pack(
     records: list[Record], key: bytes, streams_by_partition: Mapping[TopicPartition, str]
 ) -> SessionChunk:
-    mine = [record for record in records if record.key == key]
+    """The records keyed ``key`` packed; per-record work runs in C iterators, not Python loops."""
+    keys = list(map(_KEY, records))
+    mine = (
+        records if keys.count(key) == len(keys) else list(compress(records, map(key.__eq__, keys)))
+    )
+    wheres = list(map(_WHERE, mine))
+    places = list(dict.fromkeys(wheres))
+    if len(places) == 1:
+        place = np.zeros(len(mine), np.int64)
+        streams = [streams_by_partition.get(places[0], "")] * len(mine)
+    else:
+        codes = {where: code for code, where in enumerate(places)}
+        place = np.fromiter(map(codes.__getitem__, wheres), np.int64, len(mine))
+        names = [streams_by_partition.get(where, "") for where in places]
+        streams = list(map(names.__getitem__, place.tolist()))
+    offsets = np.fromiter(map(_OFFSET, mine), np.int64, len(mine))
     return SessionChunk(
-        [streams_by_partition.get((r.topic, r.partition), "") for r in mine],
-        ContentBatch.from_messages([r.value for r in mine]),
-        [(r.topic, r.partition, r.offset) for r in mine],
+        streams,
+        ContentBatch.from_messages(list(map(_VALUE, mine))),
+        ChunkOrigins(places, place, offsets),
         len(records),
     )

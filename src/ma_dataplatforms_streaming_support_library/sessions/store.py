@@ -28,6 +28,7 @@ from .listing import SessionSummary, list_in
 from .lookup import resolve_session_key
 from .read import read_in
 from .resample import DEFAULT_WINDOW_MS, resample_in
+from .selection import TimeBound
 from .types import ProgressCallback, SessionData
 
 __all__ = [
@@ -158,8 +159,12 @@ class SessionStore:
         streams: Sequence[str] | None = None,
         partition_mappings: Mapping[str, int] | None = None,
         progress: ProgressCallback | None = None,
+        parameters: Sequence[str] | None = None,
+        start: TimeBound | None = None,
+        end: TimeBound | None = None,
     ) -> SessionData:
-        """One session as NumPy columns; see ``read_session``."""
+        """One session (or the parameters and window asked for) as NumPy columns; see
+        ``read_session``."""
         return read_in(
             self._context,
             session_key,
@@ -167,6 +172,9 @@ class SessionStore:
             streams=streams,
             partition_mappings=partition_mappings,
             progress=progress,
+            parameters=parameters,
+            start=start,
+            end=end,
         )
 
     def list(
@@ -239,6 +247,9 @@ def read_session(
     additional_properties: Properties | None = None,
     partition_mappings: Mapping[str, int] | None = None,
     progress: ProgressCallback | None = None,
+    parameters: Sequence[str] | None = None,
+    start: TimeBound | None = None,
+    end: TimeBound | None = None,
 ) -> SessionData:
     """Read one session into NumPy columns, for analysis rather than streaming::
 
@@ -246,6 +257,8 @@ def read_session(
         speed = data.parameter("vCar:Chassis")  # ParameterSeries(timestamps, values, status)
         frame = data.to_pandas()  # long form: timestamp, parameter, value, status
         data.to_parquet("session.parquet")
+        lap = read_session(session_key, "embedded:/tmp/s.db", parameters=["vCar:Chassis"],
+                           start=lap_start, end=lap_end)
 
     ``broker_list`` as ``StreamingApiConfiguration``: ``""`` (the embedded default store),
     ``embedded:PATH`` or ``host:port[,…]`` for Kafka; ``MA_STREAMING_BROKER`` overrides it; or a
@@ -256,6 +269,17 @@ def read_session(
     are librdkafka properties for a secured cluster (a dict, ``(key, value)`` pairs or
     ``"key=value"`` strings), e.g. ``{"security.protocol": "SASL_SSL", "sasl.username": …}``.
     ``progress(records_scanned, records_to_scan)`` is called after each batch.
+
+    ``parameters`` reads only those parameters; ``start`` and ``end`` only the samples with
+    ``start <= timestamp < end`` (int ns since the Unix epoch, a ``datetime`` — naive ones are
+    UTC — or a numpy ``datetime64``; either may be left open), and the markers and events of that
+    window. The records are still scanned, but the header of each sample packet (its data format
+    and time range) is read first and only the packets holding a requested parameter within the
+    window are decoded, so a narrow read costs little more than the scan. Undecoded packets are
+    not checked: ``corrupt_records`` then lists only the corrupt packets that were needed.
+    A requested parameter that no data format of the session names raises ``KeyError`` (with
+    close matches); one that merely has no samples in the window is absent from ``series``.
+    ``ConfigurationError`` for an empty ``parameters`` or ``end <= start``.
 
     Reading follows the library's own rules: the session registry gives the session's start
     offsets (its NewSession record), the partitions are those the packet reader would read, only
@@ -285,6 +309,9 @@ def read_session(
             streams=streams,
             partition_mappings=partition_mappings,
             progress=progress,
+            parameters=parameters,
+            start=start,
+            end=end,
         )
 
 

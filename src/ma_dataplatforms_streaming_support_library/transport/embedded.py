@@ -486,17 +486,16 @@ class EmbeddedConsumer(Consumer):
         topic, partition = where
         pid, offset = self._positions[where]
         low, high = _id_range(pid)
+        # SQLite lays out each row as a Record's fields; tuple.__new__ then makes the Records
+        # in C (a Python loop building them costs as much as the query).
         rows = self._connection.execute(
-            "SELECT id, key, value, timestamp_ms FROM records "
+            "SELECT ?, ?, id - ?, key, value, timestamp_ms FROM records "
             "WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-            (low + offset, high, room),
+            (topic, partition, low, low + offset, high, room),
         ).fetchall()
         if rows:
-            records.extend(
-                Record(topic, partition, record_id - low, key, value, timestamp_ms)
-                for record_id, key, value, timestamp_ms in rows
-            )
-            self._positions[where] = (pid, rows[-1][0] - low + 1)
+            records.extend(map(tuple.__new__, itertools.repeat(Record), rows))
+            self._positions[where] = (pid, rows[-1][2] + 1)
 
     def close(self) -> None:
         if not self._closed:

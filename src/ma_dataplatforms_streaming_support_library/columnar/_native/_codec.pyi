@@ -27,3 +27,6 @@ def encode_periodic(
     ids: _U64 | None,
     fmt_bytes: bytes,
 ) -> list[bytes]: ...
+def peek_headers(
+    buffer: bytes, starts: _I64, ends: _I64, kind: int
+) -> tuple[npt.NDArray[np.bool_], _U8, _U64, dict[int, tuple[str, ...]], _I64, _I64]: ...

@@ -12,7 +12,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.math cimport NAN
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
-from libc.string cimport memcmp, memcpy
+from libc.string cimport memcmp, memcpy, memset
 
 import numpy as np
 
@@ -675,3 +675,197 @@ def encode_periodic(const double[:, :, ::1] vals, const uint8_t[:, :, ::1] stat,
             raise RuntimeError("native columnar encoder: size and bytes written disagree")
         result.append(blob)
     return result
+
+
+cdef struct Header:
+    int format_kind
+    uint64_t format_id
+    Py_ssize_t format_start
+    Py_ssize_t format_stop
+    uint64_t start_ns
+    uint64_t interval_ns
+    uint64_t span_ns     # periodic: samples - 1 (times interval later); synchro: sum of intervals
+    uint64_t points      # periodic: samples of the first column
+    uint64_t row_first
+    uint64_t row_last
+    bint has_times
+
+
+cdef bint count_list(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, uint64_t* count) noexcept nogil:
+    """The samples of the first SampleColumn ``b[p:end]``: entries of its one list member."""
+    cdef Field f, g
+    cdef Py_ssize_t q
+    cdef int members = 0
+    cdef uint64_t n = 0
+    while p < end:
+        if not next_field(b, &p, end, &f):
+            return False
+        if 1 <= f.number <= 4:
+            if f.wire != WIRE_LEN:
+                return False
+            members += 1
+            q = f.start
+            while q < f.stop:
+                # The layout encoders write for doubles: 0A 0B <11 bytes>.
+                if f.stop - q >= 13 and b[q] == 0x0A and b[q + 1] == 0x0B:
+                    n += 1
+                    q += 13
+                    continue
+                if not next_field(b, &q, f.stop, &g):
+                    return False
+                if g.number == 1:
+                    n += 1
+    count[0] = n
+    return members <= 1
+
+
+cdef bint peek_times(const uint8_t* b, Field* f, int kind, Header* h) noexcept nogil:
+    cdef Py_ssize_t q = f.start
+    cdef uint64_t t, total = 0, low = 0xFFFFFFFFFFFFFFFFULL, high = 0
+    if kind == ROW:
+        if (f.stop - f.start) % 8:
+            return False
+        while q < f.stop:
+            memcpy(&t, b + q, 8)
+            low = t if t < low else low
+            high = t if t > high else high
+            q += 8
+        h.row_first, h.row_last = low, high
+        return True
+    while q < f.stop:
+        if not read_varint(b, &q, f.stop, &t):
+            return False
+        total += t & LOW32
+    h.span_ns = total
+    return True
+
+
+cdef bint peek_packet(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, int kind,
+                      Header* h) noexcept nogil:
+    """The header fields of one data packet; False when any of them is not plainly readable
+    (the full decoder then decides)."""
+    cdef Field f, g
+    cdef Py_ssize_t q
+    cdef bint seen_format = False, seen_start = False, seen_interval = False, seen_column = False
+    cdef int lists_field = 3 if kind == ROW else 4
+    cdef int times_field = 2 if kind == ROW else (3 if kind == SYNCHRO else 0)
+    cdef int members
+    while p < end:
+        if not next_field(b, &p, end, &f):
+            return False
+        if f.number == 1:
+            if f.wire != WIRE_LEN or seen_format:
+                return False
+            seen_format = True
+            q = f.start
+            members = 0
+            while q < f.stop:
+                if not next_field(b, &q, f.stop, &g):
+                    return False
+                if g.number == 1 and g.wire == WIRE_VARINT:
+                    members += 1
+                    h.format_kind, h.format_id = FORMAT_ID, g.varint
+                elif g.number == 2 and g.wire == WIRE_LEN:
+                    members += 1
+                    h.format_kind, h.format_start, h.format_stop = FORMAT_LIST, g.start, g.stop
+                elif g.number == 1 or g.number == 2:
+                    return False
+            if members > 1:
+                return False
+        elif f.number == 2 and kind != ROW:
+            if f.wire != WIRE_I64 or seen_start:
+                return False
+            seen_start = True
+            memcpy(&h.start_ns, b + f.start, 8)
+        elif f.number == 3 and kind == PERIODIC:
+            if f.wire != WIRE_VARINT or seen_interval:
+                return False
+            seen_interval = True
+            h.interval_ns = f.varint & LOW32
+        elif f.number == times_field:
+            if f.wire != WIRE_LEN or h.has_times:
+                return False
+            h.has_times = True
+            if not peek_times(b, &f, kind, h):
+                return False
+        elif f.number == lists_field and kind == PERIODIC and not seen_column:
+            if f.wire != WIRE_LEN:
+                return False
+            seen_column = True
+            if not count_list(b, f.start, f.stop, &h.points):
+                return False
+    return True
+
+
+cdef bint time_range(Header* h, int kind, int64_t* first, int64_t* last) noexcept nogil:
+    """The packet's first and last sample time; False past int64 (the decoder reports those)."""
+    cdef uint64_t limit = <uint64_t>0x7FFFFFFFFFFFFFFFULL
+    if kind == ROW:
+        if not h.has_times:
+            first[0] = last[0] = 0
+            return True
+        if h.row_last > limit:
+            return False
+        first[0], last[0] = <int64_t>h.row_first, <int64_t>h.row_last
+        return True
+    if h.start_ns > limit:
+        return False
+    if kind == PERIODIC:
+        if h.points > 1 and h.interval_ns:
+            if h.points - 1 > (limit - h.start_ns) // h.interval_ns:
+                return False
+            h.span_ns = (h.points - 1) * h.interval_ns
+        else:
+            h.span_ns = 0
+    elif h.span_ns > limit - h.start_ns:
+        return False
+    first[0] = <int64_t>h.start_ns
+    last[0] = <int64_t>(h.start_ns + h.span_ns)
+    return True
+
+
+def peek_headers(bytes buffer, const int64_t[::1] starts, const int64_t[::1] ends, int kind):
+    """Read only the headers of the sample packets ``buffer[starts[i]:ends[i]]`` of one kind:
+    data format and time range, without their samples. Returns ``(known, format kinds, format
+    ids, format lists, first ns, last ns)``; a packet not ``known`` must be decoded to tell."""
+    cdef Py_ssize_t n = starts.shape[0]
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
+    cdef const uint8_t* b = <const uint8_t*>PyBytes_AS_STRING(buffer)
+    cdef Py_ssize_t i
+    cdef Header h
+    known_arr = np.zeros(n, np.bool_)
+    kinds_arr = np.zeros(n, np.uint8)
+    ids_arr = np.zeros(n, np.uint64)
+    first_arr = np.zeros(n, np.int64)
+    last_arr = np.zeros(n, np.int64)
+    spans_arr = np.zeros((n, 2), np.int64)
+    cdef uint8_t[::1] known = known_arr.view(np.uint8)
+    cdef uint8_t[::1] kinds = kinds_arr
+    cdef uint64_t[::1] ids = ids_arr
+    cdef int64_t[::1] first = first_arr, last = last_arr
+    cdef int64_t[:, ::1] spans = spans_arr
+    with nogil:
+        for i in range(n):
+            if starts[i] < 0 or ends[i] < starts[i] or ends[i] > size:
+                continue
+            memset(&h, 0, sizeof(Header))
+            if not peek_packet(b, starts[i], ends[i], kind, &h):
+                continue
+            if not time_range(&h, kind, &first[i], &last[i]):
+                continue
+            known[i] = 1
+            kinds[i] = <uint8_t>h.format_kind
+            ids[i] = h.format_id
+            spans[i, 0], spans[i, 1] = h.format_start, h.format_stop
+    formats = {}
+    cache = {}
+    for i in np.flatnonzero(known_arr & (kinds_arr == FORMAT_LIST)).tolist():
+        raw = buffer[spans_arr[i, 0]:spans_arr[i, 1]]
+        found = cache.get(raw, False)
+        if found is False:
+            found = cache[raw] = parameter_list(b, spans_arr[i, 0], spans_arr[i, 1])
+        if found is None:
+            known_arr[i] = False
+        else:
+            formats[i] = found
+    return known_arr, kinds_arr, ids_arr, formats, first_arr, last_arr

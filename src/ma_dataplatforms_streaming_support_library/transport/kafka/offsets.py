@@ -53,6 +53,7 @@ class OffsetProbe:
         self._config = config
         self._timeout_s = timeout_s
         self._consumer = new_consumer(config, self._SETTINGS, self._on_client_error)
+        self._known_topics: set[str] = set()
 
     def true_ends(self, topic: str, reported: Mapping[int, int]) -> dict[int, int] | None:
         """End offsets of ``topic`` as fetches see them (``None`` if that takes over the timeout).
@@ -161,6 +162,11 @@ class OffsetProbe:
     def _assigned(self, positions: Mapping[TopicPartition, int]) -> Iterator[None]:
         """Partitions assigned for a ``with`` block; each assignment re-arms end-of-partition."""
         try:
+            # librdkafka looks up the metadata of a topic new to this client only on its 1 s
+            # timer, so the first fetch of each topic would wait that long: ask for it now.
+            for topic in {t for t, _ in positions} - self._known_topics:
+                self._consumer.list_topics(topic, self._timeout_s)
+                self._known_topics.add(topic)
             self._consumer.incremental_assign(
                 [confluent_kafka.TopicPartition(t, p, o) for (t, p), o in positions.items()]
             )
