@@ -17,6 +17,7 @@ from ..core.base.service import ServiceBase
 from ..core.data_format_management.data_format_management_service import (
     DataFormatManagementService,
 )
+from ..core.library.context import LibraryContext
 from ..core.library.support_lib_api import SupportLibApi
 from ..core.packet_writing.packet_writer_service import PacketWriterService
 from ..core.session_management.session_management_service import SessionManagementService
@@ -95,7 +96,11 @@ class StreamApiServer:
         library = self._library
         library.start()
         context = library.context
-        assert context is not None
+        if not isinstance(context, LibraryContext):
+            self.stop(0)
+            raise ConfigurationError(
+                "the Stream API server serves a store or Kafka, not another server (grpc://)"
+            )
         # Without session management the library has no session service and writes unchecked.
         sessions: SessionManagementService | None = (
             _started(library.get_session_manager_api().create_service(), "session service")

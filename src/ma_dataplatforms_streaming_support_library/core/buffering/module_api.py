@@ -10,6 +10,7 @@ from ...contracts.buffering.i_sample_reading_module_api import ISampleReadingMod
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ...contracts.shared.api_result import ApiResult
 from ...errors import TransportError
+from .. import remote
 from ..library.context import LibraryContext
 from ..library.module_api import ModuleApiBase
 from .columnar_decoding import decode_sample_packet
@@ -63,5 +64,8 @@ class SampleReadingModuleApi(ModuleApiBase, ISampleReadingModuleApi):
         return self._create(  # type: ignore[return-value]
             lambda context: SampleReaderService(
                 buffering_configuration, decode_sample_packet, catalog_resolver(context)
-            )
+            ),
+            lambda context: SampleReaderService(
+                buffering_configuration, decode_sample_packet, remote.format_resolver(context)
+            ),
         )

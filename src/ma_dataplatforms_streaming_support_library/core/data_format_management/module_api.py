@@ -9,6 +9,7 @@ from ...contracts.data_format_management.i_data_format_manager_module_api import
     IDataFormatManagerModuleApi,
 )
 from ...contracts.shared.api_result import ApiResult
+from .. import remote
 from ..library.module_api import ModuleApiBase
 from .data_format_management_service import DataFormatManagementService
 
@@ -21,4 +22,4 @@ class DataFormatManagerModuleApi(ModuleApiBase, IDataFormatManagerModuleApi):
     module_name = "data format manager api"
 
     def create_service(self) -> ApiResult[IDataFormatManagementService]:
-        return self._create(DataFormatManagementService)  # type: ignore[return-value]
+        return self._create(DataFormatManagementService, remote.data_format_service)  # type: ignore[return-value]

@@ -18,4 +18,4 @@ class DataReadingModuleApi(ModuleApiBase, IDataReadingModuleApi):
 
     def create_service(self) -> ApiResult[IDataReaderService]:
         """A new data reader; it is configured by its subscriptions."""
-        return self._create(lambda context: DataReaderService())  # type: ignore[return-value]
+        return self._create(lambda _: DataReaderService(), lambda _: DataReaderService())  # type: ignore[return-value]

@@ -6,18 +6,34 @@ import asyncio
 import datetime
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from ...contracts.shared.event import Event
 from ...contracts.shared.i_support_lib_api import ISupportLibApi
 from ...contracts.shared.stream_api_configuration import StreamingApiConfiguration
+from ...transport import effective_broker_list
 from ..base.log_forwarding import attach_ilogger, detach_ilogger
 from ..base.logger import ILogger, StdlibLogger
 from ..base.service import ServiceBase
+from ..remote import is_remote
 from .context import LibraryContext
+
+if TYPE_CHECKING:
+    from ..remote.context import RemoteContext
 
 __all__ = ["SupportLibApi"]
 
 logger = logging.getLogger(__name__)
+
+
+def _open_context(configuration: StreamingApiConfiguration) -> LibraryContext | RemoteContext:
+    """A Stream API server's context for a ``grpc://`` broker list, else the store's or Kafka's."""
+    broker_list = effective_broker_list(configuration.broker_list or "")
+    if is_remote(broker_list):
+        from ..remote.context import RemoteContext
+
+        return RemoteContext(configuration, broker_list)
+    return LibraryContext(configuration)
 
 
 class SupportLibApi(ISupportLibApi):
@@ -35,7 +51,7 @@ class SupportLibApi(ISupportLibApi):
         # A default Logger (a StdlibLogger) already shows the package's records: forwarding them
         # would double them.
         self._forwards_logs = not isinstance(library_logger, StdlibLogger)
-        self.context: LibraryContext | None = None
+        self.context: LibraryContext | RemoteContext | None = None
         self._services: list[ServiceBase] = []
         self._lock = threading.Lock()
         self.initialised: Event[datetime.datetime] = Event("initialised")
@@ -51,12 +67,18 @@ class SupportLibApi(ISupportLibApi):
             if self._forwards_logs:
                 attach_ilogger(self._logger)
             try:
-                self.context = LibraryContext(self._configuration)
+                self.context = _open_context(self._configuration)
             except BaseException:
                 if self._forwards_logs:
                     detach_ilogger(self._logger)
                 raise
-        logger.info("support library connected to %s", self.context.transport.location)
+        context = self.context
+        location = (
+            context.location
+            if not isinstance(context, LibraryContext)
+            else (context.transport.location)
+        )
+        logger.info("support library connected to %s", location)
         self.initialised.raise_event(self, datetime.datetime.now(datetime.timezone.utc))
 
     async def initialise_async(self) -> None:

@@ -7,6 +7,7 @@ from ...contracts.packet_reading.i_packet_reading_module_api import IPacketReadi
 from ...contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from ...contracts.packet_reading.packet_reading_type import PacketReadingType
 from ...contracts.shared.api_result import ApiResult
+from .. import remote
 from ..base.validation import data_source_error
 from ..library.module_api import ModuleApiBase
 from .packet_reader_service import PacketReaderService
@@ -81,5 +82,6 @@ class PacketReadingModuleApi(ModuleApiBase, IPacketReadingModuleApi):
         if error:
             return ApiResult.fail(f"create_service_with_config: {error}")
         return self._create(  # type: ignore[return-value]
-            lambda context: PacketReaderService(context, config)
+            lambda context: PacketReaderService(context, config),
+            lambda context: remote.reader_service(context, config),
         )

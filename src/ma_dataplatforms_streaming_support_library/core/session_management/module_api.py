@@ -9,6 +9,7 @@ from ...contracts.session_management.i_session_manager_module_api import (
     ISessionManagerModuleApi,
 )
 from ...contracts.shared.api_result import ApiResult
+from .. import remote
 from ..library.module_api import ModuleApiBase
 from .session_management_service import SessionManagementService
 
@@ -21,4 +22,4 @@ class SessionManagerModuleApi(ModuleApiBase, ISessionManagerModuleApi):
     module_name = "session manager api"
 
     def create_service(self) -> ApiResult[ISessionManagementService]:
-        return self._create(SessionManagementService)  # type: ignore[return-value]
+        return self._create(SessionManagementService, remote.session_service)  # type: ignore[return-value]

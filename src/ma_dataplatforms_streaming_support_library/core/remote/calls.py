@@ -1,0 +1,56 @@
+"""Calling the Stream API from the remote services: one unary call, its failure as a message."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import grpc
+from google.protobuf import duration_pb2
+
+from ...contracts.session_management.session_info import SessionInfo
+from ...protos import api_pb2
+
+if TYPE_CHECKING:
+    from .context import RemoteContext
+
+__all__ = ["RpcFailure", "call", "session_info", "utc_offset_duration"]
+
+R = TypeVar("R")
+
+
+class RpcFailure(Exception):
+    """A Stream API call that did not answer; ``str()`` names the method and the status."""
+
+
+def call(context: RemoteContext, method: Callable[..., R], request: Any, name: str) -> R:
+    """``method(request)`` within the library's timeout; raises ``RpcFailure`` when it fails."""
+    try:
+        return method(request, timeout=context.timeout_s)
+    except grpc.RpcError as exc:
+        code = exc.code() if hasattr(exc, "code") else None
+        details = exc.details() if hasattr(exc, "details") else str(exc)
+        status = code.name if code is not None else "UNKNOWN"
+        raise RpcFailure(f"{name} at {context.location} failed: {status}: {details}") from exc
+
+
+def session_info(session_key: str, response: api_pb2.GetSessionInfoResponse) -> SessionInfo:
+    """The official ``SessionInfo`` of a ``GetSessionInfo`` answer."""
+    return SessionInfo(
+        session_key,
+        response.data_source,
+        response.identifier,
+        response.type or "Session",
+        response.version,
+        response.is_complete,
+        response.utc_offset.ToTimedelta(),
+        dict(response.details),
+        list(response.associate_session_keys),
+    )
+
+
+def utc_offset_duration(delta: datetime.timedelta) -> duration_pb2.Duration:
+    duration = duration_pb2.Duration()
+    duration.FromTimedelta(delta)
+    return duration

@@ -1,0 +1,416 @@
+"""RemotePacketReaderService: the official packet reader over a Stream API server."""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ...contracts.packet_reading.coverage_cursor_info import CoverageCursorInfo
+from ...contracts.packet_reading.i_packet_reader_service import IPacketReaderService
+from ...contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
+from ...contracts.packet_reading.packet_reading_type import PacketReadingType
+from ...contracts.packet_reading.received_packet_dto import ReceivedPacketDto
+from ...contracts.packet_reading.stream_info import StreamInfo
+from ...contracts.packet_writing.packet_bytes import PacketBytes
+from ...contracts.session_management.session_association_info import SessionAssociationInfo
+from ...contracts.session_management.session_info import SessionInfo
+from ...contracts.shared.event import Event
+from ...contracts.shared.i_handler import IHandler
+from ...protos import api_pb2, open_data_pb2
+from ..base.service import ServiceBase
+from ..packet_reading.iteration import DEFAULT_MAX_QUEUED, BlockingIterator, iterate_packets
+from .calls import RpcFailure, call, session_info
+from .streams import Delivery, SessionStreams, connection_details
+
+if TYPE_CHECKING:
+    from .context import RemoteContext
+
+__all__ = ["RemotePacketReaderService"]
+
+logger = logging.getLogger(__name__)
+
+_REFRESH_INTERVAL_S = 0.5
+_HANDLER_GRACE_S = 0.1
+_QUEUED_RESPONSES = 256
+# Once a session has ended, its reads count as drained when nothing arrived for this long (the
+# Stream API tells a client neither offsets nor the end of a read): a short settle when every
+# stream that started has sent its EndOfSession packet, a longer one otherwise.
+_SETTLE_S = 0.3
+_DRAIN_S = 2.0
+_END_OF_SESSION_TYPE = b"\x0a\x0cEndOfSession"
+_COVERAGE_CURSOR_TYPE = b"\x0a\x12CoverageCursorInfo"
+
+
+@dataclass(slots=True)
+class _Reading:
+    info: SessionInfo
+    streams: SessionStreams
+    last_packet_at: float = field(default_factory=time.monotonic)
+    started: bool = False
+    completed: bool = False
+    stream_seen: dict[str, float] = field(default_factory=dict)
+    stream_done: set[str] = field(default_factory=set)
+
+
+class RemotePacketReaderService(ServiceBase, IPacketReaderService):
+    """Reads sessions as the in-process reader does (which sessions, the events and their order),
+    from the server's read connections: one per session and set of streams, opened from the
+    session's start offsets. Packets and events are delivered on the reader's one thread.
+
+    A stream completes at its EndOfSession packet or after ``timeout_seconds`` without a packet.
+    A session completes once the server reports it ended and its reads have drained (see
+    ``_SETTLE_S``), or, not ended, after ``timeout_seconds`` without a packet."""
+
+    service_name = "packet reader service"
+
+    def __init__(self, context: RemoteContext, configuration: PacketReadingConfiguration) -> None:
+        super().__init__()
+        error = configuration.validate()
+        if error:
+            raise ValueError(error)
+        self._context = context
+        self.configuration = configuration
+        self.session_reading_started: Event[SessionInfo] = Event("session_reading_started")
+        self.session_reading_completed: Event[SessionInfo] = Event("session_reading_completed")
+        self.stream_reading_started: Event[StreamInfo] = Event("stream_reading_started")
+        self.stream_reading_completed: Event[StreamInfo] = Event("stream_reading_completed")
+        self.session_info_updated: Event[SessionInfo] = Event("session_info_updated")
+        self.coverage_cursor_received: Event[CoverageCursorInfo] = Event("coverage_cursor_received")
+        self.session_association_info_updated: Event[SessionAssociationInfo] = Event(
+            "session_association_info_updated"
+        )
+        self._handlers: tuple[IHandler[ReceivedPacketDto], ...] = ()
+        self._handlers_lock = threading.Lock()
+        self._handler_set = threading.Event()
+        self._events_wired = False
+        self._stopping = threading.Event()
+        self._deliveries: queue.Queue[Delivery] = queue.Queue(_QUEUED_RESPONSES)
+        self._readings: dict[str, _Reading] = {}
+        self._seen: set[str] = set()
+        self._known_at_start: set[str] = set()
+        self._ended_at_start: set[str] = set()
+        self._timeout_error: TimeoutError | None = None
+        self._thread: threading.Thread | None = None
+        self.finished = threading.Event()
+        #: The error that stopped the reading thread, if one did (iterators raise it).
+        self.failure: Exception | None = None
+
+    # handlers ---------------------------------------------------------------------------------
+    def set_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
+        if handler is None or not callable(getattr(handler, "handle", None)):
+            raise TypeError(
+                f"set_handler: handler must be an IHandler with handle(), got {handler!r}"
+            )
+        with self._handlers_lock:
+            if handler not in self._handlers:
+                self._handlers = (*self._handlers, handler)
+            if not self._handler_set.is_set():
+                self._events_wired = any(event.subscriber_count for event in self._events())
+        self._handler_set.set()
+
+    def _events(self) -> tuple[Event[Any], ...]:
+        return (
+            self.session_reading_started,
+            self.session_reading_completed,
+            self.stream_reading_started,
+            self.stream_reading_completed,
+            self.session_info_updated,
+            self.coverage_cursor_received,
+            self.session_association_info_updated,
+        )
+
+    def remove_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
+        with self._handlers_lock:
+            self._handlers = tuple(h for h in self._handlers if h != handler)
+
+    # lifecycle --------------------------------------------------------------------------------
+    def _on_start(self) -> None:
+        data_source = self.configuration.data_source
+        self._context.use_data_source(data_source)
+        for session_key, info in self._session_infos(self._session_keys()):
+            self._known_at_start.add(session_key)
+            if info.is_complete:
+                self._ended_at_start.add(session_key)
+        self._thread = threading.Thread(
+            target=self._run, name=f"ma-streaming-grpc-reader-{str(self.id)[:8]}", daemon=True
+        )
+        self._thread.start()
+
+    def _on_stop(self) -> None:
+        self._stopping.set()
+        self._handler_set.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(self._context.timeout_s + 5)
+        if self._timeout_error is not None:
+            error, self._timeout_error = self._timeout_error, None
+            raise error
+
+    def _session_keys(self) -> list[str]:
+        response = call(
+            self._context,
+            self._context.sessions.GetCurrentSessions,
+            api_pb2.GetCurrentSessionsRequest(data_source=self.configuration.data_source),
+            "GetCurrentSessions",
+        )
+        return list(dict.fromkeys(response.session_keys))
+
+    def _session_infos(self, keys: list[str]) -> list[tuple[str, api_pb2.GetSessionInfoResponse]]:
+        found = []
+        for key in keys:
+            response = call(
+                self._context,
+                self._context.sessions.GetSessionInfo,
+                api_pb2.GetSessionInfoRequest(session_key=key),
+                "GetSessionInfo",
+            )
+            if response.success:
+                found.append((key, response))
+        return found
+
+    # the reading thread -----------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._handler_set.wait(0.5):
+            pass
+        try:
+            if not self._stopping.is_set():
+                if not self._events_wired:
+                    time.sleep(_HANDLER_GRACE_S)
+                self._loop()
+        except Exception as exc:
+            self.failure = exc
+            logger.exception("packet reader %s stopped: %s", self.id, exc)
+        finally:
+            for reading in self._readings.values():
+                reading.streams.close()
+            self.finished.set()
+
+    def _loop(self) -> None:
+        started_at = time.monotonic()
+        next_refresh = 0.0
+        while not self._stopping.is_set():
+            now = time.monotonic()
+            if now >= next_refresh:
+                next_refresh = now + _REFRESH_INTERVAL_S
+                self._refresh()
+            try:
+                session_key, items = self._deliveries.get(timeout=0.05)
+            except queue.Empty:
+                pass
+            else:
+                self._deliver(session_key, items)
+            now = time.monotonic()
+            for reading in self._readings.values():
+                if not reading.completed:
+                    self._check_completion(reading, now)
+            if self._historic_done(now, started_at):
+                return
+
+    def _historic_done(self, now: float, started_at: float) -> bool:
+        configuration = self.configuration
+        if configuration.reading_type is not PacketReadingType.HISTORIC:
+            return False
+        if self._readings:
+            return all(reading.completed for reading in self._readings.values())
+        if now - started_at < configuration.timeout_seconds:
+            return False
+        wanted = (
+            configuration.session_key or f"pattern {configuration.session_identifier_pattern!r}"
+        )
+        self._timed_out(
+            f"no session of data source {configuration.data_source!r} matching {wanted} "
+            f"was found within {configuration.timeout_seconds} s"
+        )
+        return True
+
+    def _matches(self, info: SessionInfo) -> bool:
+        configuration = self.configuration
+        if configuration.session_key:
+            return info.session_key == configuration.session_key
+        pattern = configuration.session_identifier_pattern
+        if pattern and pattern != "*" and not fnmatch.fnmatchcase(info.identifier, pattern):
+            return False
+        if configuration.reading_type is PacketReadingType.LIVE:
+            return info.session_key not in self._ended_at_start
+        if configuration.reading_type is PacketReadingType.HISTORIC:
+            return info.session_key in self._known_at_start
+        return True
+
+    def _refresh(self) -> None:
+        try:
+            keys = [key for key in self._session_keys() if key not in self._seen]
+            active = [key for key, r in self._readings.items() if not r.completed]
+            for session_key, response in self._session_infos(keys + active):
+                self._seen.add(session_key)
+                self._track(session_key, response)
+        except RpcFailure as exc:
+            logger.warning("packet reader %s: %s", self.id, exc)
+
+    def _track(self, session_key: str, response: api_pb2.GetSessionInfoResponse) -> None:
+        info = session_info(session_key, response)
+        reading = self._readings.get(session_key)
+        if reading is None:
+            if not self._matches(info):
+                return
+            streams = SessionStreams(
+                self._context, session_key, self._deliveries, self._stopping.is_set
+            )
+            reading = self._readings[session_key] = _Reading(info, streams)
+        else:
+            self._notice_updates(reading, info)
+        configuration = self.configuration
+        wanted = list(configuration.streams) or list(response.streams)
+        new = [stream for stream in wanted if stream not in reading.streams.streams]
+        main = not configuration.exclude_main_stream and not reading.streams.main_stream
+        if new or main:
+            details = connection_details(response, session_key, new, exclude_main_stream=not main)
+            reading.streams.add(details)
+
+    def _notice_updates(self, reading: _Reading, info: SessionInfo) -> None:
+        before, reading.info = reading.info, info
+        if not reading.started or (
+            info.identifier,
+            info.details,
+            info.associate_session_keys,
+        ) == (before.identifier, before.details, before.associate_session_keys):
+            return
+        self.session_info_updated.raise_event(self, info)
+        for key in info.associate_session_keys:
+            if key not in before.associate_session_keys:
+                try:
+                    associate = self._session_infos([key])
+                except RpcFailure:
+                    associate = []
+                self.session_association_info_updated.raise_event(
+                    self,
+                    SessionAssociationInfo(
+                        info,
+                        session_info(key, associate[0][1]) if associate else None,
+                        info.session_key,
+                    ),
+                )
+
+    # delivery ---------------------------------------------------------------------------------
+    def _deliver(self, session_key: str, items: list[tuple[bytes, str, int]] | str) -> None:
+        reading = self._readings.get(session_key)
+        if reading is None or reading.completed:
+            return
+        if isinstance(items, str):
+            raise RpcFailure(f"session {session_key!r}: {items}")
+        now = time.monotonic()
+        reading.last_packet_at = now
+        info = reading.info
+        handlers = self._handlers
+        last_ns, submit_time = -1, datetime.datetime.fromtimestamp(0, tz=datetime.timezone.utc)
+        for packet, stream, submit_ns in items:
+            if self._stopping.is_set():
+                return
+            self._start_stream(reading, stream, now)
+            if submit_ns != last_ns:
+                last_ns = submit_ns
+                submit_time = datetime.datetime.fromtimestamp(
+                    submit_ns / 1e9, tz=datetime.timezone.utc
+                )
+            dto = ReceivedPacketDto(
+                info.data_source, session_key, stream, PacketBytes(packet), submit_time
+            )
+            for handler in handlers:
+                try:
+                    handler.handle(dto)
+                except Exception:
+                    logger.exception(
+                        "packet handler %r raised on session %r stream %r; reading continues",
+                        handler,
+                        session_key,
+                        stream,
+                    )
+            if packet.startswith(_END_OF_SESSION_TYPE):
+                self._complete_stream(reading, stream)
+            elif packet.startswith(_COVERAGE_CURSOR_TYPE):
+                self._raise_coverage(reading, packet)
+
+    def _raise_coverage(self, reading: _Reading, packet: bytes) -> None:
+        try:
+            content = open_data_pb2.Packet.FromString(packet).content
+            cursor = open_data_pb2.CoverageCursorInfoPacket.FromString(content)
+        except Exception:
+            logger.warning("unreadable coverage cursor in session %r", reading.info.session_key)
+            return
+        self.coverage_cursor_received.raise_event(
+            self,
+            CoverageCursorInfo(
+                reading.info.data_source, reading.info.session_key, cursor.coverage_cursor_time
+            ),
+        )
+
+    def _start_stream(self, reading: _Reading, stream: str, now: float) -> None:
+        if stream in reading.stream_seen:
+            reading.stream_seen[stream] = now
+            return
+        if not reading.started:
+            reading.started = True
+            self.session_reading_started.raise_event(self, reading.info)
+        reading.stream_seen[stream] = now
+        self.stream_reading_started.raise_event(
+            self, StreamInfo(reading.info.data_source, reading.info.session_key, stream)
+        )
+
+    def _complete_stream(self, reading: _Reading, stream: str) -> None:
+        if stream in reading.stream_seen and stream not in reading.stream_done:
+            reading.stream_done.add(stream)
+            self.stream_reading_completed.raise_event(
+                self, StreamInfo(reading.info.data_source, reading.info.session_key, stream)
+            )
+
+    def _check_completion(self, reading: _Reading, now: float) -> None:
+        timeout = self.configuration.timeout_seconds
+        for stream, seen_at in reading.stream_seen.items():
+            if stream not in reading.stream_done and now - seen_at > timeout:
+                self._timed_out(
+                    f"stream {stream!r} of session {reading.info.session_key!r} had no packet for "
+                    f"{timeout} s; completing it"
+                )
+                self._complete_stream(reading, stream)
+        quiet = now - reading.last_packet_at
+        if reading.info.historical:
+            all_ended = len(reading.stream_done) == len(reading.stream_seen) > 0
+            if quiet < (_SETTLE_S if all_ended else min(_DRAIN_S, timeout)):
+                return
+        elif quiet <= timeout:
+            return
+        else:
+            self._timed_out(
+                f"session {reading.info.session_key!r} had no packet for {timeout} s and has not "
+                "ended; completing it"
+            )
+        for stream in list(reading.stream_seen):
+            self._complete_stream(reading, stream)
+        if not reading.started:
+            reading.started = True
+            self.session_reading_started.raise_event(self, reading.info)
+        reading.completed = True
+        reading.streams.close()
+        self.session_reading_completed.raise_event(self, reading.info)
+
+    def _timed_out(self, message: str) -> None:
+        logger.warning("packet reader %s: %s", self.id, message)
+        if self.configuration.raise_exception_on_timeout and self._timeout_error is None:
+            self._timeout_error = TimeoutError(message)
+
+    def packets(
+        self, *, timeout: float | None = None, max_queued: int = DEFAULT_MAX_QUEUED
+    ) -> BlockingIterator[ReceivedPacketDto]:
+        """``for dto in reader.packets(): ...`` — bounded, with back-pressure; see iteration.py."""
+        return iterate_packets(self, timeout=timeout, max_queued=max_queued)
+
+    def wait_until_finished(self, timeout_s: float | None = None) -> bool:
+        """Block until a HISTORIC reader has read everything (or stopped); True if it finished."""
+        return self.finished.wait(timeout_s)
+
+    def __repr__(self) -> str:
+        return f"RemotePacketReaderService(id={self.id}, configuration={self.configuration!r})"
