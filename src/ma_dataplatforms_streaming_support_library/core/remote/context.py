@@ -96,6 +96,8 @@ class RemoteContext:
         self.writer = api_pb2_grpc.PacketWriterServiceStub(self.channel)
         self.data_formats = RemoteFormats(self)
         self._flushers: list[Callable[[], object]] = []
+        #: sessions this library ended: its writers refuse them from then on
+        self.ended_sessions: set[str] = set()
         self._lock = threading.Lock()
 
     def _channel(self, secure: bool, properties: dict[str, str]) -> Any:

@@ -206,7 +206,10 @@ class RemoteSessionManagementService(ServiceBase, ISessionManagementService):
 
         def end() -> str:
             response = call(self._context, self._context.sessions.EndSession, request, "EndSession")
-            return session_key if response.success else ""
+            if not response.success:
+                return ""
+            self._context.ended_sessions.add(session_key)
+            return session_key
 
         return self._answer(operation, data_source, end, "the server did not end it")
 

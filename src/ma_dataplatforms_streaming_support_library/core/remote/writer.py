@@ -139,6 +139,8 @@ class RemotePacketWriterService(ServiceBase, IPacketWriterService):
 
     def _session_error(self, data_source: str, session_key: str) -> str:
         known = self._sessions.get(session_key)
+        if session_key in self._context.ended_sessions:
+            return f"session {session_key!r} has ended; nothing more can be written to it"
         if known is None:
             try:
                 info = lookup_session(self._context, session_key)
