@@ -1,19 +1,29 @@
 """The Stream API server against the library in-process, on one embedded store.
 
-(Not named grpc.py: run as a script, that name would shadow the grpc package.) Writes: ``WriteDataPackets`` (one client stream, batches of 100 packets) vs the packet writer
-service in-process, each timed until the packets are durable. Reads: ``ReadPackets`` of the
-session vs the packet reader service (HISTORIC) in-process. PeriodicData packets of 100 doubles.
-Prints packets/s side by side and the ratios (goals: both >= 0.5x).
+(Not named grpc.py: run as a script, that name would shadow the grpc package.) The server runs
+in its own process (``ma-streaming serve``), as it would for its clients, so client and server
+do not share one interpreter lock. Writes: ``WriteDataPackets`` (one client stream, batches of
+100 packets) vs the packet writer service in-process, each timed until the packets are durable.
+Reads: ``ReadPackets`` of the session vs the packet reader service (HISTORIC) in-process.
+PeriodicData packets of 100 doubles. Live: the in-process writer at 1,000 packets/s while a
+``ReadPackets`` call follows the session; latency from write_data to the packet's arrival.
+Prints packets/s side by side and the ratios (goals: both >= 0.5x; live p99 <= 25 ms).
 
-    PYTHONPATH=src python benchmarks/grpc_server.py [--packets 20000] [--batching]
+    PYTHONPATH=src python benchmarks/grpc_server.py [--packets 20000] [--batching] [--live-s 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +47,6 @@ from ma_dataplatforms_streaming_support_library.core.base.support_library_bootst
     SupportLibraryBootstrapper,
 )
 from ma_dataplatforms_streaming_support_library.protos import api_pb2, api_pb2_grpc, open_data_pb2
-from ma_dataplatforms_streaming_support_library.server import ServerOptions, serve_stream_api
 
 DATA_SOURCE = "Bench"
 SAMPLES = 100
@@ -160,28 +169,103 @@ def library_write_and_read(broker_list: str, count: int) -> tuple[float, float]:
         library.stop()
 
 
+@contextmanager
+def served(broker_list: str, batching: bool) -> Iterator[int]:
+    """The port of ``ma-streaming serve`` on ``broker_list``, in a child process."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("MA_STREAMING_BROKER", None)
+    command = [sys.executable, "-m", "ma_dataplatforms_streaming_support_library.cli.main"]
+    command += ["--broker", broker_list, "serve", "--port", "0", "--key-generator-port", "0"]
+    command += ["--host", "127.0.0.1", *(["--batching-responses"] if batching else [])]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert server.stdout is not None
+        found = re.search(r"Stream API on port (\d+)", server.stdout.readline())
+        if not found:
+            raise SystemExit("the server did not start")
+        yield int(found.group(1))
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def live_latency(broker_list: str, channel: grpc.Channel, seconds: float) -> list[float]:
+    """Latencies (ms) of packets written in-process at 1,000/s and read with ReadPackets."""
+    library = SupportLibraryBootstrapper.bootstrap(
+        StreamingApiConfiguration(broker_list, additional_properties=[]), Logger()
+    ).create()
+    library.initialise()
+    library.start()
+    sessions: Any = library.get_session_manager_api().create_service().data
+    writer: Any = library.get_writing_packet_api().create_service().data
+    sessions.start()
+    writer.start()
+    key = sessions.create_new_session(SessionCreationInfo(data_source=DATA_SOURCE)).data.session_key
+    connection = (
+        api_pb2_grpc.ConnectionManagerServiceStub(channel)
+        .NewConnection(
+            api_pb2.NewConnectionRequest(
+                details=api_pb2.ConnectionDetails(
+                    data_source=DATA_SOURCE, session_key=key, main_offset=-1
+                )
+            )
+        )
+        .connection
+    )
+    call = api_pb2_grpc.PacketReaderServiceStub(channel).ReadPackets(
+        api_pb2.ReadPacketsRequest(connection=connection)
+    )
+    count = int(seconds * 1000)
+    sent: dict[int, int] = {}
+    latencies: list[float] = []
+
+    def receive() -> None:
+        for response in call:
+            now = time.perf_counter_ns()
+            for item in response.response:
+                latencies.append((now - sent[item.packet.id]) / 1e6)
+            if len(latencies) >= count:
+                return
+
+    thread = threading.Thread(target=receive, daemon=True)
+    thread.start()
+    time.sleep(1.0)  # the call has resolved "latest" before the first write
+    packets = []
+    for index in range(count):
+        packet = periodic(key, index)
+        packet.id = index
+        packets.append(PacketBytes(packet.SerializeToString()))
+    started = time.perf_counter()
+    for index, packet in enumerate(packets):
+        time.sleep(max(0.0, started + index / 1000 - time.perf_counter()))
+        sent[index] = time.perf_counter_ns()
+        writer.write_data(DATA_SOURCE, "", key, packet)
+        writer.flush()
+    thread.join(seconds + 30)
+    call.cancel()
+    sessions.end_session(DATA_SOURCE, key)
+    library.stop()
+    return sorted(latencies)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packets", type=int, default=20_000)
     parser.add_argument("--batching", action="store_true", help="batching_responses on the server")
+    parser.add_argument("--live-s", type=float, default=5.0, help="seconds of live writing")
     args = parser.parse_args()
     count = args.packets
     with tempfile.TemporaryDirectory(prefix="ma-grpc-bench-") as tmp:
         broker_list = f"embedded:{Path(tmp) / 'store.db'}"
         in_write, in_read = library_write_and_read(broker_list, count)
-        configuration = StreamingApiConfiguration(
-            broker_list, additional_properties=[], batching_responses=args.batching
-        )
-        server = serve_stream_api(
-            configuration, ServerOptions(host="127.0.0.1", port=0, key_generator_port=None)
-        )
-        channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-        try:
-            key, grpc_write_s = grpc_write(channel, count)
-            grpc_read_s = grpc_read(channel, key, count)
-        finally:
-            channel.close()
-            server.stop(1)
+        with served(broker_list, args.batching) as port:
+            channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+            try:
+                key, grpc_write_s = grpc_write(channel, count)
+                grpc_read_s = grpc_read(channel, key, count)
+                latencies = live_latency(broker_list, channel, args.live_s)
+            finally:
+                channel.close()
     print(f"{count} PeriodicData packets of {SAMPLES} doubles, embedded store")
     print(f"{'':28}{'gRPC server':>14}{'in-process':>14}{'ratio':>8}")
     for name, remote, local in (
@@ -189,6 +273,13 @@ def main() -> None:
         (f"read (packets/s){' batched' if args.batching else ''}", grpc_read_s, in_read),
     ):
         print(f"{name:28}{count / remote:>14,.0f}{count / local:>14,.0f}{local / remote:>8.2f}")
+    if latencies:
+        p50 = latencies[len(latencies) // 2]
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        print(
+            f"live writer -> gRPC reader at 1,000 packets/s: {len(latencies)} packets, "
+            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from ..errors import ConfigurationError
 from ..protos import api_pb2_grpc, key_generator_pb2_grpc
 from .connections import ConnectionRegistry
 from .formats import DataFormatManagerServicer, KeyGeneratorServicer
-from .reader import ConnectionManagerServicer, PacketReaderServicer
+from .reader import ConnectionManagerServicer, PacketReaderServicer, reader_handler
 from .sessions import SessionManagementServicer
 from .writer import PacketWriterServicer
 
@@ -126,7 +126,7 @@ class StreamApiServer:
         api_pb2_grpc.add_ConnectionManagerServiceServicer_to_server(
             ConnectionManagerServicer(self.connections), server
         )
-        api_pb2_grpc.add_PacketReaderServiceServicer_to_server(self.reader, server)
+        server.add_generic_rpc_handlers((reader_handler(self.reader),))
         api_pb2_grpc.add_PacketWriterServiceServicer_to_server(self.writer, server)
         api_pb2_grpc.add_DataFormatManagerServiceServicer_to_server(
             DataFormatManagerServicer(formats), server

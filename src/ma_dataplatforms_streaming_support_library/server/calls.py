@@ -7,9 +7,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import grpc
-from google.protobuf import timestamp_pb2
 
-__all__ = ["abort", "stop_condition", "timestamp_from_ms"]
+__all__ = ["abort", "stop_condition"]
 
 
 def abort(context: Any, code: grpc.StatusCode, message: str) -> NoReturn:
@@ -25,8 +24,3 @@ def stop_condition(context: Any, *events: threading.Event) -> Callable[[], bool]
         return not context.is_active() or any(event.is_set() for event in events)
 
     return should_stop
-
-
-def timestamp_from_ms(timestamp_ms: int) -> timestamp_pb2.Timestamp:
-    seconds, millis = divmod(timestamp_ms, 1000)
-    return timestamp_pb2.Timestamp(seconds=seconds, nanos=millis * 1_000_000)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -14,20 +15,19 @@ from ..core.data_format_management.data_format_management_service import (
     DataFormatManagementService,
 )
 from ..core.library.context import LibraryContext
+from ..core.remote import wire
 from ..errors import TransportError
 from ..protos import api_pb2, open_data_pb2
 from ..transport.base import Record
-from .calls import abort, stop_condition, timestamp_from_ms
+from .calls import abort, stop_condition
 from .connections import Connection, ConnectionRegistry
 from .filters import DataPacketFilter
 from .reading import RouteReader
 from .routes import Route, connection_routes, essentials_routes
 
-__all__ = ["ConnectionManagerServicer", "PacketReaderServicer"]
+__all__ = ["ConnectionManagerServicer", "PacketReaderServicer", "reader_handler"]
 
 logger = logging.getLogger(__name__)
-
-R = TypeVar("R")
 
 
 class ConnectionManagerServicer:
@@ -94,37 +94,29 @@ class PacketReaderServicer:
         with self._lock:
             return self._finished_reads + sum(reader.records_read for reader in self._active)
 
-    def ReadPackets(
-        self, request: api_pb2.ReadPacketsRequest, context: Any
-    ) -> Iterator[api_pb2.ReadPacketsResponse]:
-        yield from self._read(request.connection.id, context, api_pb2.ReadPacketsResponse)
+    # The three responses have the same encoding (field 1: repeated PacketResponse), and each is
+    # yielded already encoded (see ``reader_handler``).
+    def ReadPackets(self, request: api_pb2.ReadPacketsRequest, context: Any) -> Iterator[bytes]:
+        yield from self._read(request.connection.id, context)
 
     def ReadEssentials(
         self, request: api_pb2.ReadEssentialsRequest, context: Any
-    ) -> Iterator[api_pb2.ReadEssentialsResponse]:
-        yield from self._read(
-            request.connection.id, context, api_pb2.ReadEssentialsResponse, essentials=True
-        )
+    ) -> Iterator[bytes]:
+        yield from self._read(request.connection.id, context, essentials=True)
 
     def ReadDataPackets(
         self, request: api_pb2.ReadDataPacketsRequest, context: Any
-    ) -> Iterator[api_pb2.ReadDataPacketsResponse]:
-        yield from self._read(
-            request.request.connection.id,
-            context,
-            api_pb2.ReadDataPacketsResponse,
-            data_request=request.request,
-        )
+    ) -> Iterator[bytes]:
+        yield from self._read(request.request.connection.id, context, data_request=request.request)
 
     def _read(
         self,
         connection_id: int,
         context: Any,
-        response_class: Callable[..., R],
         *,
         essentials: bool = False,
         data_request: api_pb2.DataPacketRequest | None = None,
-    ) -> Iterator[R]:
+    ) -> Iterator[bytes]:
         connection = self._connections.get(connection_id)
         if connection is None:
             return
@@ -147,7 +139,7 @@ class PacketReaderServicer:
         with self._lock:
             self._active.add(reader)
         try:
-            yield from self._responses(reader, connection, context, response_class, keep)
+            yield from self._responses(reader, connection, context, keep)
         finally:
             with self._lock:
                 self._active.discard(reader)
@@ -188,41 +180,82 @@ class PacketReaderServicer:
         reader: RouteReader,
         connection: Connection,
         context: Any,
-        response_class: Callable[..., R],
         keep: Callable[[open_data_pb2.Packet], bool] | None,
-    ) -> Iterator[R]:
+    ) -> Iterator[bytes]:
         should_stop = stop_condition(context, self._stopping, connection.closed)
+        encoder = _ResponseEncoder()
         for batch in reader.batches(should_stop):
-            items = _packet_responses(batch, keep)
+            items = encoder.items(batch, keep)
             if not items:
                 continue
             if self._batching:
-                yield response_class(response=items)
+                yield b"".join(itertools.chain.from_iterable(items))
             else:
                 for item in items:
-                    yield response_class(response=(item,))
+                    yield b"".join(item)
 
 
-def _packet_responses(
-    batch: list[tuple[Record, str]], keep: Callable[[open_data_pb2.Packet], bool] | None
-) -> list[api_pb2.PacketResponse]:
-    items: list[api_pb2.PacketResponse] = []
-    for record, stream in batch:
-        try:
-            packet = open_data_pb2.Packet.FromString(record.value)
-        except DecodeError:
-            logger.warning(
-                "skipping a record that is not an Open Data Packet at %s:%d offset %d",
-                record.topic,
-                record.partition,
-                record.offset,
+class _ResponseEncoder:
+    """Encodes read responses from stored records: the packet bytes pass through as stored
+    (checked to be an Open Data Packet, never re-serialised); the stream and submit time fields
+    are encoded once per stream and per millisecond. Each item is a ``PacketResponse`` encoded
+    as field 1 of a response, so items join into one response or stand alone."""
+
+    def __init__(self) -> None:
+        self._streams: dict[str, bytes] = {}
+        self._last_ms = -1
+        self._submit = b""
+
+    def items(
+        self,
+        batch: list[tuple[Record, str]],
+        keep: Callable[[open_data_pb2.Packet], bool] | None,
+    ) -> list[tuple[bytes, ...]]:
+        items: list[tuple[bytes, ...]] = []
+        streams = self._streams
+        parse = open_data_pb2.Packet.FromString
+        for record, stream in batch:
+            try:
+                packet = parse(record.value)
+            except DecodeError:
+                logger.warning(
+                    "skipping a record that is not an Open Data Packet at %s:%d offset %d",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                )
+                continue
+            if keep is not None and not keep(packet):
+                continue
+            if record.timestamp_ms != self._last_ms:
+                self._last_ms = record.timestamp_ms
+                self._submit = wire.submit_time_field(record.timestamp_ms)
+            stream_field = streams.get(stream)
+            if stream_field is None:
+                stream_field = streams[stream] = wire.stream_field_bytes(stream)
+            items.append(wire.response_parts(record.value, stream_field, self._submit))
+        return items
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+def reader_handler(servicer: PacketReaderServicer) -> grpc.GenericRpcHandler:
+    """The PacketReaderService methods of ``servicer``, whose responses are already encoded."""
+    methods = {
+        "ReadPackets": api_pb2.ReadPacketsRequest,
+        "ReadEssentials": api_pb2.ReadEssentialsRequest,
+        "ReadDataPackets": api_pb2.ReadDataPacketsRequest,
+    }
+    return grpc.method_handlers_generic_handler(
+        "ma.streaming.api.v1.PacketReaderService",
+        {
+            name: grpc.unary_stream_rpc_method_handler(
+                getattr(servicer, name),
+                request_deserializer=request.FromString,
+                response_serializer=_identity,
             )
-            continue
-        if keep is not None and not keep(packet):
-            continue
-        items.append(
-            api_pb2.PacketResponse(
-                packet=packet, stream=stream, submit_time=timestamp_from_ms(record.timestamp_ms)
-            )
-        )
-    return items
+            for name, request in methods.items()
+        },
+    )

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 __all__ = [
     "data_packets_request",
     "decode_packet_responses",
-    "packet_response",
-    "packet_responses",
+    "response_parts",
     "stream_field_bytes",
+    "submit_time_field",
     "timestamp_bytes",
 ]
 
@@ -31,6 +31,8 @@ _FIELD_4 = b"\x22"
 def _varint(value: int) -> bytes:
     if value < 0x80:
         return bytes((value,))
+    if value < 0x4000:
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -50,19 +52,23 @@ def timestamp_bytes(timestamp_ms: int) -> bytes:
     return out + (b"\x10" + _varint(millis * 1_000_000) if millis else b"")
 
 
-def packet_response(packet: bytes, stream_field: bytes, submit_time: bytes) -> bytes:
-    """One ``PacketResponse``; ``stream_field`` is ``stream_field_bytes(stream)``."""
-    return _field(_FIELD_1, packet) + stream_field + _field(_FIELD_3, submit_time)
-
-
 def stream_field_bytes(stream: str) -> bytes:
     """The encoded ``stream`` field of a ``PacketResponse`` (nothing for the main stream)."""
     return _field(_FIELD_2, stream.encode()) if stream else b""
 
 
-def packet_responses(responses: Iterable[bytes]) -> bytes:
-    """A ``ReadPacketsResponse`` (or ReadEssentials/ReadDataPackets response) of encoded items."""
-    return b"".join(_field(_FIELD_1, item) for item in responses)
+def submit_time_field(timestamp_ms: int) -> bytes:
+    """The encoded ``submit_time`` field of a ``PacketResponse``."""
+    return _field(_FIELD_3, timestamp_bytes(timestamp_ms))
+
+
+def response_parts(packet: bytes, stream_field: bytes, submit_field: bytes) -> tuple[bytes, ...]:
+    """One ``PacketResponse`` as an item of a read response (field 1), in parts to be joined:
+    the packet's bytes are copied once, by the final join."""
+    size = len(packet)
+    length = _varint(size)
+    inner = 1 + len(length) + size + len(stream_field) + len(submit_field)
+    return (_FIELD_1, _varint(inner), _FIELD_1, length, packet, stream_field, submit_field)
 
 
 def data_packets_request(details: Iterable[tuple[bytes, str, str, str]]) -> bytes:
