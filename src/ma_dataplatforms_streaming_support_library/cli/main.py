@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Callable
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import (
     EXIT_UNAVAILABLE,
@@ -118,14 +118,34 @@ def _console(*, stderr: bool) -> Console:
     return Console(stderr=stderr, width=max(console.width, _PIPE_WIDTH))
 
 
+class _PlainConsole:
+    """The console of a command that runs without rich (``serve``: the grpc extra alone)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def print(self, *objects: object) -> None:
+        print(*objects, file=self._stream, flush=True)
+
+
+def _plain_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+
+
 def _error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
 def _run(run: Command, args: argparse.Namespace) -> int:
-    out = _console(stderr=False)
-    err = _console(stderr=True)
-    _configure_logging(args.verbose, err)
+    if getattr(args, "plain_output", False) and not _has_cli_extra():
+        out: Any = _PlainConsole(sys.stdout)
+        err: Any = _PlainConsole(sys.stderr)
+        _plain_logging(args.verbose)
+    else:
+        out = _console(stderr=False)
+        err = _console(stderr=True)
+        _configure_logging(args.verbose, err)
     if args.broker is None:
         args.broker = ""
     elif os.environ.pop(BROKER_ENVIRONMENT_VARIABLE, None) is not None:

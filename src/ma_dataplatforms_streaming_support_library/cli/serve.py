@@ -53,7 +53,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     serve.add_argument(
         "--batching-responses", action="store_true", help="several packets per read response"
     )
-    serve.set_defaults(run=run_serve)
+    # Runs with the grpc extra alone: without rich it prints plain lines.
+    serve.set_defaults(run=run_serve, plain_output=True)
 
 
 def _configuration(args: argparse.Namespace) -> StreamingApiConfiguration:
