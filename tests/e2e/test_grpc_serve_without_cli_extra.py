@@ -15,6 +15,7 @@ import grpc
 from ma_dataplatforms_streaming_support_library.protos import api_pb2, api_pb2_grpc
 
 REPO = Path(__file__).resolve().parents[2]
+SERVE = ("--port", "0", "--key-generator-port", "0", "--host", "127.0.0.1")
 HIDDEN = """
 import sys
 from importlib.abc import MetaPathFinder
@@ -36,8 +37,7 @@ def test_serve_runs_with_the_grpc_extra_alone(tmp_path: Path) -> None:
     env["PYTHONPATH"] = str(REPO / "src")
     env["PYTHONUNBUFFERED"] = "1"
     server = subprocess.Popen(
-        [sys.executable, "-c", HIDDEN, "--broker", str(tmp_path / "s.db"), "serve"]
-        + ["--port", "0", "--key-generator-port", "0", "--host", "127.0.0.1"],
+        [sys.executable, "-c", HIDDEN, "--broker", str(tmp_path / "s.db"), "serve", *SERVE],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
