@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -53,6 +54,17 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     serve.add_argument(
         "--batching-responses", action="store_true", help="several packets per read response"
     )
+    serve.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus metrics over HTTP on this port"
+    )
+    serve.add_argument("--tls-cert", metavar="PEM", help="serve TLS with this certificate (chain)")
+    serve.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    serve.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="refuse calls without 'authorization: Bearer <the file's content>' (health checks "
+        "excepted); clients set MA_STREAMING_GRPC_TOKEN",
+    )
     # Runs with the grpc extra alone: without rich it prints plain lines.
     serve.set_defaults(run=run_serve, plain_output=True)
 
@@ -78,6 +90,18 @@ def _configuration(args: argparse.Namespace) -> StreamingApiConfiguration:
     return configuration
 
 
+def _token(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        token = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise CliError(f"--token-file {path}: {exc}") from exc
+    if not token:
+        raise CliError(f"--token-file {path} is empty")
+    return token
+
+
 def run_serve(args: argparse.Namespace, out: Any, err: Any) -> int:
     try:
         from ..server import ServerOptions, StreamApiServer
@@ -86,7 +110,15 @@ def run_serve(args: argparse.Namespace, out: Any, err: Any) -> int:
     configuration = _configuration(args)
     server = StreamApiServer(
         configuration,
-        ServerOptions(host=args.host, port=args.port, key_generator_port=args.key_generator_port),
+        ServerOptions(
+            host=args.host,
+            port=args.port,
+            key_generator_port=args.key_generator_port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            token=_token(args.token_file),
+            metrics_port=args.metrics_port,
+        ),
     )
     stop = threading.Event()
 
@@ -95,9 +127,10 @@ def run_serve(args: argparse.Namespace, out: Any, err: Any) -> int:
 
     previous = signal.signal(signal.SIGTERM, on_signal)
     server.start()
+    metrics = f", metrics on port {server.metrics_port}" if server.metrics_port else ""
     out.print(
-        f"Stream API on port {server.port}, key generator on port {server.key_generator_port}, "
-        f"store {configuration.broker_list or 'embedded (default)'}"
+        f"Stream API on port {server.port}, key generator on port {server.key_generator_port}"
+        f"{metrics}, store {configuration.broker_list or 'embedded (default)'}"
     )
     try:
         while not stop.wait(0.5):

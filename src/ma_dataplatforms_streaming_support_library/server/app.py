@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 from concurrent import futures
@@ -25,7 +26,10 @@ from ..errors import ConfigurationError
 from ..protos import api_pb2_grpc, key_generator_pb2_grpc
 from .connections import ConnectionRegistry
 from .formats import DataFormatManagerServicer, KeyGeneratorServicer
+from .metrics import ServerMetrics
+from .operations import Health, stream_api_services
 from .reader import ConnectionManagerServicer, PacketReaderServicer, reader_handler
+from .security import TokenInterceptor, server_credentials
 from .sessions import SessionManagementServicer
 from .writer import PacketWriterServicer
 
@@ -41,7 +45,9 @@ KEY_GENERATOR_PORT = 15379
 class ServerOptions:
     """How the server listens. ``port=None`` takes ``StreamingApiConfiguration.stream_api_port``;
     port 0 picks a free port (see ``StreamApiServer.port``); ``key_generator_port=None`` serves
-    no key generator. Each streaming call holds one of ``max_workers`` threads; calls past that
+    no key generator. ``tls_cert``/``tls_key`` (PEM files) serve TLS instead of plain text;
+    ``token`` refuses calls without ``authorization: Bearer <token>`` (health checks excepted);
+    ``metrics_port`` serves Prometheus metrics over HTTP (0: a free port). Each streaming call holds one of ``max_workers`` threads; calls past that
     are refused with RESOURCE_EXHAUSTED rather than queued. A connection without a running
     reader is closed after ``connection_idle_timeout_s`` unused, and at most
     ``max_connections`` are open at once."""
@@ -53,6 +59,10 @@ class ServerOptions:
     max_connections: int = 1000
     connection_idle_timeout_s: float = 3600.0
     notification_capacity: int = 1000
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    token: str | None = None
+    metrics_port: int | None = None
 
 
 def _started(result: ApiResult[Any], what: str) -> Any:
@@ -87,8 +97,12 @@ class StreamApiServer:
         )
         self.port = 0
         self.key_generator_port = 0
+        self.metrics_port = 0
         self.reader: PacketReaderServicer | None = None
         self.writer: PacketWriterServicer | None = None
+        self.metrics: ServerMetrics | None = None
+        self._context: LibraryContext | None = None
+        self._health: list[Health] = []
 
     def start(self) -> StreamApiServer:
         """Connect, start the services and listen; raises ``TransportError`` if the broker is
@@ -101,6 +115,7 @@ class StreamApiServer:
             raise ConfigurationError(
                 "the Stream API server serves a store or Kafka, not another server (grpc://)"
             )
+        self._context = context
         # Without session management the library has no session service and writes unchecked.
         sessions: SessionManagementService | None = (
             _started(library.get_session_manager_api().create_service(), "session service")
@@ -114,15 +129,56 @@ class StreamApiServer:
             library.get_writing_packet_api().create_service(), "packet writer"
         )
         self._services = [s for s in (sessions, formats, writer) if s is not None]
+        options = self.options
+        self.metrics = None if options.metrics_port is None else ServerMetrics(self._gauges)
         self.reader = PacketReaderServicer(
             context,
             self.connections,
             formats,
             self._stopping,
             batching_responses=self.configuration.batching_responses,
+            metrics=self.metrics,
         )
-        self.writer = PacketWriterServicer(writer, context)
+        self.writer = PacketWriterServicer(writer, context, self.metrics)
         server = self._grpc_server()
+        self._add_services(server, sessions, formats)
+        self._health.append(Health(server, stream_api_services(key_generator=False)))
+        port = options.port
+        self.port = self._listen(
+            server, self.configuration.stream_api_port if port is None else port
+        )
+        if options.key_generator_port is not None:
+            keys = self._grpc_server()
+            key_generator_pb2_grpc.add_UniqueKeyGeneratorServiceServicer_to_server(
+                KeyGeneratorServicer(), keys
+            )
+            self._health.append(Health(keys, stream_api_services(key_generator=True)))
+            self.key_generator_port = self._listen(keys, options.key_generator_port)
+        if self.metrics is not None and options.metrics_port is not None:
+            self.metrics_port = self.metrics.serve(options.host, options.metrics_port)
+        for started in self._servers:
+            started.start()
+        for health in self._health:
+            health.serving()
+        logger.info(
+            "Stream API listening on %s:%d (key generator on %s, metrics on %s%s%s) over %s",
+            options.host,
+            self.port,
+            self.key_generator_port or "no port",
+            self.metrics_port or "no port",
+            ", TLS" if options.tls_cert else "",
+            ", token required" if options.token else "",
+            context.transport.location,
+        )
+        return self
+
+    def _add_services(
+        self,
+        server: Any,
+        sessions: SessionManagementService | None,
+        formats: DataFormatManagementService,
+    ) -> None:
+        assert self.reader is not None and self.writer is not None and self._context is not None
         api_pb2_grpc.add_ConnectionManagerServiceServicer_to_server(
             ConnectionManagerServicer(self.connections), server
         )
@@ -134,37 +190,32 @@ class StreamApiServer:
         api_pb2_grpc.add_SessionManagementServiceServicer_to_server(
             SessionManagementServicer(
                 sessions,
-                context,
+                self._context,
                 self._stopping,
                 notification_capacity=self.options.notification_capacity,
             ),
             server,
         )
-        port = self.options.port
-        self.port = self._listen(
-            server, self.configuration.stream_api_port if port is None else port
-        )
-        if self.options.key_generator_port is not None:
-            keys = self._grpc_server()
-            key_generator_pb2_grpc.add_UniqueKeyGeneratorServiceServicer_to_server(
-                KeyGeneratorServicer(), keys
-            )
-            self.key_generator_port = self._listen(keys, self.options.key_generator_port)
-        for started in self._servers:
-            started.start()
-        logger.info(
-            "Stream API listening on %s:%d (key generator on %s) over %s",
-            self.options.host,
-            self.port,
-            self.key_generator_port or "no port",
-            context.transport.location,
-        )
-        return self
+
+    def _gauges(self) -> dict[str, dict[str, int]]:
+        """Sessions, data formats and connections per data source, for the metrics."""
+        context = self._context
+        if context is None:
+            return {}
+        sessions = collections.Counter(info.data_source for info in context.sessions.all())
+        formats = {ds: len(context.data_formats.formats_of(ds)) for ds in sessions}
+        return {
+            "stream_api_sessions_total": dict(sessions),
+            "stream_api_data_formats_total": formats,
+            "stream_api_connections_total": self.connections.count_by_data_source(),
+        }
 
     def _grpc_server(self) -> Any:
         workers = self.options.max_workers
+        token = self.options.token
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ma-streaming-grpc"),
+            interceptors=[TokenInterceptor(token)] if token is not None else None,
             maximum_concurrent_rpcs=workers,
         )
         self._servers.append(server)
@@ -173,8 +224,12 @@ class StreamApiServer:
     def _listen(self, server: Any, port: int) -> int:
         address = f"{self.options.host}:{port}"
         try:
-            bound: int = server.add_insecure_port(address)
-        except RuntimeError as exc:
+            credentials = server_credentials(self.options.tls_cert, self.options.tls_key)
+            if credentials is None:
+                bound: int = server.add_insecure_port(address)
+            else:
+                bound = server.add_secure_port(address, credentials)
+        except (RuntimeError, ConfigurationError) as exc:
             self.stop(0)
             raise ConfigurationError(f"cannot listen on {address}: {exc}") from exc
         return bound
@@ -186,12 +241,16 @@ class StreamApiServer:
             self._stopped.wait()
             return
         self._stopping.set()
+        for health in self._health:
+            health.shutting_down()
         self.connections.close_all()
         done = [server.stop(grace_s) for server in self._servers]
         for event in done:
             event.wait()
         for service in reversed(self._services):
             service.stop()
+        if self.metrics is not None:
+            self.metrics.stop()
         self._library.stop()
         self._stopped.set()
         logger.info("Stream API stopped")

@@ -76,6 +76,15 @@ class ConnectionRegistry:
         for connection in connections:
             connection.closed.set()
 
+    def count_by_data_source(self) -> dict[str, int]:
+        """How many connections are open per data source."""
+        with self._lock:
+            details = [c.details.data_source for c in self._connections.values()]
+        counts: dict[str, int] = {}
+        for data_source in details:
+            counts[data_source] = counts.get(data_source, 0) + 1
+        return counts
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._connections)

@@ -22,6 +22,7 @@ from ..transport.base import Record
 from .calls import abort, stop_condition
 from .connections import Connection, ConnectionRegistry
 from .filters import DataPacketFilter
+from .metrics import ServerMetrics
 from .reading import RouteReader
 from .routes import Route, connection_routes, essentials_routes
 
@@ -78,8 +79,10 @@ class PacketReaderServicer:
         stopping: threading.Event,
         *,
         batching_responses: bool = False,
+        metrics: ServerMetrics | None = None,
     ) -> None:
         self._context = context
+        self._metrics = metrics
         self._connections = connections
         self._formats = formats
         self._stopping = stopping
@@ -139,7 +142,7 @@ class PacketReaderServicer:
         with self._lock:
             self._active.add(reader)
         try:
-            yield from self._responses(reader, connection, context, keep)
+            yield from self._responses(reader, connection, context, keep, essentials)
         finally:
             with self._lock:
                 self._active.discard(reader)
@@ -181,11 +184,21 @@ class PacketReaderServicer:
         connection: Connection,
         context: Any,
         keep: Callable[[open_data_pb2.Packet], bool] | None,
+        essentials: bool,
     ) -> Iterator[bytes]:
         should_stop = stop_condition(context, self._stopping, connection.closed)
         encoder = _ResponseEncoder()
+        metrics = self._metrics
+        data_source = connection.details.data_source
         for batch in reader.batches(should_stop):
             items = encoder.items(batch, keep)
+            if metrics is not None:
+                read = (stream for _, stream in batch)
+                metrics.count_read(connection.id, data_source, read, essentials=essentials)
+                delivered = encoder.streams_of_last_items
+                metrics.count_delivered(
+                    connection.id, data_source, delivered, essentials=essentials
+                )
             if not items:
                 continue
             if self._batching:
@@ -202,6 +215,8 @@ class _ResponseEncoder:
     as field 1 of a response, so items join into one response or stand alone."""
 
     def __init__(self) -> None:
+        #: the stream of each item of the last ``items()`` answer
+        self.streams_of_last_items: list[str] = []
         self._streams: dict[str, bytes] = {}
         self._last_ms = -1
         self._submit = b""
@@ -212,6 +227,8 @@ class _ResponseEncoder:
         keep: Callable[[open_data_pb2.Packet], bool] | None,
     ) -> list[tuple[bytes, ...]]:
         items: list[tuple[bytes, ...]] = []
+        kept: list[str] = []
+        self.streams_of_last_items = kept
         streams = self._streams
         parse = open_data_pb2.Packet.FromString
         for record, stream in batch:
@@ -234,6 +251,7 @@ class _ResponseEncoder:
             if stream_field is None:
                 stream_field = streams[stream] = wire.stream_field_bytes(stream)
             items.append(wire.response_parts(record.value, stream_field, self._submit))
+            kept.append(stream)
         return items
 
 

@@ -14,6 +14,7 @@ from ..core.library.context import LibraryContext
 from ..core.packet_writing.packet_writer_service import PacketWriterService
 from ..protos import api_pb2
 from .calls import abort
+from .metrics import ServerMetrics
 
 __all__ = ["PacketWriterServicer"]
 
@@ -44,9 +45,15 @@ class PacketWriterServicer:
     writing after a refused packet and reports the first refusal (and how many) at its end.
     """
 
-    def __init__(self, writer: PacketWriterService, context: LibraryContext) -> None:
+    def __init__(
+        self,
+        writer: PacketWriterService,
+        context: LibraryContext,
+        metrics: ServerMetrics | None = None,
+    ) -> None:
         self._writer = writer
         self._context = context
+        self._metrics = metrics
         self.packets_written = 0
 
     def _write_data(self, detail: api_pb2.DataPacketDetails, failure: _Failure) -> None:
@@ -58,6 +65,8 @@ class PacketWriterServicer:
         )
         if result.success:
             self.packets_written += 1
+            if self._metrics is not None:
+                self._metrics.data_published.labels(detail.data_source, detail.stream).inc()
             return
         message = result.error_message.replace("write_data: ", "", 1)
         code = grpc.StatusCode.INVALID_ARGUMENT
@@ -75,6 +84,9 @@ class PacketWriterServicer:
             failure.add(grpc.StatusCode.INVALID_ARGUMENT, f"type {info_type} is not an InfoType")
             return
         result = self._writer.write_info(PacketBytes(packet.SerializeToString()), kind)
+        if result.success and self._metrics is not None:
+            state = self._context.sessions.state(packet.session_key)
+            self._metrics.info_published.labels(state[0] if state else "").inc()
         if not result.success:
             failure.add(
                 grpc.StatusCode.INVALID_ARGUMENT,
