@@ -806,3 +806,20 @@ def test_session_management_not_integrated_answers_success_false(
         channel.close()
     finally:
         server.stop(1)
+
+
+def test_session_creation_and_termination_times(client: Client, data_source: str) -> None:
+    before_ns = time.time_ns()
+    key = create(client, data_source)
+    info = client.sessions.GetSessionInfo(api_pb2.GetSessionInfoRequest(session_key=key))
+    created_ns = info.creation_time.ToNanoseconds()
+    assert before_ns - 1_000_000_000 <= created_ns <= time.time_ns()
+    assert not info.HasField("termination_time")
+    ended = client.sessions.EndSession(
+        api_pb2.EndSessionRequest(data_source=data_source, session_key=key)
+    )
+    assert ended.success and ended.end_session.termination_time.ToNanoseconds() >= created_ns
+    info = client.sessions.GetSessionInfo(api_pb2.GetSessionInfoRequest(session_key=key))
+    assert info.is_complete
+    assert info.creation_time.ToNanoseconds() == created_ns
+    assert info.termination_time == ended.end_session.termination_time

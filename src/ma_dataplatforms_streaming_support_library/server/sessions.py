@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
-from google.protobuf import duration_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from ..contracts.session_management.session_creation_info import SessionCreationInfo
 from ..contracts.session_management.session_info import SessionInfo
@@ -33,6 +33,10 @@ def _duration(delta: datetime.timedelta) -> duration_pb2.Duration:
     duration = duration_pb2.Duration()
     duration.FromTimedelta(delta)
     return duration
+
+
+def _timestamp(time_ns: int) -> timestamp_pb2.Timestamp:
+    return timestamp_pb2.Timestamp(seconds=time_ns // 1_000_000_000, nanos=time_ns % 1_000_000_000)
 
 
 def _offsets(offsets: dict[tuple[str, int], int] | None) -> dict[str, int]:
@@ -126,6 +130,7 @@ class SessionManagementServicer:
             topic_partition_offsets=_offsets(record.start_offsets if record else None),
             utc_offset=_duration(result.data.utc_offset),
             session_info=_info_packet(result.data),
+            creation_time=_timestamp(record.created_ns) if record else None,
         )
         return api_pb2.CreateSessionResponse(
             session_key=result.data.session_key, new_session=new_session, success=True
@@ -146,6 +151,7 @@ class SessionManagementServicer:
         end = open_data_pb2.EndOfSessionPacket(
             data_source=data_source,
             topic_partition_offsets=_offsets(ended.end_offsets if ended else None),
+            termination_time=_timestamp(ended.ended_ns) if ended and ended.ended_ns else None,
         )
         return api_pb2.EndSessionResponse(end_session=end, success=True)
 
@@ -183,6 +189,8 @@ class SessionManagementServicer:
             details=info.details,
             utc_offset=_duration(info.utc_offset),
             success=True,
+            creation_time=_timestamp(record.created_ns),
+            termination_time=_timestamp(record.ended_ns) if record.ended_ns else None,
         )
 
     def GetSessionStartNotification(

@@ -37,11 +37,32 @@ class SessionChange:
 
 @dataclass(slots=True)
 class SessionRecord:
-    """A session with the log positions its NewSession and first EndOfSession recorded."""
+    """A session with the log positions its NewSession and first EndOfSession recorded, and
+    their times (ns since the Unix epoch: the packet's creation or termination time, else the
+    record's; 0 while the session has not ended)."""
 
     info: SessionInfo
     start_offsets: dict[TopicPartition, int] = field(default_factory=dict)
     end_offsets: dict[TopicPartition, int] | None = None
+    created_ns: int = 0
+    ended_ns: int = 0
+
+    def copy(self) -> SessionRecord:
+        return SessionRecord(
+            self.info.copy(),
+            dict(self.start_offsets),
+            None if self.end_offsets is None else dict(self.end_offsets),
+            self.created_ns,
+            self.ended_ns,
+        )
+
+
+def _time_ns(packet: object, field_name: str, record: Record) -> int:
+    """The packet's Timestamp field in ns if it is set, else the record's timestamp."""
+    if packet.HasField(field_name):  # type: ignore[attr-defined]
+        stamp = getattr(packet, field_name)
+        return int(stamp.seconds) * 1_000_000_000 + int(stamp.nanos)
+    return record.timestamp_ms * 1_000_000
 
 
 def _offsets(entries: object) -> dict[TopicPartition, int]:
@@ -123,13 +144,7 @@ class SessionRegistry(LogFollower[SessionChange]):
     def get(self, session_key: str) -> SessionRecord | None:
         with self._lock:
             record = self._sessions.get(session_key)
-            if record is None:
-                return None
-            return SessionRecord(
-                record.info.copy(),
-                dict(record.start_offsets),
-                None if record.end_offsets is None else dict(record.end_offsets),
-            )
+            return None if record is None else record.copy()
 
     def state(self, session_key: str) -> tuple[str, bool] | None:
         """(data source, historical) of a session without copying it; ``None`` if unknown."""
@@ -151,14 +166,7 @@ class SessionRegistry(LogFollower[SessionChange]):
 
     def records(self) -> list[SessionRecord]:
         with self._lock:
-            return [
-                SessionRecord(
-                    record.info.copy(),
-                    dict(record.start_offsets),
-                    None if record.end_offsets is None else dict(record.end_offsets),
-                )
-                for record in self._sessions.values()
-            ]
+            return [record.copy() for record in self._sessions.values()]
 
     # applying records -------------------------------------------------------------------------
     def _apply(self, record: Record) -> list[SessionChange]:
@@ -178,7 +186,7 @@ class SessionRegistry(LogFollower[SessionChange]):
         session_key = packet.session_key
         try:
             if packet.type == "NewSession":
-                return self._apply_new_session(session_key, packet.content)
+                return self._apply_new_session(session_key, packet.content, record)
             existing = self._sessions.get(session_key)
             if existing is None:
                 if packet.type in ("SessionInfo", "EndOfSession"):
@@ -187,7 +195,7 @@ class SessionRegistry(LogFollower[SessionChange]):
             if packet.type == "SessionInfo":
                 return self._apply_session_info(existing, packet.content)
             if packet.type == "EndOfSession":
-                return self._apply_end(existing, packet.content)
+                return self._apply_end(existing, packet.content, record)
         except Exception:
             logger.warning(
                 "skipping a malformed %s packet for session %r at %s:%d offset %d",
@@ -200,7 +208,9 @@ class SessionRegistry(LogFollower[SessionChange]):
             )
         return []
 
-    def _apply_new_session(self, session_key: str, content: bytes) -> list[SessionChange]:
+    def _apply_new_session(
+        self, session_key: str, content: bytes, record: Record
+    ) -> list[SessionChange]:
         if not session_key or session_key in self._sessions:
             return []
         new_session = open_data_pb2.NewSessionPacket.FromString(content)
@@ -211,7 +221,9 @@ class SessionRegistry(LogFollower[SessionChange]):
             _merge(info, new_session.session_info)
             info.type = new_session.session_info.type or "Session"
         self._sessions[session_key] = SessionRecord(
-            info, _offsets(new_session.topic_partition_offsets)
+            info,
+            _offsets(new_session.topic_partition_offsets),
+            created_ns=_time_ns(new_session, "creation_time", record),
         )
         return [SessionChange(SessionChangeKind.STARTED, info.copy())]
 
@@ -227,10 +239,13 @@ class SessionRegistry(LogFollower[SessionChange]):
             )
         return changes
 
-    def _apply_end(self, existing: SessionRecord, content: bytes) -> list[SessionChange]:
+    def _apply_end(
+        self, existing: SessionRecord, content: bytes, record: Record
+    ) -> list[SessionChange]:
         if existing.end_offsets is not None:
             return []
         end = open_data_pb2.EndOfSessionPacket.FromString(content)
         existing.end_offsets = _offsets(end.topic_partition_offsets)
+        existing.ended_ns = _time_ns(end, "termination_time", record)
         existing.info.historical = True
         return [SessionChange(SessionChangeKind.ENDED, existing.info.copy())]
