@@ -151,7 +151,9 @@ def _open_memory(
     return MemoryTransport(address.location or None)
 
 
-def _refuse_grpc(address: BrokerAddress, _properties: dict[str, str], _timeout_s: float) -> Transport:
+def _refuse_grpc(
+    address: BrokerAddress, _properties: dict[str, str], _timeout_s: float
+) -> Transport:
     # A Stream API server is no log: the official API's services reach it through core.remote.
     raise ConfigurationError(
         f"broker list {str(address)!r} names a Stream API server: the official API's services "

@@ -10,6 +10,7 @@ import grpc
 from google.protobuf import duration_pb2
 
 from ...contracts.session_management.session_info import SessionInfo
+from ...errors import TransportError
 from ...protos import api_pb2
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ __all__ = ["RpcFailure", "call", "session_info", "utc_offset_duration"]
 R = TypeVar("R")
 
 
-class RpcFailure(Exception):
+class RpcFailure(TransportError):
     """A Stream API call that did not answer; ``str()`` names the method and the status."""
 
 
@@ -32,7 +33,12 @@ def call(context: RemoteContext, method: Callable[..., R], request: Any, name: s
         code = exc.code() if hasattr(exc, "code") else None
         details = exc.details() if hasattr(exc, "details") else str(exc)
         status = code.name if code is not None else "UNKNOWN"
-        raise RpcFailure(f"{name} at {context.location} failed: {status}: {details}") from exc
+        retriable = code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+        raise RpcFailure(
+            f"{name} at {context.location} failed: {status}: {details}",
+            code=status,
+            retriable=retriable,
+        ) from exc
 
 
 def session_info(session_key: str, response: api_pb2.GetSessionInfoResponse) -> SessionInfo:

@@ -168,7 +168,9 @@ class RemoteSessionManagementService(ServiceBase, ISessionManagementService):
             )
             return response.session_key if response.success else ""
 
-        return self._answer(operation, info.data_source, create, "the server did not create it")
+        return self._call_and_read_back(
+            operation, info.data_source, create, "the server did not create it"
+        )
 
     def get_all_sessions(self) -> ApiResult[list[SessionInfo]]:
         """The sessions of every data source the library knows (see ``RemoteContext``)."""
@@ -211,7 +213,7 @@ class RemoteSessionManagementService(ServiceBase, ISessionManagementService):
             self._context.ended_sessions.add(session_key)
             return session_key
 
-        return self._answer(operation, data_source, end, "the server did not end it")
+        return self._call_and_read_back(operation, data_source, end, "the server did not end it")
 
     def update_identifier(
         self, data_source: str, session_key: str, new_identifier: str
@@ -313,7 +315,7 @@ class RemoteSessionManagementService(ServiceBase, ISessionManagementService):
             )
         return info
 
-    def _answer(
+    def _call_and_read_back(
         self, operation: str, data_source: str, act: Callable[[], str], refused: str
     ) -> ApiResult[SessionInfo]:
         """Run ``act`` (a call returning the session key, '' when refused) and read the session back."""
@@ -347,7 +349,9 @@ class RemoteSessionManagementService(ServiceBase, ISessionManagementService):
             response = call(self._context, method(), request, name)
             return session_key if response.success else ""
 
-        result = self._answer(operation, data_source, update, "the server refused the update")
+        result = self._call_and_read_back(
+            operation, data_source, update, "the server refused the update"
+        )
         changed = result.data is not None and result.data != before
         if changed and result.data is not None and not result.data.historical:
             self.live_session_state_change.raise_event(self, result.data)
