@@ -151,20 +151,8 @@ def _open_memory(
     return MemoryTransport(address.location or None)
 
 
-def _refuse_grpc(
-    address: BrokerAddress, _properties: dict[str, str], _timeout_s: float
-) -> Transport:
-    # A Stream API server is no log: the official API's services reach it through core.remote.
-    raise ConfigurationError(
-        f"broker list {str(address)!r} names a Stream API server: the official API's services "
-        "(SupportLibraryBootstrapper) work over it; this needs the store or Kafka itself"
-    )
-
-
 _OPENERS: dict[str, _Opener] = {
     "embedded": _open_embedded,
     "kafka": _open_kafka,
     "memory": _open_memory,
-    "grpc": _refuse_grpc,
-    "grpcs": _refuse_grpc,
 }

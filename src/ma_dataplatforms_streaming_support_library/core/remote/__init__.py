@@ -45,7 +45,7 @@ def session_service(context: RemoteContext) -> ServiceBase:
 def data_format_service(context: RemoteContext) -> ServiceBase:
     from .formats import RemoteDataFormatManagementService
 
-    return RemoteDataFormatManagementService(context, context.data_formats)
+    return RemoteDataFormatManagementService(context.data_formats)
 
 
 def writer_service(context: RemoteContext) -> ServiceBase:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from google.protobuf import duration_pb2
@@ -13,10 +13,21 @@ from ...contracts.session_management.session_info import SessionInfo
 from ...errors import TransportError
 from ...protos import api_pb2
 
-if TYPE_CHECKING:
-    from .context import RemoteContext
+__all__ = ["Endpoint", "RpcFailure", "call", "session_info", "utc_offset_duration"]
 
-__all__ = ["RpcFailure", "call", "session_info", "utc_offset_duration"]
+
+class Endpoint(Protocol):
+    """What a call needs of the library's connection to the server (``RemoteContext``)."""
+
+    @property
+    def timeout_s(self) -> float: ...
+
+    @property
+    def location(self) -> str: ...
+
+    @property
+    def formats(self) -> Any: ...
+
 
 R = TypeVar("R")
 
@@ -25,7 +36,7 @@ class RpcFailure(TransportError):
     """A Stream API call that did not answer; ``str()`` names the method and the status."""
 
 
-def call(context: RemoteContext, method: Callable[..., R], request: Any, name: str) -> R:
+def call(context: Endpoint, method: Callable[..., R], request: Any, name: str) -> R:
     """``method(request)`` within the library's timeout; raises ``RpcFailure`` when it fails."""
     try:
         return method(request, timeout=context.timeout_s)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
 from ...contracts.data_format_management.data_format_info import DataFormatInfo
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
@@ -20,10 +19,7 @@ from ...protos import api_pb2
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error
 from ..buffering.packet_decoding import FormatResolver
-from .calls import RpcFailure, call
-
-if TYPE_CHECKING:
-    from .context import RemoteContext
+from .calls import Endpoint, RpcFailure, call
 
 __all__ = ["RemoteDataFormatManagementService", "RemoteFormats", "remote_resolver"]
 
@@ -35,7 +31,7 @@ class RemoteFormats:
     """Ids and identifier lists learned from the server; a format never changes once defined, so
     each is asked for once."""
 
-    def __init__(self, context: RemoteContext) -> None:
+    def __init__(self, context: Endpoint) -> None:
         self._context = context
         self._by_id: dict[_Key, list[str]] = {}
         self._lock = threading.Lock()
@@ -146,9 +142,8 @@ class RemoteDataFormatManagementService(ServiceBase, IDataFormatManagementServic
 
     service_name = "data format management service"
 
-    def __init__(self, context: RemoteContext, formats: RemoteFormats) -> None:
+    def __init__(self, formats: RemoteFormats) -> None:
         super().__init__()
-        self._context = context
         self._formats = formats
         self.data_format_info_updated: Event[DataFormatInfo] = Event("data_format_info_updated")
 
