@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -18,6 +18,7 @@ __all__ = [
     "TopicPartition",
     "Transport",
     "TransportError",
+    "fetch_fairly",
 ]
 
 TopicPartition = tuple[str, int]
@@ -182,3 +183,28 @@ class Transport(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def fetch_fairly(
+    partitions: Sequence[TopicPartition],
+    turn: int,
+    max_records: int,
+    fetch_partition: Callable[[TopicPartition, int, list[Record]], None],
+) -> list[Record]:
+    """Up to ``max_records`` from ``partitions``: each gets an even share first, so that streams
+    advance together (buffering merges them by time), then the room left over. ``turn`` (a
+    counter the consumer advances per poll) rotates which partition goes first.
+    ``fetch_partition(partition, room, records)`` appends at most ``room`` records."""
+    records: list[Record] = []
+    if not partitions:
+        return records
+    start = turn % len(partitions)
+    order = [*partitions[start:], *partitions[:start]]
+    share = max(1, max_records // len(order))
+    for limit in (share, max_records):
+        for where in order:
+            room = min(limit, max_records - len(records))
+            if room <= 0:
+                return records
+            fetch_partition(where, room, records)
+    return records

@@ -20,6 +20,7 @@ from .base import (
     TopicPartition,
     Transport,
     TransportError,
+    fetch_fairly,
 )
 
 __all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
@@ -464,23 +465,10 @@ class EmbeddedConsumer(Consumer):
                 pause = 0.0005
 
     def _fetch(self, max_records: int) -> list[Record]:
-        """Up to ``max_records``, each partition getting an even share first so that streams
-        advance together (buffering merges them by time), then the room left over."""
-        records: list[Record] = []
-        assigned = list(self._positions)
-        if not assigned:
-            return records
-        start = self._next_turn % len(assigned)
         self._next_turn += 1
-        order = assigned[start:] + assigned[:start]
-        share = max(1, max_records // len(order))
-        for limit in (share, max_records):
-            for where in order:
-                room = min(limit, max_records - len(records))
-                if room <= 0:
-                    return records
-                self._fetch_partition(where, room, records)
-        return records
+        return fetch_fairly(
+            list(self._positions), self._next_turn - 1, max_records, self._fetch_partition
+        )
 
     def _fetch_partition(self, where: TopicPartition, room: int, records: list[Record]) -> None:
         topic, partition = where

@@ -29,6 +29,7 @@ from .base import (
     TopicPartition,
     Transport,
     TransportError,
+    fetch_fairly,
 )
 
 __all__ = ["MemoryConsumer", "MemoryTransport"]
@@ -202,26 +203,16 @@ class MemoryConsumer(Consumer):
                 self._log.changed.wait(remaining)
 
     def _fetch(self, max_records: int) -> list[Record]:
-        """Up to ``max_records``, each partition getting an even share first so that streams
-        advance together (as the embedded store does), then the room left over."""
-        records: list[Record] = []
-        assigned = list(self._positions)
-        if not assigned:
-            return records
-        start = self._next_turn % len(assigned)
         self._next_turn += 1
-        order = assigned[start:] + assigned[:start]
-        share = max(1, max_records // len(order))
-        for limit in (share, max_records):
-            for where in order:
-                room = min(limit, max_records - len(records))
-                if room <= 0:
-                    return records
-                offset = self._positions[where]
-                taken = self._log.partitions[where[0]][where[1]][offset : offset + room]
-                records.extend(taken)
-                self._positions[where] = offset + len(taken)
-        return records
+        return fetch_fairly(
+            list(self._positions), self._next_turn - 1, max_records, self._fetch_partition
+        )
+
+    def _fetch_partition(self, where: TopicPartition, room: int, records: list[Record]) -> None:
+        offset = self._positions[where]
+        taken = self._log.partitions[where[0]][where[1]][offset : offset + room]
+        records.extend(taken)
+        self._positions[where] = offset + len(taken)
 
     def close(self) -> None:
         with self._log.changed:
