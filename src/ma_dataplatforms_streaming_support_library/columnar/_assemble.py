@@ -6,8 +6,9 @@ from typing import cast
 
 import numpy as np
 
-from ._batch import I64Array, U8Array, concat_ranges
-from ._parsed import FORMAT_ID, FORMAT_LIST, I8Array, PacketKind, ParsedPackets
+from ..arrays import I8Array, I64Array, U8Array
+from ._batch import concat_ranges
+from ._parsed import FORMAT_ID, FORMAT_LIST, PacketKind, ParsedPackets
 from ._shape import Shapes
 from .model import (
     ColumnKind,

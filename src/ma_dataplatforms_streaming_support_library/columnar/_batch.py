@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..arrays import I64Array, U8Array
+
 __all__ = [
     "PAD",
     "ContentBatch",
@@ -20,8 +22,6 @@ __all__ = [
     "unaligned_view",
 ]
 
-I64Array = npt.NDArray[np.int64]
-U8Array = npt.NDArray[np.uint8]
 
 # Zero bytes after the last message: fixed-width gathers (up to 16 bytes past a record start, or a
 # 10-byte varint) never leave the buffer, so no read needs a bounds check of its own.

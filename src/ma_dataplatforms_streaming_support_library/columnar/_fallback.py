@@ -13,7 +13,8 @@ from collections import Counter
 import numpy as np
 import numpy.typing as npt
 
-from ._batch import PAD, ContentBatch, U8Array
+from ..arrays import U8Array
+from ._batch import PAD, ContentBatch
 from ._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome
 from .reference import parse_envelopes, parse_samples
 

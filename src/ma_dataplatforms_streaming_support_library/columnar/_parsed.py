@@ -11,7 +11,8 @@ from typing import Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from ._batch import ContentBatch, I64Array, U8Array, concat_ranges
+from ..arrays import F64Array, I8Array, I64Array, ObjArray, U8Array, U64Array
+from ._batch import ContentBatch, concat_ranges
 
 __all__ = [
     "FORMAT_ID",
@@ -23,10 +24,6 @@ __all__ = [
     "ParsedPackets",
 ]
 
-U64Array = npt.NDArray[np.uint64]
-F64Array = npt.NDArray[np.float64]
-I8Array = npt.NDArray[np.int8]
-ObjArray = npt.NDArray[np.object_]
 
 FORMAT_NONE = 0  # no data_format, or one with neither oneof member set
 FORMAT_ID = 1

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._batch import I64Array, concat_ranges
+from ..arrays import I64Array
+from ._batch import concat_ranges
 from ._parsed import PacketKind, ParsedPackets
 
 __all__ = ["Shapes", "derive_shapes", "segment_sums"]

@@ -7,9 +7,10 @@ from typing import Literal, cast
 
 import numpy as np
 
+from ..arrays import I64Array
 from ..errors import PacketDecodeError
 from ._assemble import format_batches, packet_arrays
-from ._batch import ContentsLike, I64Array, as_content_batch
+from ._batch import ContentsLike, as_content_batch
 from ._parsed import PacketKind, ParsedPackets
 from ._shape import Shapes, derive_shapes
 from .model import (

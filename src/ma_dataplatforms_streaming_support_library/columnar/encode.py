@@ -12,14 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from ..arrays import U64Array
 from ..protos import open_data_pb2 as pb
 from .envelope import wrap_packets
 from .numpy.encode import encode_columns
 from .parsers import native_encoder
 
 __all__ = ["encode_periodic", "encode_periodic_batch", "encode_periodic_packets"]
-
-U64Array = npt.NDArray[np.uint64]
 
 
 def _format(

@@ -5,17 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from ..arrays import F64Array, I64Array, ObjArray
 from ..errors import PacketDecodeError
 from ..protos import open_data_pb2 as pb
 from ..protos.packets import parse_message
-from ._batch import ContentsLike, I64Array, as_content_batch
+from ._batch import ContentsLike, as_content_batch
 
 __all__ = ["EventArrays", "EventFormatKey", "MarkerArrays", "decode_events", "decode_markers"]
 
-ObjArray = npt.NDArray[np.object_]
-F64Array = npt.NDArray[np.float64]
 
 # EventDataFormat: a numeric data-format id, an explicit event identifier, or None (unset).
 EventFormatKey = int | str | None

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ._batch import ContentsLike, I64Array, U8Array, as_content_batch
-from ._parsed import FORMAT_ID, FORMAT_LIST, PacketKind, U64Array
+from ..arrays import I64Array, U8Array, U64Array
+from ._batch import ContentsLike, as_content_batch
+from ._parsed import FORMAT_ID, FORMAT_LIST, PacketKind
 from .model import DataFormatKey, Impl
 from .parsers import get_parser
 

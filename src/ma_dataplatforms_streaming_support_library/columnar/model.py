@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from ..arrays import F64Array, ObjArray
 from ..errors import PacketDecodeError
 from ._parsed import ParseOutcome
 
@@ -34,7 +35,7 @@ DataFormatKey = int | tuple[str, ...] | None
 
 # float64 for double/int32/bool samples; object (str, or float for the non-string columns of a
 # block) as soon as one column of the block is a string column.
-ValuesArray = npt.NDArray[np.float64] | npt.NDArray[np.object_]
+ValuesArray = F64Array | ObjArray
 
 
 class ColumnKind(enum.IntEnum):

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arrays import ObjArray
 from ..protos import open_data_pb2 as pb
 from ..protos.packets import parse_message, parse_packet
 from ._batch import ContentBatch
@@ -18,7 +19,6 @@ from ._parsed import (
     FORMAT_ID,
     FORMAT_LIST,
     FORMAT_NONE,
-    ObjArray,
     PacketEnvelopes,
     PacketKind,
     ParsedPackets,

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from ..arrays import F64Array
 from ..columnar import (
     ContentBatch,
     DecodeStats,
@@ -31,14 +32,7 @@ from ..protos.packets import parse_message, parse_packet
 from .groups import MAX_FIRST_CAPACITY, Group, Where, assemble, by_kind
 from .parameters import Parameter, parameter_of
 from .selection import Chooser, Selection
-from .types import (
-    CorruptRecord,
-    EventRecord,
-    Float64Array,
-    MarkerRecord,
-    Origin,
-    SessionData,
-)
+from .types import CorruptRecord, EventRecord, MarkerRecord, Origin, SessionData
 
 __all__ = ["DATA_PACKET_TYPES", "SessionCollector"]
 
@@ -327,7 +321,7 @@ class SessionCollector:
         bound = MAX_FIRST_CAPACITY // max(1, parameters)
         return max(points, min(expected, bound))
 
-    def _numeric(self, values: ValuesArray) -> Float64Array:
+    def _numeric(self, values: ValuesArray) -> F64Array:
         """float64 values; string samples (object arrays) become NaN and are counted."""
         if values.dtype != object:
             return values  # type: ignore[return-value]

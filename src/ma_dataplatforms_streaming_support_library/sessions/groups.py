@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .types import Float64Array, Int8Array, Int64Array, Origin, ParameterSeries
+from ..arrays import F64Array, I8Array, I64Array
+from .types import Origin, ParameterSeries
 
 __all__ = ["Group", "Where", "assemble", "by_kind", "merge"]
 
@@ -46,7 +47,7 @@ def _reserve(shape: tuple[int, ...], dtype: type[np.generic]) -> npt.NDArray[Any
     return np.frombuffer(mapped, kind).reshape(shape)
 
 
-def _in_time_order(timestamps: Int64Array) -> bool:
+def _in_time_order(timestamps: I64Array) -> bool:
     for start in range(0, timestamps.size - 1, _ORDER_CHECK_BLOCK):
         block = timestamps[start : start + _ORDER_CHECK_BLOCK + 1]
         if not bool(np.all(block[1:] >= block[:-1])):
@@ -66,22 +67,22 @@ class Group:
         self.identifiers = identifiers
         self.stream = stream
         self.size = 0
-        self.timestamps: Int64Array = np.empty(0, np.int64)
-        self.values: Float64Array = np.empty((len(identifiers), 0), np.float64)
-        self.status: Int8Array = np.empty((len(identifiers), 0), np.int8)
+        self.timestamps: I64Array = np.empty(0, np.int64)
+        self.values: F64Array = np.empty((len(identifiers), 0), np.float64)
+        self.status: I8Array = np.empty((len(identifiers), 0), np.int8)
         self._resize(capacity)
 
     def _resize(self, capacity: int) -> None:
         rows, size = len(self.identifiers), self.size
-        timestamps: Int64Array = _reserve((capacity,), np.int64)
-        values: Float64Array = _reserve((rows, capacity), np.float64)
-        status: Int8Array = _reserve((rows, capacity), np.int8)
+        timestamps: I64Array = _reserve((capacity,), np.int64)
+        values: F64Array = _reserve((rows, capacity), np.float64)
+        status: I8Array = _reserve((rows, capacity), np.int8)
         timestamps[:size] = self.timestamps[:size]
         values[:, :size] = self.values[:, :size]
         status[:, :size] = self.status[:, :size]
         self.timestamps, self.values, self.status = timestamps, values, status
 
-    def add(self, timestamps: Int64Array, values: Float64Array, status: Int8Array) -> None:
+    def add(self, timestamps: I64Array, values: F64Array, status: I8Array) -> None:
         start, end = self.size, self.size + timestamps.size
         if end > self.timestamps.size:
             self._resize(max(end, 2 * self.timestamps.size))
@@ -90,7 +91,7 @@ class Group:
         self.status[:, start:end] = status
         self.size = end
 
-    def arrays(self) -> tuple[Int64Array, Float64Array, Int8Array]:
+    def arrays(self) -> tuple[I64Array, F64Array, I8Array]:
         """The samples read, sorted by time (stable) if they were not already: views of the
         group's arrays, sorted in place one row at a time."""
         size = self.size
@@ -150,20 +151,20 @@ def assemble(
 class Where:
     """Where each packet of a batch came from, looked up only for the corrupt ones."""
 
-    def __init__(self, origins: Sequence[Origin], picks: Int64Array | None = None) -> None:
+    def __init__(self, origins: Sequence[Origin], picks: I64Array | None = None) -> None:
         self._origins = origins
         self._picks = picks
 
     def __getitem__(self, index: int) -> Origin:
         return self._origins[index if self._picks is None else int(self._picks[index])]
 
-    def take(self, positions: Int64Array) -> Where:
+    def take(self, positions: I64Array) -> Where:
         return Where(self._origins, positions if self._picks is None else self._picks[positions])
 
 
 def by_kind(
     types: Sequence[str], streams: Sequence[str], wanted: Collection[str]
-) -> dict[tuple[str, str], Int64Array]:
+) -> dict[tuple[str, str], I64Array]:
     """Positions of the packets of each (type, stream) of the ``wanted`` types, in order of first
     packet."""
     type_names = list(dict.fromkeys(types))
@@ -172,7 +173,7 @@ def by_kind(
     every = np.arange(len(types), dtype=np.int64)
     type_codes = np.array(types, dtype=object) if len(type_names) > 1 else None
     stream_codes = np.array(streams, dtype=object) if len(stream_names) > 1 else None
-    out: dict[tuple[str, str], Int64Array] = {}
+    out: dict[tuple[str, str], I64Array] = {}
     for name in names:
         of_type = every if type_codes is None else every[type_codes == name]
         for stream in stream_names:

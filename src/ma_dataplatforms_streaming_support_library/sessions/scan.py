@@ -15,8 +15,8 @@ from typing import overload
 
 import numpy as np
 
+from ..arrays import I64Array
 from ..columnar import ContentBatch
-from ..columnar._batch import I64Array
 from ..contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from ..contracts.packet_reading.packet_reading_type import PacketReadingType
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ..arrays import BoolArray, I64Array
 from ..columnar import ContentBatch, PacketHeaders, peek_headers
 from ..columnar._parsed import FORMAT_ID, FORMAT_NONE
 from ..errors import ConfigurationError
-from .types import EventRecord, Int64Array, MarkerRecord
+from .types import EventRecord, MarkerRecord
 
 __all__ = [
     "Chooser",
@@ -32,7 +33,6 @@ _NONE: Rows = ((), ())
 #: a time bound: int ns since the Unix epoch, a datetime (naive means UTC) or a numpy datetime64
 TimeBound = int | dt.datetime | np.datetime64
 
-BoolArray = npt.NDArray[np.bool_]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -74,7 +74,7 @@ class Selection:
     def has_window(self) -> bool:
         return self.start_ns is not None or self.end_ns is not None
 
-    def overlapping(self, first_ns: Int64Array, last_ns: Int64Array) -> npt.NDArray[np.bool_]:
+    def overlapping(self, first_ns: I64Array, last_ns: I64Array) -> npt.NDArray[np.bool_]:
         """Which ``[first, last]`` time ranges share an instant with the window."""
         keep = np.ones(first_ns.size, np.bool_)
         if self.start_ns is not None:
@@ -83,7 +83,7 @@ class Selection:
             keep &= first_ns < self.end_ns
         return keep
 
-    def in_window(self, timestamps: Int64Array) -> npt.NDArray[np.bool_] | None:
+    def in_window(self, timestamps: I64Array) -> npt.NDArray[np.bool_] | None:
         """Which timestamps are in the window; None when all are (nothing to trim)."""
         if not self.has_window or timestamps.size == 0:
             return None
@@ -147,7 +147,7 @@ class Chooser:
 
     def pick(
         self, packet_type: str, contents: ContentBatch, unresolved: Counter[int]
-    ) -> Int64Array | None:
+    ) -> I64Array | None:
         """The sample packets the selection needs, by their headers (None: all). A packet whose
         header cannot be read plainly is decoded to tell; those of an unknown data format id
         are counted in ``unresolved`` instead."""

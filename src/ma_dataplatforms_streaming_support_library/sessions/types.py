@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
+from ..arrays import F64Array, I8Array, I64Array
 from ..contracts.session_management.session_info import SessionInfo
 from .parameters import Parameter
 
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CorruptRecord",
     "EventRecord",
-    "Float64Array",
-    "Int8Array",
-    "Int64Array",
+    "F64Array",
+    "I8Array",
+    "I64Array",
     "MarkerRecord",
     "Origin",
     "ParameterSeries",
@@ -32,9 +32,6 @@ __all__ = [
     "SessionData",
 ]
 
-Int64Array = npt.NDArray[np.int64]
-Float64Array = npt.NDArray[np.float64]
-Int8Array = npt.NDArray[np.int8]
 
 #: called as ``progress(records_scanned, records_to_scan)`` after each batch
 ProgressCallback = Callable[[int, int], None]
@@ -50,9 +47,9 @@ class ParameterSeries:
     them to change them.
     """
 
-    timestamps: Int64Array
-    values: Float64Array
-    status: Int8Array
+    timestamps: I64Array
+    values: F64Array
+    status: I8Array
     #: engineering units from the session's configuration ("" when it gives none)
     units: str = ""
     #: the parameter's identifier ("" for a series made by hand)
@@ -128,7 +125,7 @@ class CorruptRecord:
 _VALID = 1
 #: parameters named in a SessionData's HTML view
 _HTML_PARAMETERS = 12
-_STATISTICS: tuple[tuple[str, Callable[[Float64Array], float]], ...] = (
+_STATISTICS: tuple[tuple[str, Callable[[F64Array], float]], ...] = (
     ("min", lambda v: float(v.min())),
     ("max", lambda v: float(v.max())),
     ("mean", lambda v: float(v.mean())),

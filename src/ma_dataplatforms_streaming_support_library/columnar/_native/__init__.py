@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import numpy.typing as npt
 
-from .._batch import ContentBatch, I64Array
+from ...arrays import I64Array
+from .._batch import ContentBatch
 from .._fallback import envelopes_with_fallback, samples_with_fallback
 from .._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome
 from ._codec import encode_periodic, parse_envelopes, parse_samples

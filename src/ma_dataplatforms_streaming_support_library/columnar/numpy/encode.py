@@ -10,11 +10,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from .._batch import I64Array, U8Array, unaligned_view
+from ...arrays import I64Array, U8Array, U64Array
+from .._batch import unaligned_view
 
 __all__ = ["encode_columns"]
-
-U64Array = npt.NDArray[np.uint64]
 
 
 def _varint_sizes(values: U64Array) -> I64Array:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from .._batch import ContentBatch, I64Array, U8Array
+from ...arrays import BoolArray, I64Array, U8Array
+from .._batch import ContentBatch
 from .._fallback import Decline
 from .._parsed import PacketEnvelopes
 from .wire import WIRE_LEN, WIRE_VARINT, scan_fields
@@ -14,7 +15,6 @@ __all__ = ["scan_envelopes"]
 
 _EXPECTED_WIRE = {1: WIRE_LEN, 2: WIRE_LEN, 3: WIRE_VARINT, 4: WIRE_LEN, 5: WIRE_VARINT}
 _DISTINCT_STRINGS = 8
-BoolArray = npt.NDArray[np.bool_]
 
 
 def _strings(data: bytes, starts: I64Array, ends: I64Array, declined: BoolArray) -> list[str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._batch import ContentBatch, I64Array, U8Array, unaligned_view
+from ...arrays import I64Array, U8Array, U64Array
+from .._batch import ContentBatch, unaligned_view
 from .._fallback import Decline
-from .._parsed import PacketKind, U64Array
+from .._parsed import PacketKind
 from .._shape import segment_sums
 from .samples import _decline, _formats, _rows, _singular, _times
 from .wire import WIRE_I64, WIRE_LEN, WIRE_VARINT, FieldTable, scan_fields

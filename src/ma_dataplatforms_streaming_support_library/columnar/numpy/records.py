@@ -28,17 +28,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-from .._batch import I64Array, U8Array, concat_ranges
+from ...arrays import BoolArray, F64Array, I8Array, I64Array, U8Array
+from .._batch import concat_ranges
 from ..model import ColumnKind
 from .wire import read_varints
 
 __all__ = ["ListSamples", "decode_sample_lists"]
 
-F64Array = npt.NDArray[np.float64]
-I8Array = npt.NDArray[np.int8]
-BoolArray = npt.NDArray[np.bool_]
 
 _LIST_ITEM_TAG = 0x0A  # field 1 (samples), wire type LEN
 _VALUE_DOUBLE_TAG = 0x09  # field 1, I64

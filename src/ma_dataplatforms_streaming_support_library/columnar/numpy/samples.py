@@ -10,20 +10,12 @@ import functools
 
 import numpy as np
 
+from ...arrays import F64Array, I8Array, I64Array, ObjArray, U8Array, U64Array
 from ...protos import open_data_pb2 as pb
 from ...protos.packets import parse_message
-from .._batch import ContentBatch, I64Array, U8Array, concat_ranges, unaligned_view
+from .._batch import ContentBatch, concat_ranges, unaligned_view
 from .._fallback import Decline
-from .._parsed import (
-    FORMAT_ID,
-    FORMAT_LIST,
-    F64Array,
-    I8Array,
-    ObjArray,
-    PacketKind,
-    ParsedPackets,
-    U64Array,
-)
+from .._parsed import FORMAT_ID, FORMAT_LIST, PacketKind, ParsedPackets
 from ..model import ColumnKind
 from .records import decode_sample_lists
 from .wire import (

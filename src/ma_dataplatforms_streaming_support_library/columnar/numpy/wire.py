@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-from .._batch import I64Array, U8Array, concat_ranges
+from ...arrays import BoolArray, I64Array, U8Array, U64Array
+from .._batch import concat_ranges
 
 __all__ = [
     "WIRE_I32",
@@ -20,8 +20,6 @@ __all__ = [
     "scan_fields",
 ]
 
-U64Array = npt.NDArray[np.uint64]
-BoolArray = npt.NDArray[np.bool_]
 
 WIRE_VARINT = 0
 WIRE_I64 = 1

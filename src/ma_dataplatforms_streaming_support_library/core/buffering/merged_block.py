@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .sample_block import Float64Array, Int8Array, Int64Array, SampleBlock
+from ...arrays import F64Array, I8Array, I64Array
+from .sample_block import SampleBlock
 
 __all__ = ["ExtraItem", "MergedBlock"]
 
@@ -49,7 +50,7 @@ class MergedBlock:
         stamps.extend(item[0] for item in self.extras[-1:])
         return max(stamps) if stamps else None
 
-    def series(self) -> Iterator[tuple[int, Int64Array, Float64Array, Int8Array]]:
+    def series(self) -> Iterator[tuple[int, I64Array, F64Array, I8Array]]:
         """``(parameter, timestamps, values, status)`` for each released parameter."""
         for group in self.groups:
             for row, parameter in enumerate(group.parameters.tolist()):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ...arrays import I8Array, I64Array
 from ...contracts.buffering.can_data import CanData
 from ...contracts.buffering.error_data import ErrorData
 from ...contracts.buffering.event_data import EventData
@@ -16,7 +17,6 @@ from ...contracts.buffering.marker_data import MarkerData
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ...protos import open_data_pb2
 from ...protos.packets import PacketType
-from .sample_block import Int8Array, Int64Array
 
 __all__ = [
     "DecodedSamples",
@@ -39,9 +39,9 @@ class DecodedSamples:
     """
 
     data_format: int | tuple[str, ...] | None
-    timestamps: Int64Array
+    timestamps: I64Array
     values: npt.NDArray[Any]
-    status: Int8Array
+    status: I8Array
 
 
 #: ``(packet_type, content) -> blocks``: decodes the content of a sample packet.

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .sample_block import Int32Array
+from ...arrays import I32Array
 
 __all__ = ["ParameterRegistry"]
 
@@ -34,7 +34,7 @@ class ParameterRegistry:
     def subscribes_all(self) -> bool:
         return self._all
 
-    def indices(self, identifiers: Sequence[str]) -> Int32Array:
+    def indices(self, identifiers: Sequence[str]) -> I32Array:
         """The numbers of ``identifiers``, numbering unknown ones."""
         index = self._index
         result = np.empty(len(identifiers), dtype=np.int32)
@@ -58,7 +58,7 @@ class ParameterRegistry:
             return number not in self._excluded
         return number in self._subscribed
 
-    def subscribed_mask(self, numbers: Int32Array) -> np.ndarray:
+    def subscribed_mask(self, numbers: I32Array) -> np.ndarray:
         """A boolean mask over ``numbers``: which are subscribed."""
         return np.fromiter(
             (self.is_subscribed(int(n)) for n in numbers.tolist()),

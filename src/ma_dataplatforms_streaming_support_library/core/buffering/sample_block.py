@@ -8,12 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Float64Array", "Int8Array", "Int32Array", "Int64Array", "SampleBlock"]
+from ...arrays import F64Array, I8Array, I32Array, I64Array
 
-Int8Array = npt.NDArray[np.int8]
-Int32Array = npt.NDArray[np.int32]
-Int64Array = npt.NDArray[np.int64]
-Float64Array = npt.NDArray[np.float64]
+__all__ = ["F64Array", "I8Array", "I32Array", "I64Array", "SampleBlock"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +23,10 @@ class SampleBlock:
     row packet is its transpose.
     """
 
-    parameters: Int32Array
-    timestamps: Int64Array
-    values: Float64Array
-    status: Int8Array
+    parameters: I32Array
+    timestamps: I64Array
+    values: F64Array
+    status: I8Array
 
     @staticmethod
     def build(

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any, get_args, get_origin
 
+from ...arrays import I32Array
 from ...contracts.buffering.buffering_configuration import BufferingConfiguration
 from ...contracts.buffering.end_sample_data import EndSampleData
 from ...contracts.buffering.end_timestamp_data import EndTimestampData
@@ -28,7 +29,6 @@ from .idle_clock import IdleClock
 from .merged_block_listener import MergedBlockListener
 from .packet_decoding import FormatResolver, SampleDecoder
 from .parameter_registry import ParameterRegistry
-from .sample_block import Int32Array
 from .session_merger import Action, SessionMerger
 
 __all__ = ["DEFAULT_STREAM_DISCOVERY_GRACE_S", "SampleReaderService"]
@@ -190,7 +190,7 @@ class SampleReaderService(ServiceBase, ISampleReaderService):
             self._merger.drop_parameters(self.parameter_registry.unsubscribe_all())
         return True
 
-    def parameter_numbers(self, parameter_identifiers: list[str]) -> Int32Array:
+    def parameter_numbers(self, parameter_identifiers: list[str]) -> I32Array:
         """The numbers blocks use for ``parameter_identifiers`` (numbering new ones)."""
         with self._lock:
             return self.parameter_registry.indices(parameter_identifiers)

@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 
+from ...arrays import I32Array
 from ...contracts.buffering.buffering_configuration import BufferingConfiguration
 from ...contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ...contracts.packet_reading.received_packet_dto import ReceivedPacketDto
@@ -25,7 +26,7 @@ from .packet_decoding import (
     numeric_rows,
 )
 from .parameter_registry import ParameterRegistry
-from .sample_block import Int32Array, SampleBlock
+from .sample_block import SampleBlock
 from .session_buffer import SessionBuffer
 
 __all__ = ["KEPT_COMPLETED_SESSIONS", "Action", "SessionMerger", "SessionState"]
@@ -84,7 +85,7 @@ class SessionMerger:
         self._sessions: dict[tuple[str, str], SessionState] = {}
         self._completed: deque[tuple[str, str]] = deque()
         self._expected_streams: list[str] = []
-        self._formats: dict[tuple[str, object], tuple[int, Int32Array, np.ndarray]] = {}
+        self._formats: dict[tuple[str, object], tuple[int, I32Array, np.ndarray]] = {}
         self._unresolved: set[tuple[str, int]] = set()
         self._non_numeric: set[tuple[str, str]] = set()
         self._extra_types = {
@@ -221,7 +222,7 @@ class SessionMerger:
 
     def _numbers(
         self, data_source: str, samples: DecodedSamples
-    ) -> tuple[Int32Array, np.ndarray] | None:
+    ) -> tuple[I32Array, np.ndarray] | None:
         """Parameter numbers of the packet's rows and which are subscribed (cached)."""
         key = (data_source, samples.data_format)
         cached = self._formats.get(key)
@@ -267,7 +268,7 @@ class SessionMerger:
             )
         return names
 
-    def _warn_non_numeric(self, data_source: str, numbers: Int32Array, rows: np.ndarray) -> None:
+    def _warn_non_numeric(self, data_source: str, numbers: I32Array, rows: np.ndarray) -> None:
         skipped = np.setdiff1d(np.arange(numbers.size), rows)
         names = [self.registry.name(int(n)) for n in numbers[skipped].tolist()]
         fresh = [name for name in names if (data_source, name) not in self._non_numeric]

@@ -9,14 +9,12 @@ from itertools import pairwise
 import numpy as np
 import numpy.typing as npt
 
+from ...arrays import BoolArray, F64Array, I64Array
 from ...contracts.buffering.value_status import ValueStatus
-from ..buffering.sample_block import Float64Array
 from .grid_accumulator import CellPart, CompletedCells
 
 __all__ = ["BucketStatistics", "compute_statistics", "hold_last_value", "raw_statistics"]
 
-Int64Array = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 _VALID = int(ValueStatus.VALID)
 _MISSING = int(ValueStatus.MISSING)
@@ -39,28 +37,28 @@ class BucketStatistics:
     first_cell: int
     cell_count: int
     cell_ns: int
-    first: Float64Array
-    last: Float64Array
-    min: Float64Array
-    max: Float64Array
-    mean: Float64Array
-    count: Int64Array
-    missing_count: Int64Array
-    error_count: Int64Array
-    unspecified_count: Int64Array
-    nan_count: Int64Array
+    first: F64Array
+    last: F64Array
+    min: F64Array
+    max: F64Array
+    mean: F64Array
+    count: I64Array
+    missing_count: I64Array
+    error_count: I64Array
+    unspecified_count: I64Array
+    nan_count: I64Array
     super_sampled: BoolArray
-    first_time: Int64Array
-    last_time: Int64Array
+    first_time: I64Array
+    last_time: I64Array
 
     @classmethod
     def blank(cls, first_cell: int, cell_count: int, cell_ns: int, slots: int) -> BucketStatistics:
         shape = (slots, cell_count)
 
-        def floats() -> Float64Array:
+        def floats() -> F64Array:
             return np.full(shape, np.nan)
 
-        def counts() -> Int64Array:
+        def counts() -> I64Array:
             return np.zeros(shape, dtype=np.int64)
 
         return cls(
@@ -120,8 +118,8 @@ class BucketStatistics:
 
 
 def compute_statistics(
-    cells: CompletedCells, last_before: Float64Array
-) -> tuple[BucketStatistics, Float64Array]:
+    cells: CompletedCells, last_before: F64Array
+) -> tuple[BucketStatistics, F64Array]:
     """Statistics of completed cells, and each slot's last valid value after them.
 
     Only VALID samples with a non-NaN value enter first/last/min/max/mean/count; MISSING, ERROR
@@ -194,11 +192,11 @@ def _fill_part(stats: BucketStatistics, part: CellPart) -> None:
 
 
 def _masked_statistics(
-    values: Float64Array,
+    values: F64Array,
     status: npt.NDArray[np.int8],
     starts: npt.NDArray[np.intp],
     ends: npt.NDArray[np.intp],
-) -> list[npt.NDArray[np.float64] | Int64Array]:
+) -> list[npt.NDArray[np.float64] | I64Array]:
     """Statistics over the VALID non-NaN samples only, the per-status counts, and the columns
     of each cell's first and last such sample.
 
@@ -214,7 +212,7 @@ def _masked_statistics(
     bad_row, bad_column = np.divmod(bad, width)
     bad_cell = bad_row * cells + np.searchsorted(starts, bad_column, side="right") - 1
 
-    def tally(mask: npt.NDArray[np.bool_]) -> Int64Array:
+    def tally(mask: npt.NDArray[np.bool_]) -> I64Array:
         counted = np.bincount(bad_cell[mask], minlength=rows * cells)
         return counted.reshape(rows, cells).astype(np.int64, copy=False)
 
@@ -265,7 +263,7 @@ def _masked_statistics(
     return [*statistics, *counts, first_at % width, last_at % width]
 
 
-def hold_last_value(stats: BucketStatistics, last_before: Float64Array) -> Float64Array:
+def hold_last_value(stats: BucketStatistics, last_before: F64Array) -> F64Array:
     """Fill each empty cell with the last value before it (super-sampled); the last values after."""
     cells = stats.cell_count
     extended = np.concatenate([last_before[:, np.newaxis], stats.last], axis=1)
@@ -278,5 +276,5 @@ def hold_last_value(stats: BucketStatistics, last_before: Float64Array) -> Float
         for name in _FLOAT_FIELDS:
             getattr(stats, name)[held] = before[held]
         stats.super_sampled = held
-    result: Float64Array = filled[:, cells].copy()
+    result: F64Array = filled[:, cells].copy()
     return result

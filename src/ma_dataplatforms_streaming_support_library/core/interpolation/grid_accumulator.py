@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ...arrays import F64Array, I8Array, I64Array
 from ..buffering.merge import merge_blocks
 from ..buffering.merged_block import MergedBlock
-from ..buffering.sample_block import Float64Array, Int8Array, Int64Array, SampleBlock
+from ..buffering.sample_block import SampleBlock
 from .frequencies import MAX_PERIOD_NS
 
 __all__ = ["DEFAULT_CHUNK_SAMPLES", "CellPart", "CompletedCells", "GridAccumulator"]
@@ -30,9 +31,9 @@ class CellPart:
     """
 
     slots: npt.NDArray[np.intp]
-    timestamps: Int64Array
-    values: Float64Array
-    status: Int8Array
+    timestamps: I64Array
+    values: F64Array
+    status: I8Array
     bounds: npt.NDArray[np.intp]
 
 

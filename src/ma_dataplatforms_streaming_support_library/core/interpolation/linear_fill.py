@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..buffering.sample_block import Float64Array
-from .bucket_statistics import BucketStatistics, Int64Array, raw_statistics
+from ...arrays import F64Array, I64Array
+from .bucket_statistics import BucketStatistics, raw_statistics
 from .grid_accumulator import CompletedCells
 
 __all__ = ["LinearFill"]
@@ -26,8 +26,8 @@ class LinearFill:
     """
 
     def __init__(self, slots: int) -> None:
-        self._value: Float64Array = np.full(slots, np.nan)  # last sample before the pending cells
-        self._time: Int64Array = np.zeros(slots, dtype=np.int64)
+        self._value: F64Array = np.full(slots, np.nan)  # last sample before the pending cells
+        self._time: I64Array = np.zeros(slots, dtype=np.int64)
         self._ever = np.zeros(slots, dtype=np.bool_)  # the slot has had a sample
         self._open_from = np.zeros(slots, dtype=np.int64)  # first cell waiting for a next sample
         self._parts: list[BucketStatistics] = []
@@ -80,8 +80,8 @@ class LinearFill:
 
 
 def _fill(
-    pending: BucketStatistics, value: Float64Array, time: Int64Array, end_cell: int
-) -> tuple[BucketStatistics, Float64Array, Int64Array]:
+    pending: BucketStatistics, value: F64Array, time: I64Array, end_cell: int
+) -> tuple[BucketStatistics, F64Array, I64Array]:
     """Cells of ``pending`` before ``end_cell`` with their empty cells filled, and each slot's
     last sample (value, time) up to ``end_cell``; later cells only serve to look ahead."""
     cells = pending.cell_count
