@@ -18,6 +18,7 @@ __all__ = [
     "TopicPartition",
     "Transport",
     "TransportError",
+    "check_record_size",
     "fetch_fairly",
 ]
 
@@ -208,3 +209,15 @@ def fetch_fairly(
                 return records
             fetch_partition(where, room, records)
     return records
+
+
+def check_record_size(topic: str, key: bytes | None, value: bytes) -> None:
+    """Raises ``TransportError`` (``MSG_SIZE_TOO_LARGE``) for a record over ``MAX_RECORD_BYTES``,
+    the limit every transport keeps so that a session fits any of them."""
+    size = len(value) + (len(key) if key else 0)
+    if size > MAX_RECORD_BYTES:
+        raise TransportError(
+            f"record for {topic!r} is {size} bytes, over the {MAX_RECORD_BYTES}-byte limit "
+            "(Kafka's default message.max.bytes); split the packet",
+            code="MSG_SIZE_TOO_LARGE",
+        )

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .base import (
-    MAX_RECORD_BYTES,
     Consumer,
     DeliveryFailure,
     Record,
     TopicPartition,
     Transport,
     TransportError,
+    check_record_size,
     fetch_fairly,
 )
 
@@ -234,13 +234,7 @@ class EmbeddedTransport(Transport):
         timestamp_ms: int | None = None,
     ) -> None:
         self._check_open()
-        size = len(value) + (len(key) if key else 0)
-        if size > MAX_RECORD_BYTES:
-            raise TransportError(
-                f"record for {topic!r} is {size} bytes, over the {MAX_RECORD_BYTES}-byte limit "
-                "(Kafka's default message.max.bytes); split the packet",
-                code="MSG_SIZE_TOO_LARGE",
-            )
+        check_record_size(topic, key, value)
         pid = self._pids.get((topic, partition)) if partition is not None else None
         if pid is None:
             with self._read_lock:

@@ -22,13 +22,13 @@ import zlib
 from collections.abc import Iterable, Mapping
 
 from .base import (
-    MAX_RECORD_BYTES,
     Consumer,
     DeliveryFailure,
     Record,
     TopicPartition,
     Transport,
     TransportError,
+    check_record_size,
     fetch_fairly,
 )
 
@@ -110,13 +110,7 @@ class MemoryTransport(Transport):
         timestamp_ms: int | None = None,
     ) -> None:
         self._check_open()
-        size = len(value) + (len(key) if key else 0)
-        if size > MAX_RECORD_BYTES:
-            raise TransportError(
-                f"record for {topic!r} is {size} bytes, over the {MAX_RECORD_BYTES}-byte limit "
-                "(Kafka's default message.max.bytes); split the packet",
-                code="MSG_SIZE_TOO_LARGE",
-            )
+        check_record_size(topic, key, value)
         stamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
         with self._log.changed:
             if partition is None:
