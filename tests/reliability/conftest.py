@@ -10,13 +10,19 @@ long forms: the 60 s outage, 100 kill -9 rounds instead of 20.
 from __future__ import annotations
 
 import datetime
+import json
 import os
+import queue
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
@@ -56,6 +62,70 @@ from ma_dataplatforms_streaming_support_library.transport import (
 LONG = os.environ.get("MA_STREAMING_RELIABILITY_LONG") == "1"
 #: rides out any outage: what a program that must not stop reading configures
 FOREVER = RetryPolicy(0, datetime.timedelta(seconds=0.5), RetryMode.INFINITE)
+
+
+PROCS = Path(__file__).resolve().parent / "procs"
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+class Proc:
+    """A helper process of procs/ whose JSON stdout lines a thread collects as they come."""
+
+    def __init__(self, script: str, *arguments: str) -> None:
+        env = {k: v for k, v in os.environ.items() if k != BROKER_ENVIRONMENT_VARIABLE}
+        env["PYTHONPATH"] = str(SRC)
+        self.process = subprocess.Popen(
+            [sys.executable, str(PROCS / script), *arguments],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        assert self.process.stdout is not None
+        self._pump_thread = threading.Thread(
+            target=self._pump, args=(self.process.stdout,), daemon=True
+        )
+        self._pump_thread.start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            if line.startswith("{"):
+                self.lines.put(json.loads(line))
+
+    def next_with(self, key: str, timeout: float = 60) -> dict[str, Any]:
+        """The next line holding ``key`` (lines before it are dropped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.process.poll() is not None and self.lines.empty():
+                raise AssertionError(f"{self.process.args[1]}: no {key!r} line")
+            try:
+                line = self.lines.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                continue
+            if key in line:
+                return line
+
+    def kill9(self) -> list[dict[str, Any]]:
+        """SIGKILL, then every line it printed before dying that was not taken yet."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(30)
+        self._pump_thread.join(10)
+        return self.rest()
+
+    def rest(self) -> list[dict[str, Any]]:
+        taken = []
+        while not self.lines.empty():
+            taken.append(self.lines.get())
+        return taken
+
+    def wait(self, timeout: float) -> list[dict[str, Any]]:
+        """Wait for a normal exit (status 0); the lines not taken yet."""
+        assert self.process.wait(timeout) == 0, f"{self.process.args[1]} failed"
+        self._pump_thread.join(10)
+        return self.rest()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
