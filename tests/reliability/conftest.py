@@ -71,7 +71,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 class Proc:
     """A helper process of procs/ whose JSON stdout lines a thread collects as they come."""
 
-    def __init__(self, script: str, *arguments: str) -> None:
+    def __init__(
+        self, script: str, *arguments: str, preexec_fn: Callable[[], None] | None = None
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if k != BROKER_ENVIRONMENT_VARIABLE}
         env["PYTHONPATH"] = str(SRC)
         self.process = subprocess.Popen(
@@ -80,6 +82,7 @@ class Proc:
             stderr=subprocess.DEVNULL,
             text=True,
             env=env,
+            preexec_fn=preexec_fn,  # noqa: PLW1509 - only sets a resource limit
         )
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
         assert self.process.stdout is not None

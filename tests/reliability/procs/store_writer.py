@@ -75,7 +75,7 @@ def main(
                 emit(failed=result.error_message, number=number)
         flushed = writer.flush()  # type: ignore[attr-defined]
         if flushed.success:
-            emit(flushed=number)
+            emit(flushed=number, number=number)
         else:
             emit(failed=flushed.error_message, number=number)
         if pause_s:
