@@ -9,6 +9,7 @@ long forms: the 60 s outage, 100 kill -9 rounds instead of 20.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -82,7 +83,7 @@ class Proc:
             stderr=subprocess.DEVNULL,
             text=True,
             env=env,
-            preexec_fn=preexec_fn,  # noqa: PLW1509 - only sets a resource limit
+            preexec_fn=preexec_fn,
         )
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
         assert self.process.stdout is not None
@@ -101,7 +102,7 @@ class Proc:
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.process.poll() is not None and self.lines.empty():
+            if remaining <= 0 or (self.process.poll() is not None and self.lines.empty()):
                 raise AssertionError(f"{self.process.args[1]}: no {key!r} line")
             try:
                 line = self.lines.get(timeout=min(remaining, 0.5))
@@ -266,7 +267,6 @@ def closing() -> Iterator[list[Any]]:
     libraries: list[Any] = []
     yield libraries
     for library in reversed(libraries):
-        try:
+        # A library on a killed broker may fail to flush on the way out.
+        with contextlib.suppress(Exception):
             library.stop()
-        except Exception:  # a library on a killed broker may fail to flush on the way out
-            pass

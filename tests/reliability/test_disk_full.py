@@ -27,7 +27,9 @@ CLEAR_REASONS = ("database or disk is full", "disk I/O error")
 
 
 @pytest.fixture(params=["tmpfs", "rlimit"])
-def capped(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, Callable[[], None] | None]]:
+def capped(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Path, Callable[[], None] | None]]:
     """A folder for the store, and what the writer process runs first to cap its room."""
     folder = tmp_path / "capped"
     folder.mkdir()

@@ -12,6 +12,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import LONG, Proc, log_numbers
 
 #: writers killed: two at a time, while a live reader reads them
@@ -29,6 +31,7 @@ def _flushed(lines: list[dict[str, object]], already: int) -> int:
     return max([already, *(int(line["flushed"]) for line in lines if "flushed" in line)])  # type: ignore[call-overload]
 
 
+@pytest.mark.timeout(1200)  # the long form: 100 writers
 def test_kill_9_of_embedded_writers_and_readers(tmp_path: Path) -> None:
     store = tmp_path / "store.db"
     broker_list = f"embedded:{store}"
@@ -43,7 +46,7 @@ def test_kill_9_of_embedded_writers_and_readers(tmp_path: Path) -> None:
         sessions = [writer.next_with("session")["session"] for writer in writers]
         lasts = [int(writer.next_with("flushed")["flushed"]) for writer in writers]
         time.sleep(rng.uniform(0.0, 0.5))
-        for writer, session, last in zip(writers, sessions, lasts):
+        for writer, session, last in zip(writers, sessions, lasts, strict=True):
             flushed_by_session[session] = _flushed(writer.kill9(), last)
         if round_number % READER_EVERY == READER_EVERY - 1:
             for line in reader.kill9():
@@ -57,7 +60,9 @@ def test_kill_9_of_embedded_writers_and_readers(tmp_path: Path) -> None:
     for session, flushed in flushed_by_session.items():
         in_store = log_numbers(broker_list, data_source, session)
         assert in_store == list(range(1, len(in_store) + 1)), f"session {session}: gaps or repeats"
-        assert len(in_store) >= flushed, f"session {session}: flushed {flushed}, kept {len(in_store)}"
+        assert len(in_store) >= flushed, (
+            f"session {session}: flushed {flushed}, kept {len(in_store)}"
+        )
     for session, numbers in read.items():
         # A reader started later re-reads a session from its start: each reader's share is
         # in order, and nothing it delivered is beyond what the store holds.

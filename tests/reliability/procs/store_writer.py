@@ -69,8 +69,12 @@ def main(
     while deadline is None or time.monotonic() < deadline:
         for _ in range(batch):
             number += 1
-            packet = open_data_pb2.Packet(type="Marker", session_key=key, id=number, content=b"x" * 64)
-            result = writer.write_data(data_source, "", key, PacketBytes(packet.SerializeToString()))  # type: ignore[attr-defined]
+            packet = open_data_pb2.Packet(
+                type="Marker", session_key=key, id=number, content=b"x" * 64
+            )
+            result = writer.write_data(
+                data_source, "", key, PacketBytes(packet.SerializeToString())
+            )  # type: ignore[attr-defined]
             if not result.success:
                 emit(failed=result.error_message, number=number)
         flushed = writer.flush()  # type: ignore[attr-defined]
