@@ -30,6 +30,7 @@ from ma_dataplatforms_streaming_support_library.contracts.shared.retry_mode impo
 from ma_dataplatforms_streaming_support_library.contracts.shared.retry_policy import RetryPolicy
 
 from .conftest import (
+    FOREVER,
     LONG,
     Collector,
     Writing,
@@ -68,29 +69,33 @@ def _reported(messages: list[str]) -> int:
 
 
 @pytest.mark.parametrize(
-    "outage_s",
+    ("outage_s", "policy"),
     [
-        1,
-        pytest.param(15, marks=pytest.mark.slow),
+        # No retry policy: an outage shorter than timeout_seconds is only a slow broker.
+        (1, None),
+        pytest.param(15, FOREVER, marks=pytest.mark.slow),
         pytest.param(
             60,
+            FOREVER,
             marks=[
                 pytest.mark.slow,
                 pytest.mark.skipif(not LONG, reason="60 s outage: make reliability-long"),
             ],
         ),
     ],
+    ids=["1s-no-policy", "15s-infinite", "60s-infinite"],
 )
 def test_a_live_reader_rides_out_a_broker_outage(
     restartable_kafka: BrokerProcess,
     closing: list[object],
     caplog: pytest.LogCaptureFixture,
     outage_s: float,
+    policy: RetryPolicy | None,
 ) -> None:
     broker = restartable_kafka
     caplog.set_level(logging.WARNING, logger=READER_LOGGER)
     writing = Writing.open(broker.bootstrap)
-    reading = start_library(broker.bootstrap)
+    reading = start_library(broker.bootstrap, retry_policy=policy)
     closing.extend([writing.library, reading])
     collector = Collector()
     reader = live_reader(reading, writing.data_source, collector)
@@ -112,7 +117,7 @@ def test_a_live_reader_rides_out_a_broker_outage(
     assert collector.numbers == list(range(1, writing.written + 1))
     assert reader.is_started and not collector.failures
     if outage_s > 5:
-        assert any("cannot be reached" in r.getMessage() for r in caplog.records)
+        assert any("reconnect" in r.getMessage() for r in caplog.records), "no warning"
     reader.stop()
 
 
