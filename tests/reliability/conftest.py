@@ -252,13 +252,20 @@ def live_reader(library: Any, data_source: str, collector: Collector, idle_s: fl
     return reader
 
 
-def log_numbers(broker_list: str, topic: str, session_key: str) -> list[int]:
-    """The numbers of ``session_key``'s packets in partition 0 of ``topic``, in log order."""
+def numbers_by_session(broker_list: str, topic: str) -> dict[str, list[int]]:
+    """The numbers of each session's packets in partition 0 of ``topic``, in log order."""
     with open_transport(broker_list, properties={}, timeout_s=10) as transport:
         end = transport.end_offsets(topic).get(0, 0)
-        records = transport.read_range(topic, 0, 0, end, timeout_s=30)
-    key = session_key.encode()
-    return [number_of(record.value) for record in records if record.key == key]
+        records = transport.read_range(topic, 0, 0, end, timeout_s=120)
+    found: dict[str, list[int]] = {}
+    for record in records:
+        found.setdefault((record.key or b"").decode(), []).append(number_of(record.value))
+    return found
+
+
+def log_numbers(broker_list: str, topic: str, session_key: str) -> list[int]:
+    """The numbers of ``session_key``'s packets in partition 0 of ``topic``, in log order."""
+    return numbers_by_session(broker_list, topic).get(session_key, [])
 
 
 @pytest.fixture
