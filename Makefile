@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Most tests wait on brokers and reader timeouts, not on the CPU: four workers on two cores.
 PYTEST_WORKERS ?= 4
 
-.PHONY: demo test test-columnar fuzz test-tansu test-protobuf6 lint bench protos clean
+.PHONY: demo test test-columnar fuzz test-tansu test-protobuf6 reliability reliability-long soak lint bench protos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,9 @@ demo: $(STAMP)
 	$(PY) examples/demo.py
 
 # pytest exits 5 when it collects nothing; that is not a failure of the code under test.
+# The fault suite (tests/reliability) kills brokers and processes: it runs on its own, below.
 test: $(STAMP)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not reliability" $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 
 # The unit tier again with each fallback parser forced (the default run covers native), after
 # checking that the install built the native extension and the tests import it.
@@ -35,7 +36,7 @@ fuzz: $(STAMP)
 
 # The Kafka tiers again on the second, independent broker implementation (tansu).
 test-tansu: $(STAMP)
-	TEST_KAFKA_BROKER=tansu $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m kafka $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+	TEST_KAFKA_BROKER=tansu $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "kafka and not reliability" $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 
 # The generated protobuf code must also import and work under the oldest supported runtime.
 test-protobuf6: $(STAMP)
@@ -43,6 +44,23 @@ test-protobuf6: $(STAMP)
 	.venv-pb6/bin/python -m pip install --quiet --upgrade pip
 	.venv-pb6/bin/python -m pip install --quiet -e ".[dev]" "protobuf==6.31.1"
 	.venv-pb6/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/unit -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+
+# Faults from outside (tests/reliability): broker SIGTERM/SIGKILL under readers and writers,
+# kill -9 of embedded writers and readers, a full disk, a 60 s soak. Two workers: the tests
+# start processes of their own.
+reliability: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile -m reliability tests/reliability $(PYTEST_ARGS)
+
+# The long forms: a 60 s broker outage, 100 kill -9 of writers, then the 10-minute soak.
+reliability-long: $(STAMP)
+	MA_STREAMING_RELIABILITY_LONG=1 $(PY) -m pytest -n 2 --dist loadfile -m "reliability and not slow" tests/reliability $(PYTEST_ARGS)
+	MA_STREAMING_RELIABILITY_LONG=1 $(PY) -m pytest -m "reliability and slow" -k "not soak" tests/reliability $(PYTEST_ARGS)
+	$(MAKE) soak
+
+# 8 writer + 8 live-reader processes on an embedded store for 10 minutes (SOAK_SECONDS to change).
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	$(PY) tests/reliability/soak.py --seconds $(SOAK_SECONDS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests examples benchmarks scripts

@@ -319,7 +319,10 @@ class EmbeddedTransport(Transport):
                     _insert(connection, low if last is None else last + 1, records)
                 connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                # SQLite ends the transaction itself on some errors (a full disk: SQLITE_FULL);
+                # a ROLLBACK then would replace the real reason with "no transaction is active".
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             reason = f"commit to {self.location} failed: {exc}"

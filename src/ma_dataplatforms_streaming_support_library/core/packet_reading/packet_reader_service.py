@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import fnmatch
 import logging
@@ -94,6 +95,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self.finished = threading.Event()
         #: The error that stopped the reading thread, if one did (iterators raise it).
         self.failure: Exception | None = None
+        #: Raised (with the error) when reading stops for good: the broker stayed unreachable
+        #: past ``timeout_seconds`` and the retry policy; the service is stopped right after.
+        self.reading_failed: Event[Exception] = Event("reading_failed")
 
     # handlers ---------------------------------------------------------------------------------
     def set_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
@@ -175,39 +179,73 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
             self._read(current)
         except Exception as exc:
             self.failure = exc
-            logger.exception("packet reader %s stopped: %s", self.id, exc)
+            logger.exception("packet reader %s cannot go on; it stops: %s", self.id, exc)
         finally:
             current[0].close()
             self.finished.set()
+        if self.failure is not None and not self._stopping.is_set():
+            self._give_up(self.failure)
+
+    def _give_up(self, failure: Exception) -> None:
+        """Say that reading stopped for good: ``reading_failed``, then the service stops
+        (``is_started`` False, ``stopped`` raised) so no one mistakes it for a quiet reader."""
+        self.reading_failed.raise_event(self, failure)
+        # A pending timeout is already logged as a warning; the failure is what ended this reader.
+        with contextlib.suppress(TimeoutError):
+            self.stop()
 
     def _read(self, current: list[Consumer]) -> None:
-        """``_loop`` on ``current[0]``; a lost connection is re-made as the retry policy allows,
-        resuming every partition at the next record to deliver."""
-        policy = self._context.configuration.retry_policy
+        """``_loop`` on ``current[0]``; when the broker cannot be reached, the connection is
+        re-made (a grace of ``timeout_s``, then the retry policy) and every partition resumes at
+        the next record to deliver. Raises the last error when the policy gives up."""
         while True:
             try:
                 self._loop(current[0])
                 return
             except TransportError as exc:
-                if policy is None or self._stopping.is_set():
-                    raise
+                if self._stopping.is_set():
+                    return
+                lost_at = time.monotonic()
                 logger.warning(
-                    "packet reader %s lost its connection (%s); reconnecting", self.id, exc
+                    "packet reader %s: the broker cannot be reached (%s); reconnecting "
+                    "(retry policy %s)",
+                    self.id,
+                    exc,
+                    self._context.configuration.retry_policy,
                 )
                 current[0].close()
-
-                def reconnect() -> Consumer:
-                    consumer = self._context.transport.consumer()
-                    try:
-                        consumer.assign(dict(self._positions))
-                    except TransportError:
-                        consumer.close()
-                        raise
-                    return consumer
-
                 current[0] = with_retries(
-                    reconnect, policy, f"packet reader {self.id} reconnect", self._stopping
+                    self._reconnect,
+                    self._context.configuration.retry_policy,
+                    f"packet reader {self.id} reconnect",
+                    self._stopping,
+                    grace_s=self._context.timeout_s,
                 )
+                self._resume_clocks(time.monotonic() - lost_at)
+
+    def _reconnect(self) -> Consumer:
+        """A new consumer at the next offset of every partition, once the broker answers."""
+        self._context.transport.list_topics()
+        consumer = self._context.transport.consumer()
+        try:
+            consumer.assign(dict(self._positions))
+        except TransportError:
+            consumer.close()
+            raise
+        return consumer
+
+    def _resume_clocks(self, outage_s: float) -> None:
+        """Time without a broker is not idle time: push every idle clock on by the outage."""
+        logger.warning(
+            "packet reader %s reconnected after %.1f s; resuming at the next offsets",
+            self.id,
+            outage_s,
+        )
+        for reading in self._readings.values():
+            reading.last_packet_at += outage_s
+            reading.picked_at += outage_s
+            for stream in reading.streams.values():
+                stream.last_packet_at += outage_s
 
     def _loop(self, consumer: Consumer) -> None:
         next_refresh = 0.0

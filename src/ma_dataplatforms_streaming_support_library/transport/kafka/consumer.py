@@ -13,6 +13,7 @@ import confluent_kafka
 from ..base import Consumer, Record, TopicPartition, TransportError
 from .config import KafkaClientConfig
 from .parking import PartitionParking
+from .throttle import RepeatThrottle, repeats_note
 
 __all__ = [
     "KafkaConsumer",
@@ -43,6 +44,9 @@ class _SharedPropertiesFilter(logging.Filter):
 
 
 librdkafka_logger.addFilter(_SharedPropertiesFilter())
+librdkafka_logger.addFilter(RepeatThrottle())
+#: the consumers' connection-trouble warnings, one of a kind per interval (throttle.py)
+_CONNECTION_TROUBLE = RepeatThrottle()
 
 _EOF = confluent_kafka.KafkaError._PARTITION_EOF
 #: builds a Record without the named tuple's Python-level ``__new__`` (one per record read)
@@ -318,7 +322,7 @@ class KafkaConsumer(Consumer):
             return None
         if message.topic() is None and not failure.fatal():
             # A client-level event (normally delivered to error_cb): not about our data.
-            logger.warning("Kafka consumer of %s: %s", self._config.bootstrap_servers, failure)
+            self._on_client_error(failure)
             return None
         where = f"{message.topic()}:{message.partition()}"
         logger.error(
@@ -338,8 +342,12 @@ class KafkaConsumer(Consumer):
         if error.fatal():
             logger.error("Kafka consumer of %s failed: %s", self._config.bootstrap_servers, error)
             self._pending = transport_error("Kafka consumer failed", error, self._config)
-        else:  # connection trouble: librdkafka keeps retrying
-            logger.warning("Kafka consumer of %s: %s", self._config.bootstrap_servers, error.str())
+            return
+        # Connection trouble: librdkafka keeps retrying.
+        text = f"Kafka consumer of {self._config.bootstrap_servers}: {error.str()}"
+        dropped = _CONNECTION_TROUBLE.admit(text)
+        if dropped is not None:
+            logger.warning("%s%s", text, repeats_note(dropped))
 
     def close(self) -> None:
         if self._closed:

@@ -8,7 +8,7 @@
   A record the client rejects at once (unknown topic or partition, too large, queue still full
   after ``timeout_s``) raises from ``produce``. A record that fails later is logged with its topic
   and partition, kept for ``take_delivery_failures`` and raised from ``flush``: never dropped
-  silently.
+  silently. After a fatal producer error the producer is replaced (producer.py).
 - Workarounds for the test brokers (checking end offsets and offsets for a time against a fetch,
   parking idle partitions) apply only when the broker-quirks profile says so (quirks.py: detected
   at connect, or the additional property ``ma.broker.quirks``); a real cluster pays for none.
@@ -23,7 +23,6 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
 
 import confluent_kafka
 
@@ -35,6 +34,7 @@ from ..base import Consumer, DeliveryFailure, Transport, TransportError
 from .config import KafkaClientConfig
 from .consumer import KafkaConsumer, create_client, librdkafka_logger, transport_error
 from .offsets import OffsetProbe
+from .producer import ProducerHandle
 from .quirks import PROFILES, detect_quirks, split_quirks_setting
 
 __all__ = ["KafkaTransport"]
@@ -46,9 +46,6 @@ _LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
 _EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
 #: topics every Kafka cluster keeps for itself; not part of any data source
 _INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
-#: failures logged one by one before the rest are only counted (a dead broker can fail millions)
-_LOGGED_FAILURES = 20
-_POLL_EVERY_RECORDS = 64
 _POLL_INTERVAL_S = 0.005
 
 
@@ -67,13 +64,8 @@ class KafkaTransport(Transport):
         self._config = KafkaClientConfig(bootstrap_servers.strip(), client_properties)
         self.location = f"kafka:{self._config.bootstrap_servers}"
         self._timeout_s = timeout_s
-        self._lock = threading.Lock()
         self._probe_lock = threading.Lock()
-        self._failures: list[DeliveryFailure] = []
-        self._produced_since_poll = 0
         self._last_poll = 0.0
-        self._unlogged_failures = 0
-        self._fatal: TransportError | None = None
         self._closed = False
         self._probe: OffsetProbe | None = None
         self._partition_counts: dict[str, int] = {}
@@ -88,12 +80,7 @@ class KafkaTransport(Transport):
         admin_settings = self._config.admin()
         admin_settings.update(error_cb=self._on_client_error, logger=librdkafka_logger)
         self._admin = create_client(AdminClient, admin_settings, self._config)
-        # Only failed deliveries call back: success needs no Python work per record.
-        producer_settings = {"delivery.report.only.error": True, **self._config.producer()}
-        producer_settings.update(
-            on_delivery=self._on_delivery, error_cb=self._on_client_error, logger=librdkafka_logger
-        )
-        self._producer = create_client(confluent_kafka.Producer, producer_settings, self._config)
+        self._producer = ProducerHandle(self._config, self.location, timeout_s)
         try:
             self._fetch_topics(connecting=True)
             #: the broker workarounds this transport applies (quirks.py)
@@ -201,44 +188,8 @@ class KafkaTransport(Transport):
         timestamp_ms: int | None = None,
     ) -> None:
         self._check_open()
-        if self._fatal is not None:
-            raise self._fatal
         self._check_destination(topic, partition)
-        deadline: float | None = None
-        while True:
-            try:
-                # Partition -1 leaves the choice to librdkafka's default partitioner
-                # (consistent_random: CRC32 of the key); timestamp 0 stamps the time now.
-                self._producer.produce(
-                    topic,
-                    value,
-                    key,
-                    -1 if partition is None else partition,
-                    timestamp=timestamp_ms or 0,
-                )
-                break
-            except BufferError as exc:
-                now = time.monotonic()
-                deadline = deadline if deadline is not None else now + self._timeout_s
-                if now >= deadline:
-                    raise TransportError(
-                        f"producer queue for {self.location} still full after {self._timeout_s} s;"
-                        f" record for {topic}:{partition} not queued: {exc}",
-                        code="_QUEUE_FULL",
-                        retriable=True,
-                    ) from exc
-                self._producer.poll(0.05)  # let deliveries drain the queue
-            except confluent_kafka.KafkaException as exc:
-                size = len(value) + len(key or b"")
-                raise transport_error(
-                    f"record of {size} bytes for {topic}:{partition} rejected", exc, self._config
-                ) from exc
-        # Delivery callbacks (failures only) are served every few records, not per record: polling
-        # costs about as much as producing.
-        self._produced_since_poll += 1
-        if self._produced_since_poll >= _POLL_EVERY_RECORDS:
-            self._produced_since_poll = 0
-            self._producer.poll(0)
+        self._producer.produce(topic, partition, key, value, timestamp_ms or 0)
 
     def _check_destination(self, topic: str, partition: int | None) -> None:
         count = self._partition_counts.get(topic)
@@ -255,44 +206,14 @@ class KafkaTransport(Transport):
                 code="UNKNOWN_PARTITION",
             )
 
-    def _on_delivery(
-        self, error: confluent_kafka.KafkaError | None, message: confluent_kafka.Message[Any, Any]
-    ) -> None:
-        if error is None:
-            return
-        partition = message.partition()
-        failure = DeliveryFailure(
-            topic=message.topic() or "",
-            partition=partition if partition is not None and partition >= 0 else None,
-            key=message.key(),
-            reason=f"{error.name()}: {error.str()}",
-            retriable=error.retriable(),
-        )
-        with self._lock:
-            self._failures.append(failure)
-            log_it = len(self._failures) <= _LOGGED_FAILURES
-            if not log_it:
-                self._unlogged_failures += 1
-        if log_it:
-            logger.error(
-                "record for %s partition %s was not delivered to %s: %s",
-                failure.topic,
-                failure.partition,
-                self.location,
-                failure.reason,
-            )
-
     def _on_client_error(self, error: confluent_kafka.KafkaError) -> None:
-        if error.fatal():
-            self._fatal = transport_error(f"Kafka client of {self.location}", error, self._config)
-            logger.error("%s", self._fatal)
-        else:  # connection trouble: librdkafka keeps retrying
-            logger.warning("Kafka at %s: %s", self.location, self._config.scrub(error.str()))
+        """The admin client's errors: connection trouble, which librdkafka keeps retrying."""
+        logger.debug("Kafka admin client of %s: %s", self.location, self._config.scrub(error.str()))
 
     def flush(self, timeout_s: float) -> None:
         self._check_open()
         remaining = self._producer.flush(timeout_s)
-        failures = self.take_delivery_failures()
+        failures = self._producer.take_failures()
         if remaining:
             also = f"; {len(failures)} other record(s) failed" if failures else ""
             raise TransportError(
@@ -303,26 +224,13 @@ class KafkaTransport(Transport):
             )
         if failures:
             raise _failures_error(failures, self.location)
-        if self._fatal is not None:
-            raise self._fatal
 
     def take_delivery_failures(self) -> list[DeliveryFailure]:
         now = time.monotonic()
         if not self._closed and now - self._last_poll >= _POLL_INTERVAL_S:
             self._last_poll = now
-            self._producer.poll(0)  # serve pending delivery callbacks
-        if not self._failures and not self._unlogged_failures:
-            return []
-        with self._lock:
-            failures, self._failures = self._failures, []
-            unlogged, self._unlogged_failures = self._unlogged_failures, 0
-        if unlogged:
-            logger.error(
-                "%d more record(s) were not delivered to %s (not logged one by one)",
-                unlogged,
-                self.location,
-            )
-        return failures
+            self._producer.poll()  # serve pending delivery callbacks
+        return self._producer.take_failures()
 
     # offsets --------------------------------------------------------------------------------
     def end_offsets(self, topic: str) -> dict[int, int]:
@@ -410,11 +318,8 @@ class KafkaTransport(Transport):
             return
         failures: list[DeliveryFailure] = []
         try:
-            if self._producer.flush(self._timeout_s):
-                # Purged records come back through the delivery callback, as failures.
-                self._producer.purge()
-                self._producer.flush(0)
-            failures = self.take_delivery_failures()
+            self._producer.close(self._timeout_s)
+            failures = self._producer.take_failures()
         finally:
             self._release()
         if failures:
