@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from .contracts.shared.stream_creation_strategy import StreamCreationStrategy
+from .redaction import shown
 
 __all__ = [
     "DEAD_LETTER_TOPIC",
@@ -67,11 +68,6 @@ def topic_name_error(name: str) -> str:
     return ""
 
 
-def _shown(name: str) -> str:
-    """``name`` quoted for a message, cut short when long (messages echo user input)."""
-    return repr(name) if len(name) <= 40 else f"{name[:40]!r}…"
-
-
 def name_error(data_source: str, stream: str = MAIN_STREAM) -> str:
     """Why Kafka would reject the topics of this data source / stream, or ``""`` if it would not."""
     if not data_source:
@@ -84,7 +80,7 @@ def name_error(data_source: str, stream: str = MAIN_STREAM) -> str:
     for argument, value, longest in checks:
         reason = topic_name_error(value) or topic_name_error(longest)
         if reason:
-            return f"{argument} {_shown(value)} cannot be part of a Kafka topic name: {reason}"
+            return f"{argument} {shown(value)} cannot be part of a Kafka topic name: {reason}"
     return ""
 
 

@@ -20,9 +20,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..contracts.shared.stream_api_configuration import MAX_TIMEOUT_S
 from ..errors import CliError
 
-__all__ = ["PROPERTY_ENVIRONMENT_PREFIX", "add_global_options", "finish_global_options"]
+__all__ = [
+    "PROPERTY_ENVIRONMENT_PREFIX",
+    "add_global_options",
+    "finish_global_options",
+    "positive_seconds",
+]
 
 PROPERTY_ENVIRONMENT_PREFIX = "MA_STREAMING_KAFKA_"
 #: option dests as given before the command (``top``) and after it (``sub``)
@@ -40,6 +46,20 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *_: Any, **__: Any) -> None:
         print(version_text())
         parser.exit()
+
+
+def positive_seconds(text: str) -> float:
+    """A number of seconds > 0 and at most a year (an argparse ``type``: a bad value is a usage
+    error naming the option, not a traceback)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < seconds <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds > 0 and at most {MAX_TIMEOUT_S}, got {text!r}"
+        )
+    return seconds
 
 
 def version_text() -> str:
@@ -77,7 +97,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, before_command: bool)
     group.add_argument(
         "--timeout",
         dest=prefix + "timeout",
-        type=float,
+        type=positive_seconds,
         metavar="SECONDS",
         default=argparse.SUPPRESS,
         help=f"bound on each wait for the broker (default {_DEFAULT_TIMEOUT_S:g})",

@@ -21,6 +21,7 @@ from ..errors import CliError
 from ..protos import open_data_pb2
 from ..sessions.collect import DATA_PACKET_TYPES, SessionCollector
 from .common import format_ns, open_context
+from .options import positive_seconds
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,7 +53,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "in the last second.",
     )
     tail.add_argument("--data-source", default="Default", help="data source (default: Default)")
-    tail.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    tail.add_argument(
+        "--duration", type=positive_seconds, metavar="SECONDS", help="stop after this long"
+    )
     tail.set_defaults(run=run_tail)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from ..core.library.context import LibraryContext
 from ..core.session_management.registry import SessionRecord
+from .arguments import check_read_arguments
 from .collect import SessionCollector
 from .scan import find_session, plan_scan, scan_records
 from .selection import Selection, TimeBound, selection_of, unknown_parameters_error
@@ -30,12 +31,13 @@ def read_in(
     start: TimeBound | None = None,
     end: TimeBound | None = None,
 ) -> SessionData:
-    """``read_session`` on an open library context (shares its transport and registries)."""
+    """``read_session`` on an open library context (shares its transport and registries).
+
+    Raises ``ConfigurationError`` naming a bad argument before anything is read."""
+    mappings = check_read_arguments(session_key, data_source, streams, partition_mappings, progress)
     selection = selection_of(parameters, start, end)
     record = find_session(context, session_key, data_source)
-    result, seen = collect_in(
-        context, record, selection, streams, partition_mappings or {}, progress
-    )
+    result, seen = collect_in(context, record, selection, streams, mappings, progress)
     if selection is not None and selection.parameters is not None:
         known = seen | result.parameter_definitions.keys()
         unknown = selection.parameters - known

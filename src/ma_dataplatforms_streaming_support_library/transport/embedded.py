@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -81,9 +82,22 @@ def default_store_path() -> Path:
     return platformdirs.user_data_path("ma-streaming", appauthor=False) / "sessions.db"
 
 
+def _create_private(path: Path) -> None:
+    """Create the folders (0700) and the store file (0600) that do not exist yet; telemetry is
+    confidential. SQLite gives the -wal and -shm files the store file's mode, and an existing
+    store or folder keeps the mode it has."""
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    # Another process may create any of them first: then it is theirs, as it is.
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         connection = sqlite3.connect(
             str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False
         )

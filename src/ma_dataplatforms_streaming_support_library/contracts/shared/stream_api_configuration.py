@@ -6,14 +6,29 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
-from ...redaction import masked
+from ...redaction import masked, shown
 from .partition_mapping import PartitionMapping
 from .retry_policy import RetryPolicy
 from .stream_creation_strategy import StreamCreationStrategy
 
-__all__ = ["StreamingApiConfiguration"]
+__all__ = [
+    "MAX_PARTITION",
+    "MAX_TIMEOUT_S",
+    "StreamingApiConfiguration",
+    "parse_partition_mappings",
+]
 
 _DEFAULT_INITIALISATION_TIMEOUT_S = 3
+#: The highest partition a stream can map to. The main topic gets one partition more than the
+#: highest mapping, and Kafka clusters commonly cap a topic well below the 32-bit partition field
+#: (each partition costs the broker file handles and memory); 10,000 leaves room for any real
+#: layout while keeping a mistyped number from asking the broker for millions of partitions.
+MAX_PARTITION = 10_000
+#: a stream name also names a topic (``<data_source>.<stream>``), which Kafka caps at 249
+_MAX_STREAM_CHARS = 249
+#: Timeouts longer than a year are refused: they mean "forever", which no wait needs, and
+#: thread waits overflow on values near 1e9 s.
+MAX_TIMEOUT_S = 365 * 24 * 3600
 
 
 def _parse_properties(additional_properties: Any) -> tuple[dict[str, str], list[PartitionMapping]]:
@@ -25,7 +40,7 @@ def _parse_properties(additional_properties: Any) -> tuple[dict[str, str], list[
     elif isinstance(additional_properties, (str, bytes)):
         raise TypeError(
             "additional_properties must be a dict, a list of (key, value) pairs or of 'key=value' "
-            f"strings, got the string {additional_properties!r}"
+            f"strings, got the string {shown(additional_properties)}"
         )
     else:
         try:
@@ -44,52 +59,80 @@ def _parse_properties(additional_properties: Any) -> tuple[dict[str, str], list[
         if isinstance(item, str):
             key, sep, value = item.partition("=")
             if not sep:
-                raise ValueError(f"additional_properties: {item!r} is not of the form 'key=value'")
+                raise ValueError(
+                    f"additional_properties: {shown(item)} is not of the form 'key=value'"
+                )
         elif isinstance(item, tuple) and len(item) == 2:
             key, value = item
         else:
             raise ValueError(
-                f"additional_properties: {item!r} is neither a (key, value) pair nor 'key=value'"
+                f"additional_properties: {shown(item)} is neither a (key, value) pair nor 'key=value'"
             )
         if not isinstance(key, str) or not key.strip():
             raise ValueError(
-                f"additional_properties: property name {key!r} must be a non-empty str"
+                f"additional_properties: property name {shown(key)} must be a non-empty str"
             )
         properties[key.strip()] = str(value).lower() if isinstance(value, bool) else str(value)
     return properties, mappings
 
 
-def _parse_mappings(partition_mappings: Any) -> dict[str, int]:
+def _mapping_pairs(partition_mappings: Any) -> list[Any]:
+    if isinstance(partition_mappings, Mapping):
+        return list(partition_mappings.items())
+    if isinstance(partition_mappings, (str, bytes)) or not isinstance(partition_mappings, Iterable):
+        raise TypeError(
+            "partition_mappings must be a dict {stream: partition}, or a list of PartitionMapping "
+            f"or (stream, partition) pairs, got {shown(partition_mappings)}"
+        )
+    pairs = []
+    for item in partition_mappings:
+        if isinstance(item, PartitionMapping):
+            pairs.append((item.stream, item.partition))
+        elif isinstance(item, tuple) and len(item) == 2:
+            pairs.append(item)
+        else:
+            raise TypeError(
+                f"partition_mappings: {shown(item)} is neither a PartitionMapping "
+                "nor a (stream, partition) pair"
+            )
+        if len(pairs) > MAX_PARTITION:
+            break
+    return pairs
+
+
+def parse_partition_mappings(partition_mappings: Any) -> dict[str, int]:
+    """``{stream: partition}`` from a dict, PartitionMapping items or pairs; partitions are
+    1 … ``MAX_PARTITION``, one stream each. Raises ``TypeError``/``ValueError`` naming the
+    argument."""
     if partition_mappings is None:
         return {}
-    if isinstance(partition_mappings, Mapping):
-        pairs = list(partition_mappings.items())
-    else:
-        pairs = []
-        for item in partition_mappings:
-            if isinstance(item, PartitionMapping):
-                pairs.append((item.stream, item.partition))
-            elif isinstance(item, tuple) and len(item) == 2:
-                pairs.append(item)
-            else:
-                raise TypeError(
-                    f"partition_mappings: {item!r} is neither a PartitionMapping "
-                    "nor a (stream, partition) pair"
-                )
+    pairs = _mapping_pairs(partition_mappings)
+    if len(pairs) > MAX_PARTITION:
+        raise ValueError(
+            f"partition_mappings holds more than {MAX_PARTITION} streams; partitions are "
+            f"1…{MAX_PARTITION}"
+        )
     result: dict[str, int] = {}
     owner: dict[int, str] = {}
     for stream, partition in pairs:
-        if not isinstance(stream, str) or not stream:
-            raise ValueError(f"partition_mappings: stream name {stream!r} must be a non-empty str")
-        if isinstance(partition, bool) or not isinstance(partition, int) or partition < 1:
+        if not isinstance(stream, str) or not stream or len(stream) > _MAX_STREAM_CHARS:
             raise ValueError(
-                f"partition_mappings: partition of stream {stream!r} must be an int >= 1 "
-                f"(partition 0 is the main stream), got {partition!r}"
+                f"partition_mappings: stream name {shown(stream)} must be a non-empty str of at "
+                f"most {_MAX_STREAM_CHARS} characters"
+            )
+        if (
+            isinstance(partition, bool)
+            or not isinstance(partition, int)
+            or not 1 <= partition <= MAX_PARTITION
+        ):
+            raise ValueError(
+                f"partition_mappings: partition of stream {shown(stream)} must be an int in "
+                f"1…{MAX_PARTITION} (partition 0 is the main stream), got {shown(partition)}"
             )
         if partition in owner and owner[partition] != stream:
             raise ValueError(
-                f"partition_mappings: streams {owner[partition]!r} and {stream!r} both map to "
-                f"partition {partition}; one stream per partition"
+                f"partition_mappings: streams {shown(owner[partition])} and {shown(stream)} both "
+                f"map to partition {partition}; one stream per partition"
             )
         owner[partition] = stream
         result[stream] = partition
@@ -97,8 +140,13 @@ def _parse_mappings(partition_mappings: Any) -> dict[str, int]:
 
 
 def _is_seconds(value: object) -> TypeGuard[float]:
-    """A finite int or float (not a bool)."""
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    """An int or float (not a bool) that is finite and at most ``MAX_TIMEOUT_S``."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+        and value <= MAX_TIMEOUT_S
+    )
 
 
 def _check_service_options(
@@ -116,7 +164,7 @@ def _check_service_options(
         or not isinstance(stream_api_port, int)
         or not 0 <= stream_api_port <= 65535
     ):
-        raise ValueError(f"stream_api_port must be an int in 0…65535, got {stream_api_port!r}")
+        raise ValueError(f"stream_api_port must be an int in 0…65535, got {shown(stream_api_port)}")
     flags = {
         "integrate_session_management": integrate_session_management,
         "integrate_data_format_management": integrate_data_format_management,
@@ -125,7 +173,7 @@ def _check_service_options(
     }
     for name, flag in flags.items():
         if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be a bool, got {flag!r}")
+            raise TypeError(f"{name} must be a bool, got {shown(flag)}")
     if not isinstance(remote_key_generator_service_address, str):
         raise TypeError(
             "remote_key_generator_service_address must be a str, "
@@ -138,7 +186,9 @@ def _check_service_options(
         )
     timeout = initialisation_timeout_seconds
     if not _is_seconds(timeout) or timeout < 0:
-        raise ValueError(f"initialisation_timeout_seconds must be a number >= 0, got {timeout!r}")
+        raise ValueError(
+            f"initialisation_timeout_seconds must be a number in 0…{MAX_TIMEOUT_S}, got {shown(timeout)}"
+        )
 
 
 class StreamingApiConfiguration:
@@ -193,10 +243,12 @@ class StreamingApiConfiguration:
         except ValueError:
             raise ValueError(
                 "stream_creation_strategy must be StreamCreationStrategy.PARTITION_BASE (1) or "
-                f"TOPIC_BASE (2), got {stream_creation_strategy!r}"
+                f"TOPIC_BASE (2), got {shown(stream_creation_strategy)}"
             ) from None
         if not _is_seconds(timeout_seconds) or timeout_seconds <= 0:
-            raise ValueError(f"timeout_seconds must be a positive number, got {timeout_seconds!r}")
+            raise ValueError(
+                f"timeout_seconds must be a positive number of at most {MAX_TIMEOUT_S}, got {shown(timeout_seconds)}"
+            )
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             raise TypeError(
                 f"retry_policy must be a RetryPolicy, got {type(retry_policy).__name__}"
@@ -211,8 +263,8 @@ class StreamingApiConfiguration:
             initialisation_timeout_seconds,
         )
         properties, slot_mappings = _parse_properties(additional_properties)
-        mappings = _parse_mappings(slot_mappings or None)
-        mappings.update(_parse_mappings(partition_mappings))
+        mappings = parse_partition_mappings(slot_mappings or None)
+        mappings.update(parse_partition_mappings(partition_mappings))
         self.broker_list = broker_list.strip()
         self.stream_creation_strategy = strategy
         self.additional_properties: dict[str, str] = properties

@@ -55,7 +55,15 @@ def describe_definition(
 
 
 def format_key(identifiers: list[str]) -> str:
-    """The Stream API lookup key: identifiers in the given order joined with ','."""
+    """The Stream API's name of a format: identifiers in the given order joined with ','.
+
+    The Stream API also looks formats up by this string, so to it ``["a,b"]`` and ``["a", "b"]``
+    are one format: a C# reader given both definitions would resolve one list's id to the other
+    list. This library therefore refuses to define a parameter identifier holding a comma, and
+    looks formats up by the identifier list itself, so that two different lists (say, one
+    defined by another writer) never share an id here. For every list without commas the key,
+    and so the id reused, is the Stream API's.
+    """
     return ",".join(identifiers)
 
 
@@ -93,7 +101,7 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
         #: topics, so only the formats this process publishes are known
         self._replay = replay
         self._replayed: set[str] = set()
-        self._by_key: dict[tuple[str, DataFormatInfoType, str], FormatEntry] = {}
+        self._by_key: dict[tuple[str, DataFormatInfoType, tuple[str, ...]], FormatEntry] = {}
         self._by_id: dict[tuple[str, DataFormatInfoType, int], FormatEntry] = {}
         self._tracked: set[str] = set()
         self._assigned: set[TopicPartition] = set()
@@ -176,7 +184,7 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
         """Add a definition (called with ``_lock`` held); the changed format, if it is new."""
         kind, identifiers = describe_definition(definition)
         entry = self._by_key.setdefault(
-            (data_source, kind, format_key(identifiers)),
+            (data_source, kind, tuple(identifiers)),
             FormatEntry(data_source, kind, identifiers),
         )
         if definition.identifier in entry.ids:
@@ -211,7 +219,7 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
         self, data_source: str, kind: DataFormatInfoType, identifiers: list[str]
     ) -> int | None:
         with self._lock:
-            entry = self._by_key.get((data_source, kind, format_key(identifiers)))
+            entry = self._by_key.get((data_source, kind, tuple(identifiers)))
             return entry.ids[0] if entry and entry.ids else None
 
     def find_by_id(

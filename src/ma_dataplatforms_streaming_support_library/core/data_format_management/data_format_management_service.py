@@ -13,27 +13,42 @@ from ...contracts.data_format_management.parameter_data_format_info import (
 )
 from ...contracts.shared.api_result import ApiResult
 from ...contracts.shared.event import Event
+from ...redaction import shown
 from ..base.service import ServiceBase
-from ..base.validation import data_source_error
+from ..base.validation import data_source_error, items_error, text_error
 from ..library.context import LibraryContext
 
 __all__ = ["DataFormatManagementService"]
 
 _UINT64_MAX = 2**64 - 1
+#: a format's parameter list travels in one record of at most 1 MB
+MAX_FORMAT_PARAMETERS = 100_000
 
 
 def _identifiers_error(parameter_identifiers: object) -> str:
     if parameter_identifiers is None or isinstance(parameter_identifiers, (str, bytes)):
-        return f"parameter_identifiers must be a list of str, got {parameter_identifiers!r}"
+        return f"parameter_identifiers must be a list of str, got {shown(parameter_identifiers)}"
     try:
         identifiers = list(parameter_identifiers)  # type: ignore[call-overload]
     except TypeError:
         return f"parameter_identifiers must be a list of str, got {type(parameter_identifiers).__name__}"
     if not identifiers:
         return "parameter_identifiers must not be empty"
+    too_many = items_error(len(identifiers), "parameter_identifiers", MAX_FORMAT_PARAMETERS)
+    if too_many:
+        return too_many
     for identifier in identifiers:
         if not isinstance(identifier, str) or not identifier:
-            return f"parameter_identifiers: {identifier!r} is not a non-empty str"
+            return f"parameter_identifiers: {shown(identifier)} is not a non-empty str"
+        if "," in identifier:
+            # The Stream API names a format by its identifiers joined with ',' (catalog.format_key).
+            return (
+                f"parameter_identifiers: {shown(identifier)} holds a ',': Stream API readers "
+                "would take it for several parameters"
+            )
+        error = text_error(identifier, "parameter_identifiers item")
+        if error:
+            return error
     return ""
 
 
@@ -112,9 +127,7 @@ class DataFormatManagementService(ServiceBase, IDataFormatManagementService):
         self, data_source: str, event_name: str
     ) -> ApiResult[EventDataFormatInfo]:
         def argument_error() -> str:
-            if not isinstance(event_name, str) or not event_name:
-                return f"event_name must be a non-empty str, got {event_name!r}"
-            return ""
+            return text_error(event_name, "event_name", allow_empty=False)
 
         def create() -> ApiResult[EventDataFormatInfo]:
             data_format_id = self._get_or_create(

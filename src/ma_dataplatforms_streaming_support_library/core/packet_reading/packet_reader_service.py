@@ -24,6 +24,8 @@ from ...contracts.shared.i_handler import IHandler
 from ...errors import TransportError
 from ...layout import stream_of
 from ...protos import open_data_pb2
+from ...protos.packets import parse_packet
+from ...redaction import shown
 from ...transport.base import Consumer, Record, TopicPartition
 from ..base.retry import with_retries
 from ..base.service import ServiceBase
@@ -48,6 +50,12 @@ _COVERAGE_CURSOR = b"CoverageCursorInfo"
 _END_OF_SESSION_TYPE = bytes([0x0A, len(_END_OF_SESSION)]) + _END_OF_SESSION
 _COVERAGE_CURSOR_TYPE = bytes([0x0A, len(_COVERAGE_CURSOR)]) + _COVERAGE_CURSOR
 _UNLABELLED = "\x00unlabelled"
+
+
+def _is_envelope(value: bytes) -> bool:
+    """Whether a record's bytes parse as an Open Data Packet that names its type."""
+    packet = parse_packet(value)
+    return packet is not None and bool(packet.type)
 
 
 def _utc(timestamp_ms: int) -> datetime.datetime:
@@ -98,6 +106,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         #: Raised (with the error) when reading stops for good: the broker stayed unreachable
         #: past ``timeout_seconds`` and the retry policy; the service is stopped right after.
         self.reading_failed: Event[Exception] = Event("reading_failed")
+        #: Records of the sessions read that were not Open Data Packets: each was logged with
+        #: its topic, partition and offset, and skipped (never handed to a handler).
+        self.corrupt_records = 0
 
     # handlers ---------------------------------------------------------------------------------
     def set_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
@@ -418,6 +429,9 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                     run_started = True
                     reading.last_packet_at = now
                     self._start_stream(reading, stream, now)
+                if not _is_envelope(value):
+                    self._report_corrupt(record)
+                    continue
                 if timestamp_ms != last_ms:
                     last_ms, submit_time = timestamp_ms, _utc(timestamp_ms)
                 dto = ReceivedPacketDto(
@@ -438,8 +452,6 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                     self._complete_stream(reading, stream)
                 elif value.startswith(_COVERAGE_CURSOR_TYPE):
                     self._raise_coverage(reading, record)
-                elif len(value) < 2 or value[0] != 0x0A:
-                    self._check_envelope(record)
         finally:
             self._end_run(reading, progress, (run_topic, run_partition), next_offset)
             self._last_submit_ms, self._last_submit_time = last_ms, submit_time
@@ -490,20 +502,17 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
             )
         return self._streams[where]
 
-    def _check_envelope(self, record: Record) -> None:
-        """Report a record whose bytes are not an Open Data Packet (it is still delivered)."""
-        try:
-            if open_data_pb2.Packet.FromString(record.value).type:
-                return
-        except Exception:
-            logger.debug("parse error at %s offset %d", record.topic, record.offset, exc_info=True)
+    def _report_corrupt(self, record: Record) -> None:
+        """Count and log a record that is not an Open Data Packet; handlers never see it."""
+        self.corrupt_records += 1
         logger.error(
-            "corrupt record at %s:%d offset %d (session %r): not an Open Data Packet; "
-            "delivered as is",
+            "corrupt record at %s:%d offset %d (session %s): not an Open Data Packet; skipped "
+            "(%d corrupt records so far)",
             record.topic,
             record.partition,
             record.offset,
-            record.key,
+            shown(record.key),
+            self.corrupt_records,
         )
 
     def _raise_coverage(self, reading: SessionReading, record: Record) -> None:

@@ -12,7 +12,8 @@ from ...contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from ...errors import TransportError
 from ...layout import SESSION_INFO_TOPIC, data_route, essential_route
 from ...protos import open_data_pb2
-from ...protos.packets import parse_packet
+from ...protos.packets import PacketType, parse_content, parse_packet
+from ...redaction import shown
 from ...transport.base import DeliveryFailure
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error, session_key_error
@@ -50,6 +51,20 @@ def _parse_envelope(
     if not packet.type:
         return f"{argument} is not a serialized Open Data Packet (its type is empty)"
     return packet, packet_bytes
+
+
+def _info_error(packet: open_data_pb2.Packet) -> str:
+    """Why ``packet`` is not a readable info packet, or ``""``."""
+    if not packet.session_key:
+        return "the packet's session_key is empty"
+    error = session_key_error(packet.session_key)
+    if error:
+        return f"the packet's {error}"
+    if PacketType.of(packet.type) is None:
+        return f"the packet's type {shown(packet.type)} is not an Open Data packet type"
+    if parse_content(packet) is None:
+        return f"the packet's content is not a serialized {packet.type} message"
+    return ""
 
 
 class PacketWriterService(ServiceBase, IPacketWriterService):
@@ -136,6 +151,13 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         packet: open_data_pb2.Packet,
         packet_bytes: PacketBytes,
     ) -> ApiResult[bool]:
+        if packet.session_key and packet.session_key != session_key:
+            # Readers find a session's packets by the record key: such a packet would be read
+            # as another session's than the one it names.
+            return ApiResult.fail(
+                f"write_data: the packet names session {shown(packet.session_key)}, but "
+                f"session_key is {shown(session_key)}"
+            )
         transport = self._context.transport
         try:
             key = session_key.encode()
@@ -169,8 +191,11 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         if isinstance(parsed, str):
             return ApiResult.fail(f"write_info: {parsed}")
         packet, packet_bytes = parsed
-        if not packet.session_key:
-            return ApiResult.fail("write_info: the packet's session_key is empty")
+        error = _info_error(packet)
+        if not error and self._checks_sessions:
+            error = self._known_session_error(packet.session_key)
+        if error:
+            return ApiResult.fail(f"write_info: {error}")
         context = self._context
         try:
             context.transport.create_topics({SESSION_INFO_TOPIC: 1})
@@ -211,17 +236,24 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         self._routes[(data_source, stream)] = route
         return route
 
-    def _session_error(self, data_source: str, session_key: str) -> str:
+    def _known_session_error(self, session_key: str) -> str:
+        """Why ``session_key`` names no session known to the registry, or ``""``."""
         registry = self._context.sessions
-        state = registry.state(session_key)
-        if state is None:
-            try:
-                registry.catch_up()
-            except TransportError as exc:
-                return f"cannot check session_key {session_key!r}: {exc}"
-            state = registry.state(session_key)
-        if state is None:
-            return f"session_key {session_key!r} is not a known session; create it first"
+        if registry.state(session_key) is not None:
+            return ""
+        try:
+            registry.catch_up()
+        except TransportError as exc:
+            return f"cannot check session_key {shown(session_key)}: {exc}"
+        if registry.state(session_key) is None:
+            return f"session_key {shown(session_key)} is not a known session; create it first"
+        return ""
+
+    def _session_error(self, data_source: str, session_key: str) -> str:
+        error = self._known_session_error(session_key)
+        state = self._context.sessions.state(session_key)
+        if error or state is None:
+            return error
         session_data_source, historical = state
         if session_data_source != data_source:
             return (

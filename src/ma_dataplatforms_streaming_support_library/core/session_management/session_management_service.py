@@ -22,14 +22,24 @@ from ...contracts.shared.event import Event
 from ...errors import ConfigurationError, TransportError
 from ...layout import SESSION_INFO_TOPIC, format_offset_key, session_offset_entries
 from ...protos import open_data_pb2
+from ...redaction import shown
 from ..base.service import ServiceBase
-from ..base.validation import data_source_error, session_key_error, text_error
+from ..base.validation import (
+    MAX_KEY_CHARS,
+    MAX_VALUE_CHARS,
+    data_source_error,
+    items_error,
+    session_key_error,
+    text_error,
+)
 from ..library.context import LibraryContext
 from .registry import SessionChange, SessionChangeKind, SessionRecord
 
 __all__ = ["SessionManagementService"]
 
 _UINT32_MAX = 2**32 - 1
+#: Time zones lie within UTC-12 … UTC+14; a larger offset is a unit mistake.
+MAX_UTC_OFFSET = datetime.timedelta(days=1)
 
 
 def _duration(delta: datetime.timedelta) -> duration_pb2.Duration:
@@ -52,6 +62,61 @@ def _info_packet(info: SessionInfo) -> open_data_pb2.SessionInfoPacket:
         version=info.version,
         associate_session_keys=info.associate_session_keys,
         details=info.details,
+    )
+
+
+def _details_error(details: Any, argument: str) -> str:
+    """Why ``details`` cannot be a session's details (type, count, sizes), or ``""``."""
+    try:
+        normalised = details_to_dict(details, argument)
+    except TypeError as exc:
+        return str(exc)
+    error = items_error(len(normalised), argument)
+    for key, value in normalised.items():
+        error = (
+            error
+            or text_error(key, f"{argument} key", allow_empty=False)
+            or text_error(value, f"{argument} value of {shown(key)}", max_chars=MAX_VALUE_CHARS)
+        )
+    return error
+
+
+def _associates_error(keys: object) -> str:
+    if keys is None:
+        return ""
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, (list, tuple)):
+        return f"associate_session_keys must be a list of session keys, got {shown(keys)}"
+    error = items_error(len(keys), "associate_session_keys")
+    for key in keys:
+        error = error or text_error(
+            key, "associate_session_keys item", allow_empty=False, max_chars=MAX_KEY_CHARS
+        )
+    return error
+
+
+def _creation_error(info: SessionCreationInfo) -> str:
+    """Why ``info`` cannot create a session (the checks that need no broker), or ``""``."""
+    error = (
+        data_source_error(info.data_source)
+        or text_error(info.identifier, "identifier")
+        or text_error(info.type, "type")
+    )
+    if not error and (
+        isinstance(info.version, bool)
+        or not isinstance(info.version, int)
+        or not 0 <= info.version <= _UINT32_MAX
+    ):
+        error = f"version must be an int in 0…{_UINT32_MAX}, got {shown(info.version)}"
+    offset = info.utc_offset
+    if not error and offset is not None:
+        if not isinstance(offset, datetime.timedelta):
+            error = f"utc_offset must be a datetime.timedelta or None, got {shown(offset)}"
+        elif abs(offset) > MAX_UTC_OFFSET:
+            error = f"utc_offset must be within ±24 hours, got {offset}"
+    return (
+        error
+        or _associates_error(info.associate_session_keys)
+        or _details_error(info.details, "details")
     )
 
 
@@ -108,39 +173,11 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
                 f"got {type(session_creation_info).__name__}"
             )
         info = session_creation_info
-        error = (
-            data_source_error(info.data_source)
-            or text_error(info.identifier, "identifier")
-            or text_error(info.type, "type")
-        )
-        if not error and (
-            isinstance(info.version, bool)
-            or not isinstance(info.version, int)
-            or not 0 <= info.version <= _UINT32_MAX
-        ):
-            error = f"version must be an int in 0…{_UINT32_MAX}, got {info.version!r}"
-        if (
-            not error
-            and info.utc_offset is not None
-            and not isinstance(info.utc_offset, datetime.timedelta)
-        ):
-            error = f"utc_offset must be a datetime.timedelta or None, got {info.utc_offset!r}"
-        keys = info.associate_session_keys
-        if (
-            not error
-            and keys is not None
-            and (
-                isinstance(keys, (str, bytes))
-                or not isinstance(keys, (list, tuple))
-                or not all(isinstance(key, str) and key for key in keys)
-            )
-        ):
-            error = f"associate_session_keys must be a list of non-empty str, got {keys!r}"
-        try:
+        error = _creation_error(info)
+        if not error:
             details = details_to_dict(info.details)
             associates = list(dict.fromkeys(info.associate_keys))
-        except TypeError as exc:
-            error = error or str(exc)
+            error = self._unknown_sessions_error(associates, "associate_session_keys")
         if error:
             return ApiResult.fail(f"create_new_session: {error}")
         session_key = str(uuid.uuid4())
@@ -205,12 +242,12 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
     def update_session_details(
         self, data_source: str, session_key: str, session_details: Any
     ) -> ApiResult[SessionInfo]:
-        try:
-            details = details_to_dict(session_details, "session_details")
-        except TypeError as exc:
-            return ApiResult.fail(f"update_session_details: {exc}")
         if session_details is None:
             return ApiResult.fail("update_session_details: session_details must not be None")
+        error = _details_error(session_details, "session_details")
+        if error:
+            return ApiResult.fail(f"update_session_details: {error}")
+        details = details_to_dict(session_details, "session_details")
 
         def change(info: SessionInfo) -> None:
             info.details.update(details)
@@ -224,20 +261,16 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
         failure = self._not_started(operation)
         if failure is not None:
             return failure
-        error = text_error(adding_associate_key, "adding_associate_key", allow_empty=False)
+        error = text_error(
+            adding_associate_key, "adding_associate_key", allow_empty=False, max_chars=MAX_KEY_CHARS
+        )
+        if not error and adding_associate_key == session_key:
+            error = "a session cannot be associated with itself"
+        error = error or self._unknown_sessions_error(
+            [adding_associate_key], "adding_associate_key"
+        )
         if error:
             return ApiResult.fail(f"{operation}: {error}")
-        if adding_associate_key == session_key:
-            return ApiResult.fail(f"{operation}: a session cannot be associated with itself")
-        if not self._context.sessions.get(adding_associate_key):
-            try:
-                self._context.sessions.catch_up()
-            except TransportError as exc:
-                return ApiResult.fail(f"{operation}: {exc}")
-            if not self._context.sessions.get(adding_associate_key):
-                return ApiResult.fail(
-                    f"{operation}: adding_associate_key {adding_associate_key!r} is not a known session"
-                )
 
         def change(info: SessionInfo) -> None:
             if adding_associate_key not in info.associate_session_keys:
@@ -273,6 +306,20 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
         return self._current("end_session", data_source, session_key)
 
     # helpers ----------------------------------------------------------------------------------
+    def _unknown_sessions_error(self, session_keys: list[str], argument: str) -> str:
+        """Why some of ``session_keys`` cannot be associated (not known sessions), or ``""``."""
+        registry = self._context.sessions
+        if all(registry.get(key) for key in session_keys):
+            return ""
+        try:
+            registry.catch_up()
+        except TransportError as exc:
+            return f"cannot check {argument}: {exc}"
+        unknown = [key for key in session_keys if not registry.get(key)]
+        if not unknown:
+            return ""
+        return f"{argument} {shown(unknown[0])} is not a known session"
+
     def _offsets_now(self, data_source: str) -> dict[str, int]:
         transport = self._context.transport
         configuration = self._context.configuration
