@@ -117,19 +117,23 @@ def test_packets_land_at_the_stream_topic_partition_and_key(
         assert [v for v in main if v in written["unmapped"]] == written["unmapped"]
 
 
-def test_data_record_key_is_the_session_key_argument_not_the_packet_field(
+def test_a_packet_naming_another_session_is_refused_and_not_written(
     library: Library, data_source: str, transport: Transport
 ) -> None:
+    """Readers find a session's packets by the record key (the session_key argument): a packet
+    whose envelope names another session would be read as the wrong session's, so it is refused."""
     sessions = library.session_service()
     writer = library.writer_service()
     key = create_session(sessions, data_source).session_key
     data = marker_packet("some-other-key", "mismatch")
 
-    assert writer.write_data(data_source, "", key, data).success
+    result = writer.write_data(data_source, "", key, data)
+    assert not result.success
+    assert "names session 'some-other-key'" in result.error_message
+    assert writer.write_data(data_source, "", key, marker_packet(key, "matching")).success
     assert sessions.end_session(data_source, key).success
 
-    records = [r for r in read_all(transport, data_source) if r.value == data.data]
-    assert [record.key for record in records] == [key.encode()]
+    assert not [r for r in read_all(transport, data_source) if r.value == data.data]
 
 
 @pytest.mark.parametrize("strategy", [TOPIC_BASE, PARTITION_BASE], ids=["topic", "partition"])
