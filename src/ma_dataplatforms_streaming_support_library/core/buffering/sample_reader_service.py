@@ -22,6 +22,7 @@ from ...contracts.packet_reading.stream_info import StreamInfo
 from ...contracts.session_management.session_info import SessionInfo
 from ...contracts.shared.event import Event
 from ...contracts.shared.i_handler import IHandler
+from ...redaction import shown
 from ..base.service import ServiceBase
 from .columnar_decoding import decode_sample_packet
 from .handler_items import sample_data_items, timestamp_data_items
@@ -34,6 +35,15 @@ from .session_merger import Action, SessionMerger
 __all__ = ["DEFAULT_STREAM_DISCOVERY_GRACE_S", "SampleReaderService"]
 
 logger = logging.getLogger(__name__)
+
+#: what set_reader_service uses of a packet reader
+_READER_MEMBERS = (
+    "set_handler",
+    "remove_handler",
+    "session_reading_started",
+    "stream_reading_completed",
+    "session_reading_completed",
+)
 
 #: A historic reader goes through a session's streams in chunks, one stream after the other;
 #: one second in which the reader could deliver (the sample reader's own processing time does not
@@ -144,7 +154,15 @@ class SampleReaderService(ServiceBase, ISampleReaderService):
     def set_reader_service(self, reading_service: IPacketReaderService) -> None:
         """Take packets and session/stream events from ``reading_service`` (replacing any
         reader set before). When the reader's configuration names its streams, every session
-        waits for all of them before releasing (their first packets may come late)."""
+        waits for all of them before releasing (their first packets may come late).
+
+        Raises ``TypeError`` naming the argument, before changing anything, for an object that
+        is not a packet reader."""
+        if not all(hasattr(reading_service, name) for name in _READER_MEMBERS):
+            raise TypeError(
+                "set_reader_service: reading_service must be a packet reader service "
+                f"(IPacketReaderService), got {shown(reading_service)}"
+            )
         with self._lock:
             previous, self._reader = self._reader, reading_service
             streams = getattr(getattr(reading_service, "configuration", None), "streams", None)
@@ -324,15 +342,25 @@ def _notify(callback: Any, *args: object) -> None:
 def _identifiers(operation: str, parameter_identifiers: Iterable[str]) -> list[str] | None:
     if isinstance(parameter_identifiers, (str, bytes)) or parameter_identifiers is None:
         logger.error(
-            "%s: parameter_identifiers must be an iterable of str, got %r",
+            "%s: parameter_identifiers must be an iterable of str, got %s",
             operation,
-            parameter_identifiers,
+            shown(parameter_identifiers),
         )
         return None
-    identifiers = list(parameter_identifiers)
+    try:
+        identifiers = list(parameter_identifiers)
+    except TypeError:
+        logger.error(
+            "%s: parameter_identifiers must be an iterable of str, got %s",
+            operation,
+            shown(parameter_identifiers),
+        )
+        return None
     bad = [identifier for identifier in identifiers if not isinstance(identifier, str)]
     if bad:
-        logger.error("%s: parameter_identifiers must hold only str, got %r", operation, bad[0])
+        logger.error(
+            "%s: parameter_identifiers must hold only str, got %s", operation, shown(bad[0])
+        )
         return None
     return identifiers
 

@@ -58,6 +58,8 @@ _CONSUMER_FIXED: Mapping[str, str] = {
 
 ADMIN_DEFAULTS: Mapping[str, str] = {"client.id": "ma-streaming"}
 
+_SECURED_PROTOCOLS = ("SSL", "SASL_SSL", "SASL_PLAINTEXT")
+
 
 @dataclass(frozen=True)
 class KafkaClientConfig:
@@ -87,6 +89,18 @@ class KafkaClientConfig:
             key
             for key in self.properties
             if key in fixed and str(self.properties[key]).lower() != mine.get(key, "").lower()
+        )
+
+    def security_hint(self) -> str:
+        """A hint for a failed connection when TLS or SASL is configured, else ``""``: a client
+        speaking TLS or SASL to a plaintext listener sees only a broken connection."""
+        protocol = str(self.properties.get("security.protocol", "")).upper()
+        if protocol not in _SECURED_PROTOCOLS:
+            return ""
+        return (
+            f" (security.protocol is {protocol}: check that the broker's listener at "
+            f"{self.bootstrap_servers} expects {protocol}; a plaintext listener drops such "
+            "connections)"
         )
 
     def masked_properties(self) -> dict[str, object]:

@@ -56,6 +56,12 @@ if TYPE_CHECKING:  # Message is generic only in the type stubs
 _Client = TypeVar("_Client")
 
 
+#: librdkafka error names of a connection that broke or never came up
+_CONNECTION_FAILURES = frozenset(
+    {"_TRANSPORT", "_ALL_BROKERS_DOWN", "_TIMED_OUT", "_SSL", "_AUTHENTICATION"}
+)
+
+
 def transport_error(context: str, error: object, config: KafkaClientConfig) -> TransportError:
     """A ``TransportError`` for a librdkafka error (``KafkaError`` or ``KafkaException``).
 
@@ -64,8 +70,9 @@ def transport_error(context: str, error: object, config: KafkaClientConfig) -> T
     if isinstance(error, confluent_kafka.KafkaException) and error.args:
         error = error.args[0]
     if isinstance(error, confluent_kafka.KafkaError):
+        hint = config.security_hint() if error.name() in _CONNECTION_FAILURES else ""
         return TransportError(
-            config.scrub(f"{context}: {error.str()}"),
+            config.scrub(f"{context}: {error.str()}{hint}"),
             code=error.name(),
             retriable=error.retriable(),
         )
