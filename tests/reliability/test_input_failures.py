@@ -274,9 +274,7 @@ def test_bad_cli_seconds_are_usage_errors_not_tracebacks(
 def test_set_reader_service_none_names_the_argument_and_keeps_the_reader(
     library: SupportLibApi,
 ) -> None:
-    buffering = _started(
-        library.get_sample_reader_api().create_service(BufferingConfiguration())
-    )
+    buffering = _started(library.get_sample_reader_api().create_service(BufferingConfiguration()))
     with pytest.raises(TypeError, match="reading_service"):
         buffering.set_reader_service(None)  # type: ignore[attr-defined]
     assert buffering.subscribe(5) is False  # type: ignore[attr-defined]

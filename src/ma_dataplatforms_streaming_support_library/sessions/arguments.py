@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from ..contracts.shared.stream_api_configuration import parse_partition_mappings
 from ..core.base.validation import MAX_KEY_CHARS, data_source_error, items_error, text_error
@@ -60,17 +59,3 @@ def check_read_arguments(
         return parse_partition_mappings(partition_mappings)
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(str(exc)) from None
-
-
-def check_parameters(parameters: Any) -> list[str]:
-    """``parameters`` as a non-empty list of parameter identifiers."""
-    if isinstance(parameters, (str, bytes)) or not isinstance(parameters, Sequence):
-        raise ConfigurationError(
-            f"parameters must be a list of parameter identifiers, got {shown(parameters)}"
-        )
-    if not parameters:
-        raise ConfigurationError("parameters must not be empty")
-    _raise_if(items_error(len(parameters), "parameters"))
-    for parameter in parameters:
-        _raise_if(text_error(parameter, "parameters item", allow_empty=False))
-    return list(parameters)
