@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,16 +52,20 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     resample.set_defaults(run=run_resample)
 
 
-def _check_hz(hz: float) -> None:
+def _check_rates(hz: float, window_ms: float) -> None:
     error = frequency_error("--hz", hz)
     if error is not None:
         raise CliError(error)
+    if not (math.isfinite(window_ms) and window_ms > 0):
+        raise CliError(
+            f"--window-ms must be a finite number of milliseconds > 0, got {window_ms:g}"
+        )
 
 
 def run_resample(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Resample the session and write the buckets (the file appears only when complete)."""
     hz: float = args.hz
-    _check_hz(hz)
+    _check_rates(hz, args.window_ms)
     path: Path = args.out
     kind = output_format(path, args.format)
     check_output_folder(path)

@@ -15,6 +15,7 @@ from ..contracts.packet_reading.packet_reading_type import PacketReadingType
 from ..contracts.packet_reading.received_packet_dto import ReceivedPacketDto
 from ..contracts.session_management.session_info import SessionInfo
 from ..contracts.shared.i_handler import IHandler
+from ..core.base.validation import data_source_error
 from ..core.library.context import LibraryContext
 from ..core.packet_reading.packet_reader_service import PacketReaderService
 from ..errors import CliError
@@ -180,9 +181,9 @@ def run_tail(args: argparse.Namespace, out: Console, err: Console) -> int:
         data_source=args.data_source,
         reading_type=PacketReadingType.LIVE,
     )
-    error = configuration.validate()
+    error = configuration.validate() or data_source_error(args.data_source)
     if error:
-        raise CliError(f"tail: {error}")
+        raise CliError(f"tail: --data-source: {error}")
     with open_context(args) as context:
         follower = _Follower()
         reader = PacketReaderService(context, configuration)

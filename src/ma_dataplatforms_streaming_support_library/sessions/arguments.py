@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..contracts.shared.stream_api_configuration import parse_partition_mappings
-from ..core.base.validation import MAX_KEY_CHARS, data_source_error, items_error, text_error
+from ..core.base.validation import (
+    MAX_KEY_CHARS,
+    data_source_error,
+    details_error,
+    items_error,
+    text_error,
+)
 from ..errors import ConfigurationError
 from ..redaction import shown
 
-__all__ = ["check_progress", "check_read_arguments", "check_session_key"]
+__all__ = [
+    "check_progress",
+    "check_read_arguments",
+    "check_session_arguments",
+    "check_session_key",
+]
 
 
 def _raise_if(error: str) -> None:
@@ -59,3 +70,12 @@ def check_read_arguments(
         return parse_partition_mappings(partition_mappings)
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(str(exc)) from None
+
+
+def check_session_arguments(data_source: object, identifier: object, details: object) -> None:
+    """What a new session is created with: a data source, an identifier and details."""
+    _raise_if(
+        data_source_error(data_source)
+        or text_error(identifier, "identifier")
+        or details_error(details)
+    )

@@ -21,6 +21,7 @@ from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from ..core.library.context import LibraryContext
 from ..errors import ConfigurationError, StoreNotFoundError
 from ..transport import default_store_path, parse_broker_list
+from .arguments import check_progress, check_session_key
 from .copy import CopyReport, copy_between
 from .ending import end_in
 from .files import staged_output
@@ -149,6 +150,7 @@ class SessionStore:
         """The full session key ``text`` names: a key, a unique key prefix, a session identifier,
         or ``latest`` (the session started last). Raises ``SessionNotFoundError`` when none or
         several sessions match (the message lists the candidates)."""
+        check_session_key(text)
         return resolve_session_key(self._context, text, data_source)
 
     def read(
@@ -185,6 +187,7 @@ class SessionStore:
         progress: ProgressCallback | None = None,
     ) -> list[SessionSummary]:
         """Every session (of ``data_source``), oldest first; see ``list_sessions``."""
+        check_progress(progress)
         return list_in(
             self._context, data_source=data_source, count_packets=count_packets, progress=progress
         )
@@ -199,6 +202,7 @@ class SessionStore:
         progress: ProgressCallback | None = None,
     ) -> tuple[dict[str, npt.NDArray[Any]], int]:
         """Per-bucket statistics of ``parameters``; see ``resample_session``."""
+        check_progress(progress)
         return resample_in(
             self._context,
             session_key,
@@ -212,6 +216,7 @@ class SessionStore:
         self, target: SessionStore, session_key: str, progress: ProgressCallback | None = None
     ) -> CopyReport:
         """Copy one session into ``target``; see ``copy_session``."""
+        check_progress(progress)
         return copy_between(self._context, target._context, session_key, progress)
 
     def end(self, session_key: str) -> SessionInfo:

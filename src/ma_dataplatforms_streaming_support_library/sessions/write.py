@@ -36,6 +36,8 @@ from ..core.base.support_library_bootstrapper import SupportLibraryBootstrapper
 from ..errors import ConfigurationError, TransportError
 from ..protos import open_data_pb2 as pb
 from ..protos.packets import PacketType
+from ..redaction import shown
+from .arguments import check_session_arguments
 from .frames import frame_writes
 from .packing import as_status, periodic_contents, row_contents
 from .parameters import Parameter, configuration_packets, stream_of_all
@@ -56,10 +58,13 @@ def _ok(result: ApiResult[Any], doing: str) -> Any:
 
 
 def _identifiers(parameters: str | Sequence[str]) -> list[str]:
-    identifiers = [parameters] if isinstance(parameters, str) else list(parameters)
+    try:
+        identifiers = [parameters] if isinstance(parameters, str) else list(parameters)
+    except TypeError:
+        identifiers = []
     if not identifiers or not all(isinstance(i, str) and i for i in identifiers):
         raise ConfigurationError(
-            f"parameters must be an identifier or a non-empty list of them, got {parameters!r}"
+            f"parameters must be an identifier or a non-empty list of them, got {shown(parameters)}"
         )
     if len(set(identifiers)) != len(identifiers):
         raise ConfigurationError(f"parameters {identifiers} name a parameter twice")
@@ -81,6 +86,7 @@ class SessionWriter:
         max_packet_bytes: int,
         additional_properties: Properties | None = None,
     ) -> None:
+        check_session_arguments(data_source, identifier, details)
         if max_packet_bytes < 1024:
             raise ConfigurationError(f"max_packet_bytes must be ≥ 1024, got {max_packet_bytes}")
         for name, parameter in parameters.items():

@@ -16,6 +16,9 @@ to the log as UTF-8 protobuf. Messages quote arguments through ``redaction.shown
 
 from __future__ import annotations
 
+from typing import Any
+
+from ...contracts.session_management.session_creation_info import details_to_dict
 from ...layout import name_error
 from ...redaction import shown
 
@@ -25,6 +28,7 @@ __all__ = [
     "MAX_NAME_CHARS",
     "MAX_VALUE_CHARS",
     "data_source_error",
+    "details_error",
     "items_error",
     "session_key_error",
     "text_error",
@@ -81,3 +85,19 @@ def data_source_error(data_source: object, stream: object = "") -> str:
 
 def session_key_error(session_key: object) -> str:
     return text_error(session_key, "session_key", allow_empty=False, max_chars=MAX_KEY_CHARS)
+
+
+def details_error(details: Any, argument: str = "details") -> str:
+    """Why ``details`` cannot be a session's details (type, count, sizes), or ``""``."""
+    try:
+        normalised = details_to_dict(details, argument)
+    except TypeError as exc:
+        return str(exc)
+    error = items_error(len(normalised), argument)
+    for key, value in normalised.items():
+        error = (
+            error
+            or text_error(key, f"{argument} key", allow_empty=False)
+            or text_error(value, f"{argument} value of {shown(key)}", max_chars=MAX_VALUE_CHARS)
+        )
+    return error

@@ -26,8 +26,8 @@ from ...redaction import shown
 from ..base.service import ServiceBase
 from ..base.validation import (
     MAX_KEY_CHARS,
-    MAX_VALUE_CHARS,
     data_source_error,
+    details_error,
     items_error,
     session_key_error,
     text_error,
@@ -65,22 +65,6 @@ def _info_packet(info: SessionInfo) -> open_data_pb2.SessionInfoPacket:
     )
 
 
-def _details_error(details: Any, argument: str) -> str:
-    """Why ``details`` cannot be a session's details (type, count, sizes), or ``""``."""
-    try:
-        normalised = details_to_dict(details, argument)
-    except TypeError as exc:
-        return str(exc)
-    error = items_error(len(normalised), argument)
-    for key, value in normalised.items():
-        error = (
-            error
-            or text_error(key, f"{argument} key", allow_empty=False)
-            or text_error(value, f"{argument} value of {shown(key)}", max_chars=MAX_VALUE_CHARS)
-        )
-    return error
-
-
 def _associates_error(keys: object) -> str:
     if keys is None:
         return ""
@@ -116,7 +100,7 @@ def _creation_error(info: SessionCreationInfo) -> str:
     return (
         error
         or _associates_error(info.associate_session_keys)
-        or _details_error(info.details, "details")
+        or details_error(info.details, "details")
     )
 
 
@@ -244,7 +228,7 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
     ) -> ApiResult[SessionInfo]:
         if session_details is None:
             return ApiResult.fail("update_session_details: session_details must not be None")
-        error = _details_error(session_details, "session_details")
+        error = details_error(session_details, "session_details")
         if error:
             return ApiResult.fail(f"update_session_details: {error}")
         details = details_to_dict(session_details, "session_details")
