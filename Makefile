@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Most tests wait on brokers and reader timeouts, not on the CPU: four workers on two cores.
 PYTEST_WORKERS ?= 4
 
-.PHONY: demo test test-columnar fuzz test-tansu test-protobuf6 reliability reliability-long soak lint bench protos clean
+.PHONY: demo test test-columnar fuzz fuzz-pipeline test-tansu test-protobuf6 reliability reliability-long soak lint bench protos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test-columnar: $(STAMP)
 # 1M mutated real packets through the native codec, bounded at about two minutes.
 fuzz: $(STAMP)
 	$(PY) tests/fuzz/fuzz_columnar.py --packets 1000000 --seconds 110
+
+# Mutated packets through the reading pipeline: 1M through the envelope check and read_session's
+# decoders, 20k through buffering and interpolation, 2k through a store and the packet reader.
+fuzz-pipeline: $(STAMP)
+	$(PY) tests/fuzz/fuzz_pipeline.py --packets 1000000 --buffered 20000 --stored 2000 --seconds 150
 
 # The Kafka tiers again on the second, independent broker implementation (tansu).
 test-tansu: $(STAMP)
