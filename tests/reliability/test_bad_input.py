@@ -13,7 +13,6 @@ import asyncio
 import datetime
 import logging
 import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +21,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ma_dataplatforms_streaming_support_library.sessions import (
-    Parameter,
-    SessionStore,
-    copy_session,
-    list_sessions,
-    open_session_writer,
-    read_session,
-)
 from ma_dataplatforms_streaming_support_library.aio import AsyncPacketWriter, packets
 from ma_dataplatforms_streaming_support_library.cli.main import main as cli_main
 from ma_dataplatforms_streaming_support_library.contracts.buffering.buffering_configuration import (
@@ -60,7 +51,6 @@ from ma_dataplatforms_streaming_support_library.contracts.session_management.ses
     SessionCreationInfo,
 )
 from ma_dataplatforms_streaming_support_library.contracts.shared.i_handler import IHandler
-from ma_dataplatforms_streaming_support_library.contracts.shared.retry_policy import RetryPolicy
 from ma_dataplatforms_streaming_support_library.contracts.shared.stream_api_configuration import (
     StreamingApiConfiguration,
 )
@@ -75,6 +65,14 @@ from ma_dataplatforms_streaming_support_library.errors import (
     StreamingError,
 )
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
+from ma_dataplatforms_streaming_support_library.sessions import (
+    Parameter,
+    SessionStore,
+    copy_session,
+    list_sessions,
+    open_session_writer,
+    read_session,
+)
 from ma_dataplatforms_streaming_support_library.transport import BROKER_ENVIRONMENT_VARIABLE
 
 DS = "BadInput"
@@ -1220,9 +1218,6 @@ def test_bad_input(
 
 
 def test_messages_quote_arguments_cut_short() -> None:
-    message = re.sub(
-        r"\s+",
-        " ",
-        str(pytest.raises(ValueError, StreamingApiConfiguration, timeout_seconds=LONG).value),
-    )
-    assert len(message) < 300
+    with pytest.raises(ValueError) as raised:
+        StreamingApiConfiguration(timeout_seconds=LONG)  # type: ignore[arg-type]
+    assert "timeout_seconds" in str(raised.value) and len(str(raised.value)) < 300
