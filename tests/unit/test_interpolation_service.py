@@ -585,3 +585,19 @@ def test_one_failing_subscription_leaves_the_others_alone(
     assert "subscription 'huge' failed" in caplog.text and "Traceback" in caplog.text
     assert data_reader.unsubscribe("huge") and data_reader.failed_subscriptions == {}
     sample_reader.stop()
+
+
+def test_a_sample_far_from_the_others_fails_its_subscription_without_filling_the_gap() -> None:
+    # Two samples a year apart at 1 kHz: filling the gap would need 3e10 cells (gigabytes); the
+    # subscription fails at once with a message saying why, and nothing huge is allocated.
+    data_reader, sample_reader, reader = _pipeline()
+    far = Collector()
+    assert data_reader.subscribe("far", ["P"], 1000.0, far)
+    year_ns = 365 * 24 * 3600 * 10**9
+    reader.send(SESSION, "", periodic_packet(["P"], 0, MS, [[1.0]]))
+    reader.send(SESSION, "", periodic_packet(["P"], year_ns, MS, [[2.0]]))
+    reader.complete_session(SESSION)
+    data_reader.stop()
+    assert "OverflowError" in data_reader.failed_subscriptions["far"]
+    assert "cells" in data_reader.failed_subscriptions["far"]
+    sample_reader.stop()

@@ -56,6 +56,10 @@ class CompletedCells:
         return (self.first_cell + self.cell_count) * self.cell_ns
 
 
+#: the most cells one completion fills: a bound on the memory a gap in the data can take
+MAX_CELLS_AT_ONCE = 5_000_000
+
+
 class GridAccumulator:
     """Keeps the samples of not-yet-complete cells of one subscription in one session.
 
@@ -188,6 +192,14 @@ class GridAccumulator:
                 "nanosecond time"
             )
         count = end_cell - first
+        if count > MAX_CELLS_AT_ONCE:
+            # Only a sample far from the others (a corrupt timestamp, or data years apart) makes
+            # a gap this wide; filling it would take gigabytes, so the subscription stops here.
+            raise OverflowError(
+                f"the grid would need {count:,} cells of {self.cell_ns} ns at once (from "
+                f"{first * self.cell_ns} ns to {end_cell * self.cell_ns} ns); a sample lies far "
+                "outside the session's time range"
+            )
         edges = (first + np.arange(count + 1, dtype=np.int64)) * self.cell_ns
         parts: list[CellPart] = []
         carry: list[SampleBlock] = []
