@@ -11,6 +11,7 @@ import pytest
 from ma_dataplatforms_streaming_support_library.contracts.packet_reading.packet_reading_type import (
     PacketReadingType,
 )
+from ma_dataplatforms_streaming_support_library.errors import ReaderTimeoutError, StreamingError
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2
 from ma_dataplatforms_streaming_support_library.transport import Transport
 
@@ -619,8 +620,11 @@ def test_idle_stream_completes_after_the_timeout_with_a_warning(
     reader, recorder = start_reader(reading, configuration)
 
     recorder.wait_completed(written.session_key)
-    with pytest.raises(TimeoutError, match=written.session_key):
+    with pytest.raises(TimeoutError, match=written.session_key) as raised:
         reader.stop()
+    # The official API's TimeoutError, and the library's own error class.
+    assert isinstance(raised.value, ReaderTimeoutError)
+    assert isinstance(raised.value, StreamingError)
     assert recorder.packets_by_stream(written.session_key) == expected_by_stream(written.packets)
     assert_event_order(recorder.session_journal(written.session_key), [""])
     assert reading.logger.find(written.session_key, levels=("warning",))

@@ -6,21 +6,16 @@ import contextlib
 import datetime
 import fnmatch
 import logging
-import threading
 import time
-from typing import Any
 
 from ...contracts.packet_reading.coverage_cursor_info import CoverageCursorInfo
-from ...contracts.packet_reading.i_packet_reader_service import IPacketReaderService
 from ...contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from ...contracts.packet_reading.packet_reading_type import PacketReadingType
 from ...contracts.packet_reading.received_packet_dto import ReceivedPacketDto
 from ...contracts.packet_reading.stream_info import StreamInfo
 from ...contracts.packet_writing.packet_bytes import PacketBytes
-from ...contracts.session_management.session_association_info import SessionAssociationInfo
 from ...contracts.session_management.session_info import SessionInfo
 from ...contracts.shared.event import Event
-from ...contracts.shared.i_handler import IHandler
 from ...errors import TransportError
 from ...layout import stream_of
 from ...protos import open_data_pb2
@@ -28,9 +23,8 @@ from ...protos.packets import parse_packet
 from ...redaction import shown
 from ...transport.base import Consumer, Record, TopicPartition
 from ..base.retry import with_retries
-from ..base.service import ServiceBase
 from ..library.context import LibraryContext
-from .iteration import DEFAULT_MAX_QUEUED, BlockingIterator, iterate_packets
+from .reader_base import PacketReaderBase
 from .session_reading import PartitionProgress, SessionReading, StreamProgress, plan_partitions
 
 __all__ = ["PacketReaderService"]
@@ -62,81 +56,24 @@ def _utc(timestamp_ms: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(timestamp_ms / 1000, tz=datetime.timezone.utc)
 
 
-class PacketReaderService(ServiceBase, IPacketReaderService):
+class PacketReaderService(PacketReaderBase):
     """One thread per reader; handlers and events run on it. A handler exception is logged, never fatal."""
 
-    service_name = "packet reader service"
-
     def __init__(self, context: LibraryContext, configuration: PacketReadingConfiguration) -> None:
-        super().__init__()
-        error = configuration.validate()
-        if error:
-            raise ValueError(error)
+        super().__init__(configuration, context.timeout_s + 5)
         self._context = context
-        self.configuration = configuration
-        self.session_reading_started: Event[SessionInfo] = Event("session_reading_started")
-        self.session_reading_completed: Event[SessionInfo] = Event("session_reading_completed")
-        self.stream_reading_started: Event[StreamInfo] = Event("stream_reading_started")
-        self.stream_reading_completed: Event[StreamInfo] = Event("stream_reading_completed")
-        self.session_info_updated: Event[SessionInfo] = Event("session_info_updated")
-        self.coverage_cursor_received: Event[CoverageCursorInfo] = Event("coverage_cursor_received")
-        self.session_association_info_updated: Event[SessionAssociationInfo] = Event(
-            "session_association_info_updated"
-        )
-        # Replaced, never mutated, so the reading thread iterates it without a lock.
-        self._handlers: tuple[IHandler[ReceivedPacketDto], ...] = ()
-        self._handlers_lock = threading.Lock()
-        self._handler_set = threading.Event()
-        self._events_wired = False
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._readings: dict[str, SessionReading] = {}
         self._positions: dict[TopicPartition, int] = {}
         self._streams: dict[TopicPartition, str | None] = {}
         self._by_key: dict[bytes, SessionReading] = {}
         self._last_submit_ms = -1
         self._last_submit_time = datetime.datetime.fromtimestamp(0, tz=datetime.timezone.utc)
-        self._seen: set[str] = set()
-        self._known_at_start: set[str] = set()
-        self._ended_at_start: set[str] = set()
-        self._timeout_error: TimeoutError | None = None
-        self.finished = threading.Event()
-        #: The error that stopped the reading thread, if one did (iterators raise it).
-        self.failure: Exception | None = None
         #: Raised (with the error) when reading stops for good: the broker stayed unreachable
         #: past ``timeout_seconds`` and the retry policy; the service is stopped right after.
         self.reading_failed: Event[Exception] = Event("reading_failed")
         #: Records of the sessions read that were not Open Data Packets: each was logged with
         #: its topic, partition and offset, and skipped (never handed to a handler).
         self.corrupt_records = 0
-
-    # handlers ---------------------------------------------------------------------------------
-    def set_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
-        if handler is None or not callable(getattr(handler, "handle", None)):
-            raise TypeError(
-                f"set_handler: handler must be an IHandler with handle(), got {handler!r}"
-            )
-        with self._handlers_lock:
-            if handler not in self._handlers:
-                self._handlers = (*self._handlers, handler)
-            if not self._handler_set.is_set():
-                self._events_wired = any(event.subscriber_count for event in self._events())
-        self._handler_set.set()
-
-    def _events(self) -> tuple[Event[Any], ...]:
-        return (
-            self.session_reading_started,
-            self.session_reading_completed,
-            self.stream_reading_started,
-            self.stream_reading_completed,
-            self.session_info_updated,
-            self.coverage_cursor_received,
-            self.session_association_info_updated,
-        )
-
-    def remove_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
-        with self._handlers_lock:
-            self._handlers = tuple(h for h in self._handlers if h != handler)
 
     # lifecycle --------------------------------------------------------------------------------
     def _on_start(self) -> None:
@@ -148,22 +85,12 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self._ended_at_start = {r.info.session_key for r in records if r.info.historical}
         # Created now, so that its connection is up by the time a handler is set.
         consumer = self._context.transport.consumer()
-        self._thread = threading.Thread(
-            target=self._run,
-            args=(consumer,),
-            name=f"ma-streaming-reader-{str(self.id)[:8]}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._start_thread(self._run, consumer)
 
-    def _on_stop(self) -> None:
-        self._stopping.set()
-        self._handler_set.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(self._context.timeout_s + 5)
-        if self._timeout_error is not None:
-            error, self._timeout_error = self._timeout_error, None
-            raise error
+    def _sessions_completed(self) -> bool | None:
+        if not self._readings:
+            return None
+        return all(reading.completed for reading in self._readings.values())
 
     # the reading thread -----------------------------------------------------------------------
     def _run(self, consumer: Consumer) -> None:
@@ -276,23 +203,6 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
                 for reading in self._readings.values():
                     if reading.ended and not reading.completed:
                         self._check_completion(reading, now)
-
-    def _historic_done(self, now: float, started_at: float) -> bool:
-        configuration = self.configuration
-        if configuration.reading_type is not PacketReadingType.HISTORIC:
-            return False
-        if self._readings:
-            return all(reading.completed for reading in self._readings.values())
-        if now - started_at < configuration.timeout_seconds:
-            return False
-        wanted = (
-            configuration.session_key or f"pattern {configuration.session_identifier_pattern!r}"
-        )
-        self._timed_out(
-            f"no session of data source {configuration.data_source!r} matching {wanted} "
-            f"was found within {configuration.timeout_seconds} s"
-        )
-        return True
 
     # choosing sessions ------------------------------------------------------------------------
     def _matches(self, info: SessionInfo) -> bool:
@@ -611,21 +521,3 @@ class PacketReaderService(ServiceBase, IPacketReaderService):
         self._start_session(reading)
         reading.completed = True
         self.session_reading_completed.raise_event(self, reading.info)
-
-    def _timed_out(self, message: str) -> None:
-        logger.warning("packet reader %s: %s", self.id, message)
-        if self.configuration.raise_exception_on_timeout and self._timeout_error is None:
-            self._timeout_error = TimeoutError(message)
-
-    def packets(
-        self, *, timeout: float | None = None, max_queued: int = DEFAULT_MAX_QUEUED
-    ) -> BlockingIterator[ReceivedPacketDto]:
-        """``for dto in reader.packets(): ...`` — bounded, with back-pressure; see iteration.py."""
-        return iterate_packets(self, timeout=timeout, max_queued=max_queued)
-
-    def wait_until_finished(self, timeout_s: float | None = None) -> bool:
-        """Block until a HISTORIC reader has read everything (or stopped); True if it finished."""
-        return self.finished.wait(timeout_s)
-
-    def __repr__(self) -> str:
-        return f"PacketReaderService(id={self.id}, configuration={self.configuration!r})"

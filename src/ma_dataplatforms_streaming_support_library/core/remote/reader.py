@@ -6,13 +6,11 @@ import datetime
 import fnmatch
 import logging
 import queue
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...contracts.packet_reading.coverage_cursor_info import CoverageCursorInfo
-from ...contracts.packet_reading.i_packet_reader_service import IPacketReaderService
 from ...contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from ...contracts.packet_reading.packet_reading_type import PacketReadingType
 from ...contracts.packet_reading.received_packet_dto import ReceivedPacketDto
@@ -20,11 +18,8 @@ from ...contracts.packet_reading.stream_info import StreamInfo
 from ...contracts.packet_writing.packet_bytes import PacketBytes
 from ...contracts.session_management.session_association_info import SessionAssociationInfo
 from ...contracts.session_management.session_info import SessionInfo
-from ...contracts.shared.event import Event
-from ...contracts.shared.i_handler import IHandler
 from ...protos import api_pb2, open_data_pb2
-from ..base.service import ServiceBase
-from ..packet_reading.iteration import DEFAULT_MAX_QUEUED, BlockingIterator, iterate_packets
+from ..packet_reading.reader_base import PacketReaderBase
 from .calls import RpcFailure, call, session_info
 from .streams import Delivery, SessionStreams, connection_details
 
@@ -58,7 +53,7 @@ class _Reading:
     stream_done: set[str] = field(default_factory=set)
 
 
-class RemotePacketReaderService(ServiceBase, IPacketReaderService):
+class RemotePacketReaderService(PacketReaderBase):
     """Reads sessions as the in-process reader does (which sessions, the events and their order),
     from the server's read connections: one per session and set of streams, opened from the
     session's start offsets. Packets and events are delivered on the reader's one thread.
@@ -67,67 +62,11 @@ class RemotePacketReaderService(ServiceBase, IPacketReaderService):
     A session completes once the server reports it ended and its reads have drained (see
     ``_SETTLE_S``), or, not ended, after ``timeout_seconds`` without a packet."""
 
-    service_name = "packet reader service"
-
     def __init__(self, context: RemoteContext, configuration: PacketReadingConfiguration) -> None:
-        super().__init__()
-        error = configuration.validate()
-        if error:
-            raise ValueError(error)
+        super().__init__(configuration, context.timeout_s + 5)
         self._context = context
-        self.configuration = configuration
-        self.session_reading_started: Event[SessionInfo] = Event("session_reading_started")
-        self.session_reading_completed: Event[SessionInfo] = Event("session_reading_completed")
-        self.stream_reading_started: Event[StreamInfo] = Event("stream_reading_started")
-        self.stream_reading_completed: Event[StreamInfo] = Event("stream_reading_completed")
-        self.session_info_updated: Event[SessionInfo] = Event("session_info_updated")
-        self.coverage_cursor_received: Event[CoverageCursorInfo] = Event("coverage_cursor_received")
-        self.session_association_info_updated: Event[SessionAssociationInfo] = Event(
-            "session_association_info_updated"
-        )
-        self._handlers: tuple[IHandler[ReceivedPacketDto], ...] = ()
-        self._handlers_lock = threading.Lock()
-        self._handler_set = threading.Event()
-        self._events_wired = False
-        self._stopping = threading.Event()
         self._deliveries: queue.Queue[Delivery] = queue.Queue(_QUEUED_RESPONSES)
         self._readings: dict[str, _Reading] = {}
-        self._seen: set[str] = set()
-        self._known_at_start: set[str] = set()
-        self._ended_at_start: set[str] = set()
-        self._timeout_error: TimeoutError | None = None
-        self._thread: threading.Thread | None = None
-        self.finished = threading.Event()
-        #: The error that stopped the reading thread, if one did (iterators raise it).
-        self.failure: Exception | None = None
-
-    # handlers ---------------------------------------------------------------------------------
-    def set_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
-        if handler is None or not callable(getattr(handler, "handle", None)):
-            raise TypeError(
-                f"set_handler: handler must be an IHandler with handle(), got {handler!r}"
-            )
-        with self._handlers_lock:
-            if handler not in self._handlers:
-                self._handlers = (*self._handlers, handler)
-            if not self._handler_set.is_set():
-                self._events_wired = any(event.subscriber_count for event in self._events())
-        self._handler_set.set()
-
-    def _events(self) -> tuple[Event[Any], ...]:
-        return (
-            self.session_reading_started,
-            self.session_reading_completed,
-            self.stream_reading_started,
-            self.stream_reading_completed,
-            self.session_info_updated,
-            self.coverage_cursor_received,
-            self.session_association_info_updated,
-        )
-
-    def remove_handler(self, handler: IHandler[ReceivedPacketDto]) -> None:
-        with self._handlers_lock:
-            self._handlers = tuple(h for h in self._handlers if h != handler)
 
     # lifecycle --------------------------------------------------------------------------------
     def _on_start(self) -> None:
@@ -137,19 +76,12 @@ class RemotePacketReaderService(ServiceBase, IPacketReaderService):
             self._known_at_start.add(session_key)
             if info.is_complete:
                 self._ended_at_start.add(session_key)
-        self._thread = threading.Thread(
-            target=self._run, name=f"ma-streaming-grpc-reader-{str(self.id)[:8]}", daemon=True
-        )
-        self._thread.start()
+        self._start_thread(self._run)
 
-    def _on_stop(self) -> None:
-        self._stopping.set()
-        self._handler_set.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(self._context.timeout_s + 5)
-        if self._timeout_error is not None:
-            error, self._timeout_error = self._timeout_error, None
-            raise error
+    def _sessions_completed(self) -> bool | None:
+        if not self._readings:
+            return None
+        return all(reading.completed for reading in self._readings.values())
 
     def _session_keys(self) -> list[str]:
         response = call(
@@ -210,23 +142,6 @@ class RemotePacketReaderService(ServiceBase, IPacketReaderService):
                     self._check_completion(reading, now)
             if self._historic_done(now, started_at):
                 return
-
-    def _historic_done(self, now: float, started_at: float) -> bool:
-        configuration = self.configuration
-        if configuration.reading_type is not PacketReadingType.HISTORIC:
-            return False
-        if self._readings:
-            return all(reading.completed for reading in self._readings.values())
-        if now - started_at < configuration.timeout_seconds:
-            return False
-        wanted = (
-            configuration.session_key or f"pattern {configuration.session_identifier_pattern!r}"
-        )
-        self._timed_out(
-            f"no session of data source {configuration.data_source!r} matching {wanted} "
-            f"was found within {configuration.timeout_seconds} s"
-        )
-        return True
 
     def _matches(self, info: SessionInfo) -> bool:
         configuration = self.configuration
@@ -396,21 +311,3 @@ class RemotePacketReaderService(ServiceBase, IPacketReaderService):
         reading.completed = True
         reading.streams.close()
         self.session_reading_completed.raise_event(self, reading.info)
-
-    def _timed_out(self, message: str) -> None:
-        logger.warning("packet reader %s: %s", self.id, message)
-        if self.configuration.raise_exception_on_timeout and self._timeout_error is None:
-            self._timeout_error = TimeoutError(message)
-
-    def packets(
-        self, *, timeout: float | None = None, max_queued: int = DEFAULT_MAX_QUEUED
-    ) -> BlockingIterator[ReceivedPacketDto]:
-        """``for dto in reader.packets(): ...`` — bounded, with back-pressure; see iteration.py."""
-        return iterate_packets(self, timeout=timeout, max_queued=max_queued)
-
-    def wait_until_finished(self, timeout_s: float | None = None) -> bool:
-        """Block until a HISTORIC reader has read everything (or stopped); True if it finished."""
-        return self.finished.wait(timeout_s)
-
-    def __repr__(self) -> str:
-        return f"RemotePacketReaderService(id={self.id}, configuration={self.configuration!r})"
