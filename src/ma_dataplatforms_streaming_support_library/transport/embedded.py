@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import os
@@ -10,19 +9,19 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from .base import (
     Consumer,
     DeliveryFailure,
-    Record,
     TopicPartition,
     Transport,
     TransportError,
     check_record_size,
-    fetch_fairly,
 )
+from .embedded_consumer import EmbeddedConsumer
+from .sqlite_log import StoreCatalog, commit_signal, connect, id_range
 
 __all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
 
@@ -37,33 +36,6 @@ _LINGER_S = 0.002
 _LINGER_RECORDS = 256
 # While a commit runs, a producer yields the GIL every this many records.
 _YIELD_EVERY = 8
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS topics (
-    name TEXT PRIMARY KEY,
-    partitions INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS partitions (
-    pid INTEGER PRIMARY KEY,
-    topic TEXT NOT NULL,
-    partition INTEGER NOT NULL,
-    UNIQUE (topic, partition)
-);
-CREATE TABLE IF NOT EXISTS records (
-    id INTEGER PRIMARY KEY,
-    key BLOB,
-    value BLOB NOT NULL,
-    timestamp_ms INTEGER NOT NULL
-);
-"""
-
-# A record's rowid is (partition id << 40) + offset: one integer B-tree holds every partition's
-# records in offset order, so appends and range scans cost what a plain rowid table costs.
-_OFFSET_BITS = 40
-
-# Commits by this process wake its own consumers at once; other processes are seen by polling
-# PRAGMA data_version, which changes whenever another connection commits.
-_commit_signal = threading.Condition()
 
 #: a queued record: key, value, timestamp (ms); queued per partition id, in produce order
 _Queued = tuple[bytes | None, bytes, int]
@@ -80,38 +52,6 @@ def default_store_path() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path("ma-streaming", appauthor=False) / "sessions.db"
-
-
-def _create_private(path: Path) -> None:
-    """Create the folders (0700) and the store file (0600) that do not exist yet; telemetry is
-    confidential. SQLite gives the -wal and -shm files the store file's mode, and an existing
-    store or folder keeps the mode it has."""
-    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
-    # Another process may create any of them first: then it is theirs, as it is.
-    for folder in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            folder.mkdir(mode=0o700)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
-def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
-    try:
-        _create_private(path)
-        connection = sqlite3.connect(
-            str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False
-        )
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.executescript(_SCHEMA)
-    except (OSError, sqlite3.Error) as exc:
-        raise TransportError(
-            f"cannot open the embedded store at {path}: {exc}. "
-            "Check that the directory exists and is writable, or pass another path as "
-            "broker_list='embedded:PATH'.",
-            code=type(exc).__name__,
-        ) from exc
-    return connection
 
 
 def _insert(connection: sqlite3.Connection, first_id: int, records: list[_Queued]) -> None:
@@ -132,49 +72,6 @@ def _insert(connection: sqlite3.Connection, first_id: int, records: list[_Queued
         connection.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", rows)
 
 
-def _id_range(pid: int) -> tuple[int, int]:
-    return pid << _OFFSET_BITS, (pid + 1) << _OFFSET_BITS
-
-
-class _Catalog:
-    """Topic → partition count and (topic, partition) → partition id, read through a connection."""
-
-    def __init__(self, connection: sqlite3.Connection, location: str) -> None:
-        self._connection = connection
-        self._location = location
-        self._pids: dict[TopicPartition, int] = {}
-        self._counts: dict[str, int] = {}
-
-    def refresh(self) -> dict[str, int]:
-        self._counts = dict(self._connection.execute("SELECT name, partitions FROM topics"))
-        for pid, topic, partition in self._connection.execute(
-            "SELECT pid, topic, partition FROM partitions"
-        ):
-            self._pids[(topic, partition)] = pid
-        return dict(self._counts)
-
-    def count(self, topic: str) -> int | None:
-        if topic not in self._counts:
-            self.refresh()
-        return self._counts.get(topic)
-
-    def pid(self, topic: str, partition: int) -> int:
-        count = self.count(topic)
-        if count is None:
-            raise TransportError(
-                f"topic {topic!r} does not exist in {self._location}", code="UNKNOWN_TOPIC"
-            )
-        if not 0 <= partition < count:
-            raise TransportError(
-                f"partition {partition} does not exist: topic {topic!r} has {count}",
-                code="UNKNOWN_PARTITION",
-            )
-        where = (topic, partition)
-        if where not in self._pids:
-            self.refresh()
-        return self._pids[where]
-
-
 class EmbeddedTransport(Transport):
     """A log on one SQLite file. Produce is queued and committed in batches by a flusher thread.
 
@@ -187,9 +84,9 @@ class EmbeddedTransport(Transport):
         self.path = Path(path).expanduser() if path else default_store_path()
         self.location = f"embedded:{self.path}"
         self.timeout_s = timeout_s
-        self._writer = _connect(self.path, timeout_s)
-        self._reader = _connect(self.path, timeout_s)
-        self._catalog = _Catalog(self._reader, self.location)
+        self._writer = connect(self.path, timeout_s)
+        self._reader = connect(self.path, timeout_s)
+        self._catalog = StoreCatalog(self._reader, self.location)
         self._queue_lock = threading.Lock()
         self._queue_room = threading.Condition(self._queue_lock)
         self._commit_lock = threading.Lock()
@@ -326,7 +223,7 @@ class EmbeddedTransport(Transport):
             connection.execute("BEGIN IMMEDIATE")
             try:
                 for pid, records in batch.items():
-                    low, high = _id_range(pid)
+                    low, high = id_range(pid)
                     last = connection.execute(
                         "SELECT MAX(id) FROM records WHERE id >= ? AND id < ?", (low, high)
                     ).fetchone()[0]
@@ -350,8 +247,8 @@ class EmbeddedTransport(Transport):
             with self._queue_lock:
                 self._failures.extend(failures)
             return
-        with _commit_signal:
-            _commit_signal.notify_all()
+        with commit_signal:
+            commit_signal.notify_all()
 
     def flush(self, timeout_s: float) -> None:
         self._check_open()
@@ -385,7 +282,7 @@ class EmbeddedTransport(Transport):
         with self._read_lock:
             count = self._catalog.count(topic)
             for partition in range(count or 0):
-                low, high = _id_range(self._catalog.pid(topic, partition))
+                low, high = id_range(self._catalog.pid(topic, partition))
                 found = self._reader.execute(
                     f"SELECT {aggregate} FROM records WHERE id >= ? AND id < ?", (low, high)
                 ).fetchone()[0]
@@ -395,7 +292,7 @@ class EmbeddedTransport(Transport):
     def offset_for_time(self, topic: str, partition: int, timestamp_ms: int) -> int:
         self._check_open()
         with self._read_lock:
-            low, high = _id_range(self._catalog.pid(topic, partition))
+            low, high = id_range(self._catalog.pid(topic, partition))
             found = self._reader.execute(
                 "SELECT MIN(id) FROM records WHERE id >= ? AND id < ? AND timestamp_ms >= ?",
                 (low, high, timestamp_ms),
@@ -431,72 +328,3 @@ class EmbeddedTransport(Transport):
     def _check_open(self) -> None:
         if self._closed:
             raise TransportError(f"{self.location} is closed")
-
-
-class EmbeddedConsumer(Consumer):
-    """Polls the SQLite log; wakes on commits from this process and on data_version changes."""
-
-    def __init__(self, path: Path, timeout_s: float) -> None:
-        self._location = f"embedded:{path}"
-        self._connection = _connect(path, timeout_s)
-        self._catalog = _Catalog(self._connection, self._location)
-        self._positions: dict[TopicPartition, tuple[int, int]] = {}
-        self._next_turn = 0
-        self._closed = False
-
-    def assign(self, positions: Mapping[TopicPartition, int]) -> None:
-        for (topic, partition), offset in positions.items():
-            if self._catalog.count(topic) is None:
-                raise TransportError(
-                    f"cannot read topic {topic!r}: it does not exist in {self._location}",
-                    code="UNKNOWN_TOPIC",
-                )
-            pid = self._catalog.pid(topic, partition)
-            self._positions[(topic, partition)] = (pid, max(0, int(offset)))
-
-    def unassign(self, partitions: Iterable[TopicPartition]) -> None:
-        for where in partitions:
-            self._positions.pop(where, None)
-
-    def poll(self, max_records: int, timeout_s: float) -> list[Record]:
-        deadline = time.monotonic() + max(0.0, timeout_s)
-        pause = 0.0005
-        while True:
-            version = self._connection.execute("PRAGMA data_version").fetchone()[0]
-            records = self._fetch(max_records)
-            if records or self._closed:
-                return records
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return records
-            with _commit_signal:
-                _commit_signal.wait(min(pause, remaining))
-            pause = min(pause * 2, 0.005)
-            if self._connection.execute("PRAGMA data_version").fetchone()[0] != version:
-                pause = 0.0005
-
-    def _fetch(self, max_records: int) -> list[Record]:
-        self._next_turn += 1
-        return fetch_fairly(
-            list(self._positions), self._next_turn - 1, max_records, self._fetch_partition
-        )
-
-    def _fetch_partition(self, where: TopicPartition, room: int, records: list[Record]) -> None:
-        topic, partition = where
-        pid, offset = self._positions[where]
-        low, high = _id_range(pid)
-        # SQLite lays out each row as a Record's fields; tuple.__new__ then makes the Records
-        # in C (a Python loop building them costs as much as the query).
-        rows = self._connection.execute(
-            "SELECT ?, ?, id - ?, key, value, timestamp_ms FROM records "
-            "WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-            (topic, partition, low, low + offset, high, room),
-        ).fetchall()
-        if rows:
-            records.extend(map(tuple.__new__, itertools.repeat(Record), rows))
-            self._positions[where] = (pid, rows[-1][2] + 1)
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._connection.close()

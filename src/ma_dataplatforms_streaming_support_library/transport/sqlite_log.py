@@ -1,0 +1,120 @@
+"""The SQLite layout of the embedded store, shared by its transport and its consumers.
+
+One file (WAL mode) holds topics, partitions and records. Opening a store creates missing
+folders (0700) and the file (0600) — telemetry is confidential.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from .base import TopicPartition, TransportError
+
+__all__ = ["OFFSET_BITS", "StoreCatalog", "commit_signal", "connect", "id_range"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS topics (
+    name TEXT PRIMARY KEY,
+    partitions INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS partitions (
+    pid INTEGER PRIMARY KEY,
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    UNIQUE (topic, partition)
+);
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    key BLOB,
+    value BLOB NOT NULL,
+    timestamp_ms INTEGER NOT NULL
+);
+"""
+
+# A record's rowid is (partition id << 40) + offset: one integer B-tree holds every partition's
+# records in offset order, so appends and range scans cost what a plain rowid table costs.
+OFFSET_BITS = 40
+
+# Commits by this process wake its own consumers at once; other processes are seen by polling
+# PRAGMA data_version, which changes whenever another connection commits.
+commit_signal = threading.Condition()
+
+
+def _create_private(path: Path) -> None:
+    """Create the folders (0700) and the store file (0600) that do not exist yet; telemetry is
+    confidential. SQLite gives the -wal and -shm files the store file's mode, and an existing
+    store or folder keeps the mode it has."""
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    # Another process may create any of them first: then it is theirs, as it is.
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def connect(path: Path, timeout_s: float) -> sqlite3.Connection:
+    """A connection to the store at ``path`` (created if missing), in WAL mode with the schema."""
+    try:
+        _create_private(path)
+        connection = sqlite3.connect(
+            str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False
+        )
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.executescript(_SCHEMA)
+    except (OSError, sqlite3.Error) as exc:
+        raise TransportError(
+            f"cannot open the embedded store at {path}: {exc}. "
+            "Check that the directory exists and is writable, or pass another path as "
+            "broker_list='embedded:PATH'.",
+            code=type(exc).__name__,
+        ) from exc
+    return connection
+
+
+def id_range(pid: int) -> tuple[int, int]:
+    return pid << OFFSET_BITS, (pid + 1) << OFFSET_BITS
+
+
+class StoreCatalog:
+    """Topic → partition count and (topic, partition) → partition id, read through a connection."""
+
+    def __init__(self, connection: sqlite3.Connection, location: str) -> None:
+        self._connection = connection
+        self._location = location
+        self._pids: dict[TopicPartition, int] = {}
+        self._counts: dict[str, int] = {}
+
+    def refresh(self) -> dict[str, int]:
+        self._counts = dict(self._connection.execute("SELECT name, partitions FROM topics"))
+        for pid, topic, partition in self._connection.execute(
+            "SELECT pid, topic, partition FROM partitions"
+        ):
+            self._pids[(topic, partition)] = pid
+        return dict(self._counts)
+
+    def count(self, topic: str) -> int | None:
+        if topic not in self._counts:
+            self.refresh()
+        return self._counts.get(topic)
+
+    def pid(self, topic: str, partition: int) -> int:
+        count = self.count(topic)
+        if count is None:
+            raise TransportError(
+                f"topic {topic!r} does not exist in {self._location}", code="UNKNOWN_TOPIC"
+            )
+        if not 0 <= partition < count:
+            raise TransportError(
+                f"partition {partition} does not exist: topic {topic!r} has {count}",
+                code="UNKNOWN_PARTITION",
+            )
+        where = (topic, partition)
+        if where not in self._pids:
+            self.refresh()
+        return self._pids[where]
