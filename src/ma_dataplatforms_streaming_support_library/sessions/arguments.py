@@ -20,6 +20,7 @@ __all__ = [
     "check_read_arguments",
     "check_session_arguments",
     "check_session_key",
+    "parameter_identifiers",
 ]
 
 
@@ -79,3 +80,19 @@ def check_session_arguments(data_source: object, identifier: object, details: ob
         or text_error(identifier, "identifier")
         or details_error(details)
     )
+
+
+def parameter_identifiers(parameters: str | Sequence[str]) -> list[str]:
+    """One identifier or a list of them, as a list; ``ConfigurationError`` for an empty list,
+    a non-string or empty identifier, or one named twice."""
+    try:
+        identifiers = [parameters] if isinstance(parameters, str) else list(parameters)
+    except TypeError:
+        identifiers = []
+    if not identifiers or not all(isinstance(i, str) and i for i in identifiers):
+        raise ConfigurationError(
+            f"parameters must be an identifier or a non-empty list of them, got {shown(parameters)}"
+        )
+    if len(set(identifiers)) != len(identifiers):
+        raise ConfigurationError(f"parameters {identifiers} name a parameter twice")
+    return identifiers

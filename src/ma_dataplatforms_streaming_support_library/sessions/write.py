@@ -36,8 +36,7 @@ from ..core.base.support_library_bootstrapper import SupportLibraryBootstrapper
 from ..errors import ConfigurationError, TransportError
 from ..protos import open_data_pb2 as pb
 from ..protos.packets import PacketType
-from ..redaction import shown
-from .arguments import check_session_arguments
+from .arguments import check_session_arguments, parameter_identifiers
 from .frames import frame_writes
 from .packing import as_status, periodic_contents, row_contents
 from .parameters import Parameter, configuration_packets, stream_of_all
@@ -55,20 +54,6 @@ def _ok(result: ApiResult[Any], doing: str) -> Any:
     if not result.success:
         raise TransportError(f"{doing}: {result.error_message}")
     return result.data
-
-
-def _identifiers(parameters: str | Sequence[str]) -> list[str]:
-    try:
-        identifiers = [parameters] if isinstance(parameters, str) else list(parameters)
-    except TypeError:
-        identifiers = []
-    if not identifiers or not all(isinstance(i, str) and i for i in identifiers):
-        raise ConfigurationError(
-            f"parameters must be an identifier or a non-empty list of them, got {shown(parameters)}"
-        )
-    if len(set(identifiers)) != len(identifiers):
-        raise ConfigurationError(f"parameters {identifiers} name a parameter twice")
-    return identifiers
 
 
 class SessionWriter:
@@ -211,7 +196,7 @@ class SessionWriter:
         ``DataStatus`` codes broadcast against ``values`` (default VALID). Packets hold at most
         ``samples_per_packet`` samples of each parameter (as a logger's 50 ms packets would),
         and never more than fit ``max_packet_bytes``. Returns the packets written."""
-        identifiers = _identifiers(parameters)
+        identifiers = parameter_identifiers(parameters)
         array = np.asarray(values)
         if array.ndim == 1 and len(identifiers) == 1:
             array = array[None, :]
@@ -245,7 +230,7 @@ class SessionWriter:
         stamps = np.asarray(timestamps_ns)
         if stamps.ndim != 1 or stamps.dtype.kind not in "iu":
             raise ConfigurationError("timestamps_ns must be a 1-D array of int64 nanoseconds")
-        identifiers = _identifiers(list(values))
+        identifiers = parameter_identifiers(list(values))
         columns = [np.asarray(values[i], dtype=np.float64) for i in identifiers]
         for identifier, column in zip(identifiers, columns, strict=True):
             if column.shape != stamps.shape:
