@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import fnmatch
 import logging
 import time
 
 from ...contracts.packet_reading.coverage_cursor_info import CoverageCursorInfo
 from ...contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
-from ...contracts.packet_reading.packet_reading_type import PacketReadingType
 from ...contracts.packet_reading.received_packet_dto import ReceivedPacketDto
 from ...contracts.packet_reading.stream_info import StreamInfo
 from ...contracts.packet_writing.packet_bytes import PacketBytes
@@ -206,19 +204,7 @@ class PacketReaderService(PacketReaderBase):
 
     # choosing sessions ------------------------------------------------------------------------
     def _matches(self, info: SessionInfo) -> bool:
-        configuration = self.configuration
-        if info.data_source != configuration.data_source:
-            return False
-        if configuration.session_key:
-            return info.session_key == configuration.session_key
-        pattern = configuration.session_identifier_pattern
-        if pattern and pattern != "*" and not fnmatch.fnmatchcase(info.identifier, pattern):
-            return False
-        if configuration.reading_type is PacketReadingType.LIVE:
-            return info.session_key not in self._ended_at_start
-        if configuration.reading_type is PacketReadingType.HISTORIC:
-            return info.session_key in self._known_at_start
-        return True
+        return info.data_source == self.configuration.data_source and super()._matches(info)
 
     def _refresh(self, consumer: Consumer, now: float) -> None:
         context = self._context

@@ -8,6 +8,7 @@ official events on their one reading thread.
 from __future__ import annotations
 
 import abc
+import fnmatch
 import logging
 import threading
 from typing import Any
@@ -135,6 +136,22 @@ class PacketReaderBase(ServiceBase, IPacketReaderService):
             f"no session of data source {configuration.data_source!r} matching {wanted} "
             f"was found within {configuration.timeout_seconds} s"
         )
+        return True
+
+    def _matches(self, info: SessionInfo) -> bool:
+        """Whether the configuration asks for this session: its key, or its identifier matching
+        the glob (case-sensitive); LIVE takes sessions open at start() and later ones, HISTORIC
+        the sessions that existed at start()."""
+        configuration = self.configuration
+        if configuration.session_key:
+            return info.session_key == configuration.session_key
+        pattern = configuration.session_identifier_pattern
+        if pattern and pattern != "*" and not fnmatch.fnmatchcase(info.identifier, pattern):
+            return False
+        if configuration.reading_type is PacketReadingType.LIVE:
+            return info.session_key not in self._ended_at_start
+        if configuration.reading_type is PacketReadingType.HISTORIC:
+            return info.session_key in self._known_at_start
         return True
 
     @abc.abstractmethod

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import fnmatch
 import logging
 import queue
 import time
@@ -12,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from ...contracts.packet_reading.coverage_cursor_info import CoverageCursorInfo
 from ...contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
-from ...contracts.packet_reading.packet_reading_type import PacketReadingType
 from ...contracts.packet_reading.received_packet_dto import ReceivedPacketDto
 from ...contracts.packet_reading.stream_info import StreamInfo
 from ...contracts.packet_writing.packet_bytes import PacketBytes
@@ -142,19 +140,6 @@ class RemotePacketReaderService(PacketReaderBase):
                     self._check_completion(reading, now)
             if self._historic_done(now, started_at):
                 return
-
-    def _matches(self, info: SessionInfo) -> bool:
-        configuration = self.configuration
-        if configuration.session_key:
-            return info.session_key == configuration.session_key
-        pattern = configuration.session_identifier_pattern
-        if pattern and pattern != "*" and not fnmatch.fnmatchcase(info.identifier, pattern):
-            return False
-        if configuration.reading_type is PacketReadingType.LIVE:
-            return info.session_key not in self._ended_at_start
-        if configuration.reading_type is PacketReadingType.HISTORIC:
-            return info.session_key in self._known_at_start
-        return True
 
     def _refresh(self) -> None:
         try:
