@@ -95,8 +95,10 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
         replay_idle_s: float | None = None,
         *,
         replay: bool = True,
+        new_id: Callable[[], int] = next_format_id,
     ) -> None:
         super().__init__(transport, timeout_s, retry_policy, replay_idle_s)
+        self._new_id = new_id
         #: False (``integrate_data_format_management=False``): nothing is read from the essentials
         #: topics, so only the formats this process publishes are known
         self._replay = replay
@@ -244,7 +246,7 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
     # publishing ----------------------------------------------------------------------------
     def publish(self, data_source: str, kind: DataFormatInfoType, identifiers: list[str]) -> int:
         """Mint an id, write its definition where the Stream API does, wait until it is durable."""
-        data_format_id = next_format_id()
+        data_format_id = self._new_id()
         definition = open_data_pb2.DataFormatDefinitionPacket(
             identifier=data_format_id,
             type=(

@@ -11,6 +11,7 @@ from ...transport import open_transport
 from ..base.retry import with_retries
 from ..data_format_management.catalog import DataFormatCatalog
 from ..session_management.registry import SessionRegistry
+from .keys import key_generator_for
 
 __all__ = ["LibraryContext"]
 
@@ -36,6 +37,8 @@ class LibraryContext:
             policy,
             "connecting to the broker",
         )
+        #: mints session keys and data format ids (here, or a remote key generator service)
+        self.keys = key_generator_for(configuration)
         replay_idle_s = configuration.effective_initialisation_timeout_seconds
         self.sessions = SessionRegistry(self.transport, self.timeout_s, policy, replay_idle_s)
         self.data_formats = DataFormatCatalog(
@@ -44,6 +47,7 @@ class LibraryContext:
             policy,
             replay_idle_s,
             replay=configuration.integrate_data_format_management,
+            new_id=self.keys.format_id,
         )
         self._known_topics: set[str] = set()
         self._topics_lock = threading.Lock()
@@ -67,3 +71,4 @@ class LibraryContext:
         self.sessions.stop()
         self.data_formats.stop()
         self.transport.close()
+        self.keys.close()

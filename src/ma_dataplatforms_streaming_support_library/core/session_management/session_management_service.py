@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
@@ -164,9 +163,9 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
             error = self._unknown_sessions_error(associates, "associate_session_keys")
         if error:
             return ApiResult.fail(f"create_new_session: {error}")
-        session_key = str(uuid.uuid4())
         context = self._context
         try:
+            session_key = context.keys.session_key()
             context.ensure_topics(info.data_source)
             context.transport.flush(context.timeout_s)
             offsets = self._offsets_now(info.data_source)
