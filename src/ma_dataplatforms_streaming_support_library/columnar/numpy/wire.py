@@ -69,10 +69,6 @@ class FieldTable:
     varint: U64Array
     malformed: BoolArray
 
-    def select(self, number: int) -> I64Array:
-        """Row indices of the fields with this number."""
-        return np.flatnonzero(self.number == number)
-
 
 def scan_fields(data: bytes, starts: I64Array, ends: I64Array) -> FieldTable:
     """Walk the fields of every message ``data[starts[i]:ends[i]]`` in lock-step: one numpy step

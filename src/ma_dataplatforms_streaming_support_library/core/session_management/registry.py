@@ -11,6 +11,7 @@ from ...contracts.session_management.session_info import SessionInfo
 from ...contracts.shared.retry_policy import RetryPolicy
 from ...layout import SESSION_INFO_TOPIC, parse_offset_key
 from ...protos import open_data_pb2
+from ...protos.packets import DecodeError, parse_packet
 from ...transport.base import Record, TopicPartition, Transport
 from ..base.log_follower import LogFollower
 
@@ -172,10 +173,8 @@ class SessionRegistry(LogFollower[SessionChange]):
     def _apply(self, record: Record) -> list[SessionChange]:
         if record.key is None:
             return []
-        packet = open_data_pb2.Packet()
-        try:
-            packet.ParseFromString(record.value)
-        except Exception:
+        packet = parse_packet(record.value)
+        if packet is None:
             logger.warning(
                 "skipping a record that is not an Open Data Packet at %s:%d offset %d",
                 record.topic,
@@ -196,7 +195,8 @@ class SessionRegistry(LogFollower[SessionChange]):
                 return self._apply_session_info(existing, packet.content)
             if packet.type == "EndOfSession":
                 return self._apply_end(existing, packet.content, record)
-        except Exception:
+        except (DecodeError, ValueError, OverflowError):
+            # Bad content bytes, or fields no SessionInfo can hold (a duration past timedelta).
             logger.warning(
                 "skipping a malformed %s packet for session %r at %s:%d offset %d",
                 packet.type,
