@@ -19,7 +19,7 @@ from ..base.service import ServiceBase
 from ..base.validation import data_source_error, session_key_error
 from ..library.context import LibraryContext
 
-__all__ = ["PacketWriterService"]
+__all__ = ["PacketWriterService", "parse_envelope"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def _failures_message(failures: list[DeliveryFailure]) -> str:
     )
 
 
-def _parse_envelope(
+def parse_envelope(
     packet_bytes: object, argument: str = "packet_bytes"
 ) -> tuple[open_data_pb2.Packet, PacketBytes] | str:
     """The envelope and its bytes, from ``PacketBytes`` or a protobuf ``Packet``; else an error."""
@@ -111,7 +111,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
             or type(packet_bytes) is not PacketBytes
         ):
             return self._write_checked(data_source, stream, session_key, packet_bytes)
-        parsed = _parse_envelope(packet_bytes)
+        parsed = parse_envelope(packet_bytes)
         if isinstance(parsed, str):
             return ApiResult(False, None, f"write_data: {parsed}")
         return self._produce(data_source, stream, session_key, route, *parsed)
@@ -124,7 +124,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         if failure is not None:
             return failure
         message = data_source_error(data_source, stream) or session_key_error(session_key)
-        parsed = _parse_envelope(packet_bytes)
+        parsed = parse_envelope(packet_bytes)
         if not message and isinstance(parsed, str):
             message = parsed
         if not message and self._checks_sessions:
@@ -187,7 +187,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
             InfoType(info_type)
         except ValueError:
             return ApiResult.fail(f"write_info: info_type must be an InfoType, got {info_type!r}")
-        parsed = _parse_envelope(packet_bytes)
+        parsed = parse_envelope(packet_bytes)
         if isinstance(parsed, str):
             return ApiResult.fail(f"write_info: {parsed}")
         packet, packet_bytes = parsed

@@ -15,9 +15,9 @@ from ...contracts.packet_writing.info_type import InfoType
 from ...contracts.packet_writing.packet_bytes import PacketBytes
 from ...contracts.shared.api_result import ApiResult
 from ...protos import api_pb2, open_data_pb2
-from ...protos.packets import parse_packet
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error, session_key_error
+from ..packet_writing.packet_writer_service import parse_envelope
 from .calls import RpcFailure, call
 from .sessions import lookup_session
 from .wire import data_packets_request
@@ -34,25 +34,6 @@ _MAX_QUEUED = 10_000
 _MAX_BATCH = 500
 _MAX_BATCH_BYTES = 1 << 20
 _Detail = tuple[bytes, str, str, str]
-
-
-def _envelope(packet_bytes: object) -> tuple[open_data_pb2.Packet, bytes] | str:
-    if isinstance(packet_bytes, open_data_pb2.Packet):
-        data = packet_bytes.SerializeToString()
-        packet: open_data_pb2.Packet | None = packet_bytes
-    elif isinstance(packet_bytes, PacketBytes):
-        data = packet_bytes.data
-        packet = parse_packet(data)
-    else:
-        return (
-            "packet_bytes must be a PacketBytes or an Open Data Packet, "
-            f"got {type(packet_bytes).__name__}"
-        )
-    if packet is None:
-        return "packet_bytes is not a serialized Open Data Packet (protobuf parse failed)"
-    if not packet.type:
-        return "packet_bytes is not an Open Data Packet (its type is empty)"
-    return packet, data
 
 
 def _identity(data: bytes) -> bytes:
@@ -114,7 +95,7 @@ class RemotePacketWriterService(ServiceBase, IPacketWriterService):
         if failure is not None:
             return failure
         error = data_source_error(data_source, stream) or session_key_error(session_key)
-        parsed = _envelope(packet_bytes)
+        parsed = parse_envelope(packet_bytes)
         if not error and isinstance(parsed, str):
             error = parsed
         if not error and self._checks_sessions:
@@ -127,7 +108,7 @@ class RemotePacketWriterService(ServiceBase, IPacketWriterService):
             self._unsent += 1
         try:
             self._queue.put(
-                (parsed[1], data_source, stream, session_key), timeout=self._context.timeout_s
+                (parsed[1].data, data_source, stream, session_key), timeout=self._context.timeout_s
             )
         except queue.Full:
             self._sent(1)
@@ -171,7 +152,7 @@ class RemotePacketWriterService(ServiceBase, IPacketWriterService):
             kind = InfoType(info_type)
         except ValueError:
             return ApiResult.fail(f"write_info: info_type must be an InfoType, got {info_type!r}")
-        parsed = _envelope(packet_bytes)
+        parsed = parse_envelope(packet_bytes)
         if isinstance(parsed, str):
             return ApiResult.fail(f"write_info: {parsed}")
         if not parsed[0].session_key:
