@@ -41,9 +41,13 @@ def write_car(broker_list: str, channels: int, seconds: float) -> tuple[str, flo
     rng = np.random.default_rng(0)
     group = rng.normal(size=(CHANNELS_PER_PACKET, samples))
     started = time.perf_counter()
+    groups = [
+        [f"ch{c}:Car" for c in range(first, min(first + CHANNELS_PER_PACKET, channels))]
+        for first in range(0, channels, CHANNELS_PER_PACKET)
+    ]
     with open_session_writer(broker_list, data_source="Car", identifier="whole car") as writer:
-        for first in range(0, channels, CHANNELS_PER_PACKET):
-            names = [f"ch{c}:Car" for c in range(first, min(first + CHANNELS_PER_PACKET, channels))]
+        writer.declare(groups)  # every packet layout's data format id in one round trip
+        for names in groups:
             writer.write_periodic(
                 names, T0, interval_ns, group[: len(names)], samples_per_packet=per_packet
             )

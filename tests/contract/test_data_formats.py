@@ -63,6 +63,25 @@ def test_same_list_twice_gives_the_same_id(library: Library, data_source: str) -
     )
 
 
+def test_many_lists_at_once_give_the_ids_one_at_a_time_would(
+    library: Library, library_factory: LibraryFactory, data_source: str
+) -> None:
+    formats = library.format_service()
+    known = format_id(formats, data_source, ["a:X"])
+    result = formats.get_parameter_data_format_ids(  # type: ignore[attr-defined]
+        data_source, [["b:X"], ["a:X"], ["b:X"], ["c:X", "a:X"]]
+    )
+    assert result.success, result.error_message
+    ids = [info.data_format_id for info in result.data]
+    assert ids[1] == known and ids[0] == ids[2] and len(set(ids)) == 3
+    other = library_factory().format_service()  # another library learns them from the log
+    assert format_id(other, data_source, ["c:X", "a:X"]) == ids[3]
+    refused = formats.get_parameter_data_format_ids(  # type: ignore[attr-defined]
+        data_source, [["ok:X"], []]
+    )
+    assert not refused.success and "get_parameter_data_format_ids" in refused.error_message
+
+
 def test_different_order_gives_a_different_id(library: Library, data_source: str) -> None:
     formats = library.format_service()
 

@@ -226,3 +226,20 @@ def test_the_official_reader_sample_reads_a_written_session(tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stderr
     assert "100 samples of Sin:MyApp, 1 session(s) completed" in result.stdout
+
+
+def test_declared_packet_layouts_are_registered_in_one_round_trip(
+    broker_list: str, data_source: str
+) -> None:
+    groups = [[f"ch{c}:Car" for c in range(first, first + 5)] for first in range(0, 50, 5)]
+    with open_session_writer(broker_list, data_source=data_source) as w:
+        w.declare(groups)
+        for index, group in enumerate(groups):
+            w.write_periodic(group, T0, MS, np.full((5, 3), float(index)))
+
+    data = read_session(w.session_key, broker_list)
+    assert data.packet_counts["Configuration"] == 1  # every parameter configured at once
+    assert data.packet_counts["PeriodicData"] == 10
+    np.testing.assert_array_equal(data.parameter("ch42:Car").values, [8.0, 8.0, 8.0])
+    formats = list_sessions(broker_list, data_source=data_source)
+    assert len(formats) == 1

@@ -27,8 +27,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..columnar import wrap_packets
-from ..contracts.packet_writing.packet_bytes import PacketBytes
 from ..contracts.session_management.session_creation_info import SessionCreationInfo
 from ..contracts.shared.api_result import ApiResult
 from ..core.base.logger import StdlibLogger
@@ -40,6 +38,7 @@ from .arguments import check_session_arguments, parameter_identifiers
 from .frames import frame_writes
 from .packing import as_status, periodic_contents, row_contents
 from .parameters import Parameter, configuration_packets, stream_of_all
+from .sending import SessionPackets
 from .store import BrokerList, Properties, as_configuration
 
 __all__ = ["DEFAULT_MAX_PACKET_BYTES", "SessionWriter", "open_session_writer", "write_session"]
@@ -80,10 +79,8 @@ class SessionWriter:
         self._max_bytes = max_packet_bytes
         self._parameters: dict[str, Parameter] = dict(parameters)
         self._configured: set[str] = set()
-        self._streams: list[str] = []
         self._formats: dict[tuple[str, ...], int] = {}
         self._event_formats: dict[str, int] = {}
-        self._next_id = 0
         configuration = as_configuration(broker_list, timeout_s, additional_properties)
         self._library = SupportLibraryBootstrapper.bootstrap(
             configuration, StdlibLogger(logger)
@@ -110,72 +107,54 @@ class SessionWriter:
             self._library.stop()
             raise
         self.session_key: str = info.session_key
-        self._new_session = pb.NewSessionPacket(
+        new_session = pb.NewSessionPacket(
             data_source=data_source,
             session_info=pb.SessionInfoPacket(
                 data_source=data_source, identifier=identifier, type=info.type, version=info.version
             ),
         ).SerializeToString()
+        self._packets = SessionPackets(self._writer, data_source, self.session_key, new_session)
         self._ended = False
-        self._use_stream("")
+        self._packets.open("")
         logger.info("writing session %s (%s) on %s", self.session_key, identifier, data_source)
 
     # packets ----------------------------------------------------------------------------------
-    def _send(
-        self,
-        stream: str,
-        packet_type: PacketType,
-        contents: Iterable[bytes],
-        essential: bool = False,
-    ) -> int:
-        contents = list(contents)
-        ids = range(self._next_id, self._next_id + len(contents))
-        self._next_id += len(contents)
-        packets = wrap_packets(
-            contents,
-            packet_type.value,
-            session_key=self.session_key,
-            is_essential=essential,
-            ids=ids,
-        )
-        write = self._writer.write_data
-        for packet in packets:
-            result = write(self.data_source, stream, self.session_key, PacketBytes(packet))
-            if not result.success:
-                raise TransportError(
-                    f"session {self.session_key}: writing a {packet_type.value} packet to stream "
-                    f"{stream!r} failed: {result.error_message}"
-                )
-        return len(packets)
-
-    def _use_stream(self, stream: str) -> None:
-        if stream not in self._streams:
-            self._streams.append(stream)
-            self._send(stream, PacketType.NEW_SESSION, [self._new_session])
-
-    def _prepare(self, identifiers: Sequence[str]) -> tuple[str, int]:
-        """Configure new parameters, open their stream; (stream, data format id)."""
-        new = [i for i in identifiers if i not in self._configured]
+    def declare(self, parameter_lists: Iterable[Sequence[str]]) -> None:
+        """Register the parameter lists packets will carry (each a ``write_periodic``/``write_rows``
+        call's parameters, in order) in one round trip: their data format ids and one
+        configuration packet for the parameters new to the session. Optional — writing a list
+        not declared registers it then — but a writer with hundreds of packet layouts saves a
+        broker round trip for each."""
+        lists = [tuple(parameter_identifiers(p)) for p in parameter_lists]
+        new = list(dict.fromkeys(i for ids in lists for i in ids if i not in self._configured))
         if new:
             for identifier in new:
                 self._parameters.setdefault(identifier, Parameter())
             self._configure(new)
-        stream = stream_of_all(identifiers, self._parameters)
-        self._use_stream(stream)
-        key = tuple(identifiers)
-        data_format_id = self._formats.get(key)
-        if data_format_id is None:
-            info = _ok(
-                self._data_formats.get_parameter_data_format_id(self.data_source, list(key)),
-                f"data format of {list(key)}",
+        missing = list(dict.fromkeys(ids for ids in lists if ids not in self._formats))
+        if missing:
+            infos = _ok(
+                self._data_formats.get_parameter_data_format_ids(
+                    self.data_source, [list(ids) for ids in missing]
+                ),
+                f"data formats of {len(missing)} parameter list(s)",
             )
-            data_format_id = self._formats[key] = info.data_format_id
-        return stream, data_format_id
+            for ids, info in zip(missing, infos, strict=True):
+                self._formats[ids] = info.data_format_id
+
+    def _prepare(self, identifiers: Sequence[str]) -> tuple[str, int]:
+        """Configure new parameters and their format, open their stream; (stream, format id)."""
+        key = tuple(identifiers)
+        if key not in self._formats or any(i not in self._configured for i in key):
+            self.declare([key])
+        stream = stream_of_all(identifiers, self._parameters)
+        self._packets.open(stream)
+        return stream, self._formats[key]
 
     def _configure(self, identifiers: Sequence[str]) -> None:
         chosen = {i: self._parameters[i] for i in identifiers}
         packets = configuration_packets(str(uuid.uuid4()), chosen, self._max_bytes // 2)
-        self._send(
+        self._packets.send(
             "", PacketType.CONFIGURATION, [p.SerializeToString() for p in packets], essential=True
         )
         self._configured.update(identifiers)
@@ -217,7 +196,7 @@ class SessionWriter:
             self._max_bytes,
             samples_per_packet,
         )
-        return self._send(stream, PacketType.PERIODIC_DATA, contents)
+        return self._packets.send(stream, PacketType.PERIODIC_DATA, contents)
 
     def write_rows(
         self,
@@ -248,7 +227,7 @@ class SessionWriter:
             np.stack(codes, axis=1),
             self._max_bytes,
         )
-        return self._send(stream, PacketType.ROW_DATA, contents)
+        return self._packets.send(stream, PacketType.ROW_DATA, contents)
 
     def write_frame(self, frame: Any) -> int:
         """A pandas DataFrame: long form (``timestamp``, ``parameter``, ``value``[, ``status``])
@@ -283,7 +262,7 @@ class SessionWriter:
             source=source,
             value=int(value),
         )
-        self._send("", PacketType.MARKER, [packet.SerializeToString()])
+        self._packets.send("", PacketType.MARKER, [packet.SerializeToString()])
 
     def event(self, identifier: str, timestamp_ns: int, values: Sequence[float] = ()) -> None:
         """An event with its raw values, on the main stream."""
@@ -299,7 +278,7 @@ class SessionWriter:
             timestamp=int(timestamp_ns),
             raw_values=[float(v) for v in values],
         )
-        self._send("", PacketType.EVENT, [packet.SerializeToString()])
+        self._packets.send("", PacketType.EVENT, [packet.SerializeToString()])
 
     def details(self, details: Mapping[str, str]) -> None:
         """Add or change session details (an existing detail is never removed)."""
@@ -322,8 +301,8 @@ class SessionWriter:
         self._ended = True
         try:
             end = pb.EndOfSessionPacket(data_source=self.data_source).SerializeToString()
-            for stream in self._streams:
-                self._send(stream, PacketType.END_OF_SESSION, [end])
+            for stream in self._packets.streams:
+                self._packets.send(stream, PacketType.END_OF_SESSION, [end])
             self.flush()
             _ok(self._sessions.end_session(self.data_source, self.session_key), "end_session")
             logger.info("ended session %s", self.session_key)

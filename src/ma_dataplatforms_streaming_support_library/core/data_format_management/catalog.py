@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ...contracts.data_format_management.data_format_info import DataFormatInfo
@@ -244,36 +244,41 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
             return [entry.to_info() for entry in self._by_key.values()]
 
     # publishing ----------------------------------------------------------------------------
-    def publish(self, data_source: str, kind: DataFormatInfoType, identifiers: list[str]) -> int:
-        """Mint an id, write its definition where the Stream API does, wait until it is durable."""
-        data_format_id = self._new_id()
-        definition = open_data_pb2.DataFormatDefinitionPacket(
-            identifier=data_format_id,
-            type=(
-                open_data_pb2.DATA_FORMAT_TYPE_EVENT
-                if kind is DataFormatInfoType.EVENT
-                else open_data_pb2.DATA_FORMAT_TYPE_PARAMETER
-            ),
-        )
-        if kind is DataFormatInfoType.EVENT:
-            definition.event_identifier = identifiers[0]
-        else:
-            definition.parameter_identifiers.parameter_identifiers.extend(identifiers)
-        value = open_data_pb2.Packet(
-            type="DataFormatDefinition",
-            session_key="",
-            is_essential=True,
-            content=definition.SerializeToString(),
-        ).SerializeToString()
+    def publish(
+        self, data_source: str, kind: DataFormatInfoType, lists: Sequence[list[str]]
+    ) -> list[int]:
+        """Mint an id for each identifier list, write their definitions where the Stream API does,
+        and wait (once) until they are durable; the ids in the order of ``lists``."""
         topic, partition = essential_route(data_source)
-        self._transport.produce(topic, partition, b"", value)
-        self._transport.produce(main_topic(data_source), 0, b"", value)
+        definitions = []
+        for identifiers in lists:
+            definition = open_data_pb2.DataFormatDefinitionPacket(
+                identifier=self._new_id(),
+                type=(
+                    open_data_pb2.DATA_FORMAT_TYPE_EVENT
+                    if kind is DataFormatInfoType.EVENT
+                    else open_data_pb2.DATA_FORMAT_TYPE_PARAMETER
+                ),
+            )
+            if kind is DataFormatInfoType.EVENT:
+                definition.event_identifier = identifiers[0]
+            else:
+                definition.parameter_identifiers.parameter_identifiers.extend(identifiers)
+            value = open_data_pb2.Packet(
+                type="DataFormatDefinition",
+                session_key="",
+                is_essential=True,
+                content=definition.SerializeToString(),
+            ).SerializeToString()
+            self._transport.produce(topic, partition, b"", value)
+            self._transport.produce(main_topic(data_source), 0, b"", value)
+            definitions.append(definition)
         self._transport.flush(self._timeout_s)
         if not self._replay:
             with self._lock:
-                learned = self._learn(data_source, definition)
+                learned = [info for d in definitions for info in self._learn(data_source, d)]
                 listeners = list(self._listeners)
             for info in learned:
                 for listener in listeners:
                     listener(info)
-        return data_format_id
+        return [definition.identifier for definition in definitions]

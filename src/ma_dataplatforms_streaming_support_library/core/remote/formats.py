@@ -176,6 +176,18 @@ class RemoteDataFormatManagementService(ServiceBase, IDataFormatManagementServic
         self._learned(data_source, DataFormatInfoType.PARAMETERS, names, data_format_id)
         return ApiResult.ok(ParameterDataFormatInfo(data_source, names, data_format_id))
 
+    def get_parameter_data_format_ids(
+        self, data_source: str, parameter_lists: list[list[str]]
+    ) -> ApiResult[list[ParameterDataFormatInfo]]:
+        """One ``GetParameterDataFormatId`` call per list (the Stream API has no batch call)."""
+        infos = []
+        for identifiers in parameter_lists:
+            result = self.get_parameter_data_format_id(data_source, identifiers)
+            if not result.success or result.data is None:
+                return ApiResult.fail(result.error_message.replace("_id:", "_ids:", 1))
+            infos.append(result.data)
+        return ApiResult.ok(infos)
+
     def get_parameters_list(
         self, data_source: str, data_format_id: int
     ) -> ApiResult[ParameterDataFormatInfo]:
