@@ -22,6 +22,7 @@ __all__ = [
     "PacketKind",
     "ParseOutcome",
     "ParsedPackets",
+    "offsets_of",
 ]
 
 
@@ -111,11 +112,11 @@ class ParsedPackets:
             format_lists=format_lists,
             start_ns=self.start_ns[packets],
             interval_ns=self.interval_ns[packets],
-            time_offsets=_offsets(time_counts),
+            time_offsets=offsets_of(time_counts),
             times=times,
-            list_offsets=_offsets(list_counts),
+            list_offsets=offsets_of(list_counts),
             list_kinds=self.list_kinds[lists],
-            sample_offsets=_offsets(sample_counts),
+            sample_offsets=offsets_of(sample_counts),
             values=self.values[samples],
             status=self.status[samples],
             strings=strings,
@@ -140,11 +141,11 @@ class ParsedPackets:
             format_lists=format_lists,
             start_ns=np.concatenate([p.start_ns for p in parts]),
             interval_ns=np.concatenate([p.interval_ns for p in parts]),
-            time_offsets=_offsets(np.concatenate([np.diff(p.time_offsets) for p in parts])),
+            time_offsets=offsets_of(np.concatenate([np.diff(p.time_offsets) for p in parts])),
             times=np.concatenate([p.times for p in parts]),
-            list_offsets=_offsets(np.concatenate([p.list_counts for p in parts])),
+            list_offsets=offsets_of(np.concatenate([p.list_counts for p in parts])),
             list_kinds=np.concatenate([p.list_kinds for p in parts]),
-            sample_offsets=_offsets(np.concatenate([p.sample_counts for p in parts])),
+            sample_offsets=offsets_of(np.concatenate([p.sample_counts for p in parts])),
             values=np.concatenate([p.values for p in parts]),
             status=np.concatenate([p.status for p in parts]),
             strings=strings,
@@ -160,7 +161,9 @@ class ParsedPackets:
         return ParsedPackets.concat([first, second]).take(order)
 
 
-def _offsets(counts: I64Array) -> I64Array:
+def offsets_of(counts: npt.ArrayLike) -> I64Array:
+    """Offsets ``[0, c0, c0 + c1, …]`` of consecutive runs of the given lengths."""
+    counts = np.asarray(counts, dtype=np.int64)
     out = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=out[1:])
     return out

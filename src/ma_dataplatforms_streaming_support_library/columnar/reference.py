@@ -23,6 +23,7 @@ from ._parsed import (
     PacketKind,
     ParsedPackets,
     ParseOutcome,
+    offsets_of,
 )
 from .model import ColumnKind
 
@@ -126,20 +127,17 @@ class _Collector:
         return None
 
     def build(self) -> ParsedPackets:
-        def offsets(counts: list[int]) -> np.ndarray[Any, np.dtype[np.int64]]:
-            return np.concatenate(([0], np.cumsum(counts, dtype=np.int64))).astype(np.int64)
-
         return ParsedPackets(
             format_kinds=np.array(self.format_kinds, dtype=np.uint8),
             format_ids=np.array(self.format_ids, dtype=np.uint64),
             format_lists=self.format_lists,
             start_ns=np.array(self.start_ns, dtype=np.uint64),
             interval_ns=np.array(self.interval_ns, dtype=np.int64),
-            time_offsets=offsets(self.time_counts),
+            time_offsets=offsets_of(self.time_counts),
             times=np.array(self.times, dtype=np.uint64),
-            list_offsets=offsets(self.list_counts),
+            list_offsets=offsets_of(self.list_counts),
             list_kinds=np.array(self.list_kinds, dtype=np.uint8),
-            sample_offsets=offsets(self.sample_counts),
+            sample_offsets=offsets_of(self.sample_counts),
             values=np.array(self.values, dtype=np.float64),
             status=np.array(self.status, dtype=np.int8),
             strings=self.strings,

@@ -11,10 +11,9 @@ import sys
 import numpy as np
 import numpy.typing as npt
 
-from ...arrays import I64Array
 from .._batch import ContentBatch
 from .._fallback import envelopes_with_fallback, samples_with_fallback
-from .._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome
+from .._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome, offsets_of
 from ._codec import encode_periodic, parse_envelopes, parse_samples
 
 __all__ = ["NativeParser"]
@@ -24,12 +23,6 @@ if sys.byteorder != "little":
     raise ImportError("the native columnar codec supports little-endian machines only")
 
 _KIND_CODES = {PacketKind.PERIODIC: 0, PacketKind.SYNCHRO: 1, PacketKind.ROW: 2}
-
-
-def _offsets(counts: I64Array) -> I64Array:
-    out = np.zeros(counts.size + 1, np.int64)
-    np.cumsum(counts, out=out[1:])
-    return out
 
 
 class NativeParser:
@@ -50,11 +43,11 @@ class NativeParser:
             format_lists=formats,
             start_ns=start_ns,
             interval_ns=interval_ns,
-            time_offsets=_offsets(time_counts),
+            time_offsets=offsets_of(time_counts),
             times=times,
-            list_offsets=_offsets(list_counts),
+            list_offsets=offsets_of(list_counts),
             list_kinds=list_kinds,
-            sample_offsets=_offsets(list_samples),
+            sample_offsets=offsets_of(list_samples),
             values=values,
             status=status,
             strings=texts,

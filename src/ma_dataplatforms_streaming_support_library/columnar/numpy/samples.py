@@ -15,7 +15,7 @@ from ...protos import open_data_pb2 as pb
 from ...protos.packets import parse_message
 from .._batch import ContentBatch, concat_ranges, unaligned_view
 from .._fallback import Decline
-from .._parsed import FORMAT_ID, FORMAT_LIST, PacketKind, ParsedPackets
+from .._parsed import FORMAT_ID, FORMAT_LIST, PacketKind, ParsedPackets, offsets_of
 from ..model import ColumnKind
 from .records import decode_sample_lists
 from .wire import (
@@ -100,22 +100,16 @@ def parse_fast(batch: ContentBatch, kind: PacketKind) -> tuple[ParsedPackets, U8
         format_lists=lists,
         start_ns=start_ns,
         interval_ns=interval_ns,
-        time_offsets=_offsets(time_counts),
+        time_offsets=offsets_of(time_counts),
         times=times,
-        list_offsets=_offsets(list_counts),
+        list_offsets=offsets_of(list_counts),
         list_kinds=list_kinds,
-        sample_offsets=_offsets(counts),
+        sample_offsets=offsets_of(counts),
         values=values,
         status=status,
         strings=strings,
     )
     return parsed, reasons
-
-
-def _offsets(counts: I64Array) -> I64Array:
-    out = np.zeros(counts.size + 1, np.int64)
-    np.cumsum(counts, out=out[1:])
-    return out
 
 
 def _formats(
@@ -219,7 +213,7 @@ def _lists(
         counts[text] = decoded[-1][1]
     if len(decoded) == 1 and decoded[0][0].size == starts.size:
         return list_kinds, counts, decoded[0][2], decoded[0][3], strings
-    offsets = _offsets(counts)
+    offsets = offsets_of(counts)
     values = np.zeros(int(offsets[-1]), np.float64)
     status = np.zeros(int(offsets[-1]), np.int8)
     for sel, sel_counts, sel_values, sel_status in decoded:
