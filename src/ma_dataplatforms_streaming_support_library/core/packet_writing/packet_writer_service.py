@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from ...contracts.packet_writing.i_packet_writer_service import IPacketWriterService
 from ...contracts.packet_writing.info_type import InfoType
@@ -19,7 +20,7 @@ from ..base.service import ServiceBase
 from ..base.validation import data_source_error, session_key_error
 from ..library.context import LibraryContext
 
-__all__ = ["PacketWriterService", "parse_envelope"]
+__all__ = ["PacketWriterService", "parse_envelope", "write_data_arguments"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,25 @@ def parse_envelope(
     if not packet.type:
         return f"{argument} is not a serialized Open Data Packet (its type is empty)"
     return packet, packet_bytes
+
+
+def write_data_arguments(
+    data_source: object,
+    stream: object,
+    session_key: object,
+    packet_bytes: object,
+    session_error: Callable[[str, str], str] | None,
+) -> tuple[open_data_pb2.Packet, PacketBytes] | str:
+    """``write_data``'s arguments checked in order — data source and stream, session key, the
+    packet, then (``session_error``, where the writer checks sessions) the session itself: the
+    envelope and its bytes, or why they cannot be written."""
+    message = data_source_error(data_source, stream) or session_key_error(session_key)
+    parsed = parse_envelope(packet_bytes)
+    if not message and isinstance(parsed, str):
+        message = parsed
+    if not message and session_error is not None:
+        message = session_error(str(data_source), str(session_key))
+    return message or parsed
 
 
 def _info_error(packet: open_data_pb2.Packet) -> str:
@@ -123,15 +143,15 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         failure = self._not_started("write_data")
         if failure is not None:
             return failure
-        message = data_source_error(data_source, stream) or session_key_error(session_key)
-        parsed = parse_envelope(packet_bytes)
-        if not message and isinstance(parsed, str):
-            message = parsed
-        if not message and self._checks_sessions:
-            message = self._session_error(data_source, session_key)
-        if message:
-            return ApiResult.fail(f"write_data: {message}")
-        assert not isinstance(parsed, str)
+        parsed = write_data_arguments(
+            data_source,
+            stream,
+            session_key,
+            packet_bytes,
+            self._session_error if self._checks_sessions else None,
+        )
+        if isinstance(parsed, str):
+            return ApiResult.fail(f"write_data: {parsed}")
         try:
             route = self._routes.get((data_source, stream)) or self._prepare_route(
                 data_source, stream

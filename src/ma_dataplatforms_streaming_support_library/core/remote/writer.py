@@ -16,8 +16,7 @@ from ...contracts.packet_writing.packet_bytes import PacketBytes
 from ...contracts.shared.api_result import ApiResult
 from ...protos import api_pb2, open_data_pb2
 from ..base.service import ServiceBase
-from ..base.validation import data_source_error, session_key_error
-from ..packet_writing.packet_writer_service import parse_envelope
+from ..packet_writing.packet_writer_service import parse_envelope, write_data_arguments
 from .calls import RpcFailure, call
 from .sessions import lookup_session
 from .wire import data_packets_request
@@ -94,16 +93,16 @@ class RemotePacketWriterService(ServiceBase, IPacketWriterService):
         failure = self._not_started("write_data")
         if failure is not None:
             return failure
-        error = data_source_error(data_source, stream) or session_key_error(session_key)
-        parsed = parse_envelope(packet_bytes)
-        if not error and isinstance(parsed, str):
-            error = parsed
-        if not error and self._checks_sessions:
-            error = self._session_error(data_source, session_key)
+        parsed = write_data_arguments(
+            data_source,
+            stream,
+            session_key,
+            packet_bytes,
+            self._session_error if self._checks_sessions else None,
+        )
         earlier = self._take_failure()
-        if error or earlier:
-            return ApiResult.fail(f"write_data: {error or earlier}")
-        assert not isinstance(parsed, str)
+        if isinstance(parsed, str) or earlier:
+            return ApiResult.fail(f"write_data: {parsed if isinstance(parsed, str) else earlier}")
         with self._idle:
             self._unsent += 1
         try:
