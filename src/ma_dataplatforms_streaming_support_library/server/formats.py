@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 import grpc
 
-from ..core.data_format_management.catalog import next_format_id
 from ..core.data_format_management.data_format_management_service import (
     DataFormatManagementService,
 )
+from ..core.library.keys import LocalKeys
 from ..protos import api_pb2, key_generator_pb2
 from .calls import abort
 
@@ -77,15 +76,17 @@ def _fields(message: str) -> str:
 
 class KeyGeneratorServicer:
     """Keys as the reference key generator makes them: a GUID string, or .NET UTC ticks strictly
-    increasing within the process (the generator the data format ids come from)."""
+    increasing within the process — the library's own ``LocalKeys``."""
+
+    _keys = LocalKeys()
 
     def GenerateUniqueKey(
         self, request: key_generator_pb2.GenerateUniqueKeyRequest, context: Any
     ) -> key_generator_pb2.GenerateUniqueKeyResponse:
         if request.type == key_generator_pb2.KEY_TYPE_STRING:
-            return key_generator_pb2.GenerateUniqueKeyResponse(string_key=str(uuid.uuid4()))
+            return key_generator_pb2.GenerateUniqueKeyResponse(string_key=self._keys.session_key())
         if request.type == key_generator_pb2.KEY_TYPE_ULONG:
-            return key_generator_pb2.GenerateUniqueKeyResponse(ulong_key=next_format_id())
+            return key_generator_pb2.GenerateUniqueKeyResponse(ulong_key=self._keys.format_id())
         abort(
             context,
             grpc.StatusCode.INVALID_ARGUMENT,
