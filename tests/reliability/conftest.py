@@ -17,6 +17,7 @@ import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -77,10 +78,12 @@ class Proc:
     ) -> None:
         env = {k: v for k, v in os.environ.items() if k != BROKER_ENVIRONMENT_VARIABLE}
         env["PYTHONPATH"] = str(SRC)
+        #: what the process printed to stderr, shown when it does not answer as expected
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(
             [sys.executable, str(PROCS / script), *arguments],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._stderr,
             text=True,
             env=env,
             preexec_fn=preexec_fn,
@@ -103,13 +106,19 @@ class Proc:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or (self.process.poll() is not None and self.lines.empty()):
-                raise AssertionError(f"{self.process.args[1]}: no {key!r} line")
+                raise AssertionError(
+                    f"{self.process.args[1]}: no {key!r} line; its stderr ends:\n{self.stderr_tail()}"
+                )
             try:
                 line = self.lines.get(timeout=min(remaining, 0.5))
             except queue.Empty:
                 continue
             if key in line:
                 return line
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        self._stderr.seek(0)
+        return "".join(self._stderr.readlines()[-lines:])
 
     def kill9(self) -> list[dict[str, Any]]:
         """SIGKILL, then every line it printed before dying that was not taken yet."""
@@ -127,7 +136,8 @@ class Proc:
 
     def wait(self, timeout: float) -> list[dict[str, Any]]:
         """Wait for a normal exit (status 0); the lines not taken yet."""
-        assert self.process.wait(timeout) == 0, f"{self.process.args[1]} failed"
+        status = self.process.wait(timeout)
+        assert status == 0, f"{self.process.args[1]} failed ({status}):\n{self.stderr_tail()}"
         self._pump_thread.join(10)
         return self.rest()
 

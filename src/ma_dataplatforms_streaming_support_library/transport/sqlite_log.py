@@ -10,6 +10,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from .base import TopicPartition, TransportError
@@ -58,23 +59,52 @@ def _create_private(path: Path) -> None:
 
 
 def connect(path: Path, timeout_s: float) -> sqlite3.Connection:
-    """A connection to the store at ``path`` (created if missing), in WAL mode with the schema."""
+    """A connection to the store at ``path`` (created if missing), in WAL mode with the schema.
+
+    Processes that open a new store at the same moment race to switch it to WAL, and SQLite
+    answers the losers "database is locked" at once, without waiting: those opens are tried
+    again, with backoff, until ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    delay_s = 0.005
+    while True:
+        try:
+            _create_private(path)
+            return _open(path, timeout_s)
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc) and time.monotonic() + delay_s < deadline:
+                time.sleep(delay_s)
+                delay_s = min(delay_s * 2, 0.25)
+                continue
+            raise _cannot_open(path, exc) from exc
+        except (OSError, sqlite3.Error) as exc:
+            raise _cannot_open(path, exc) from exc
+
+
+def _open(path: Path, timeout_s: float) -> sqlite3.Connection:
+    connection = sqlite3.connect(
+        str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False
+    )
     try:
-        _create_private(path)
-        connection = sqlite3.connect(
-            str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False
-        )
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.executescript(_SCHEMA)
-    except (OSError, sqlite3.Error) as exc:
-        raise TransportError(
-            f"cannot open the embedded store at {path}: {exc}. "
-            "Check that the directory exists and is writable, or pass another path as "
-            "broker_list='embedded:PATH'.",
-            code=type(exc).__name__,
-        ) from exc
+    except BaseException:
+        connection.close()
+        raise
     return connection
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY") or "locked" in str(exc)
+
+
+def _cannot_open(path: Path, exc: Exception) -> TransportError:
+    return TransportError(
+        f"cannot open the embedded store at {path}: {exc}. "
+        "Check that the directory exists and is writable, or pass another path as "
+        "broker_list='embedded:PATH'.",
+        code=type(exc).__name__,
+    )
 
 
 def id_range(pid: int) -> tuple[int, int]:
