@@ -4,8 +4,10 @@
    producer settings: zstd, acks=all, idempotence) — goal >= 0.8x;
 2. historic reader packets/s (packet reader service) vs a raw confluent-kafka consumer reading the
    same records — goal >= 0.8x;
-3. live end-to-end latency (write_data → handler) at 1,000 packets/s, p50/p99 — goal p99 <= 20 ms.
-   The idempotent producer's first-delivery wait (~0.5 s) is excluded: the clients are warmed first.
+3. live end-to-end latency (write_data → handler) at 1,000 packets/s, p50/p99 — goal p99 <= 20 ms;
+4. NumPy arrays (100 channels) through the session writer (``write_periodic``: encode, split,
+   write, flush) vs the raw producer sending the same encoded packets — goal >= 0.8x.
+The idempotent producer's first-delivery wait (~0.5 s) is excluded: the clients are warmed first.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ import uuid
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from ma_dataplatforms_streaming_support_library import open_session_writer
+from ma_dataplatforms_streaming_support_library.columnar import wrap_packets
 from ma_dataplatforms_streaming_support_library.contracts.packet_reading.packet_reading_configuration import (
     PacketReadingConfiguration,
 )
@@ -50,11 +55,15 @@ from ma_dataplatforms_streaming_support_library.core.base.support_library_bootst
     SupportLibraryBootstrapper,
 )
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as od
+from ma_dataplatforms_streaming_support_library.sessions.packing import periodic_contents
+from ma_dataplatforms_streaming_support_library.sessions.write import DEFAULT_MAX_PACKET_BYTES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.kafka_broker import BrokerProcess
 
 PRODUCER_SETTINGS = {"compression.type": "zstd", "acks": "all", "enable.idempotence": True}
+CHANNELS = 100
+T0 = 1_700_000_000_000_000_000
 
 
 def periodic_packet(session_key: str, index: int, sent_ns: int = 0) -> bytes:
@@ -203,6 +212,48 @@ def writer_and_reader(bootstrap: str, packets: int) -> tuple[float, ReadTiming]:
     return write_s * packets / (packets - 1), read
 
 
+def new_topic(bootstrap: str, prefix: str) -> str:
+    topic = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(topic, 1, -1)]).values():
+        future.result(30)
+    return topic
+
+
+def session_writer(bootstrap: str, values: np.ndarray) -> float:
+    """Seconds to write ``values`` (channels, samples) through the session writer and flush,
+    after a first write and flush that warm the idempotent producer up."""
+    names = [f"p{i}:Bench" for i in range(values.shape[0])]
+    with open_session_writer(bootstrap, data_source="BenchKafka", identifier="numpy") as writer:
+        writer.marker("warm-up", T0)
+        writer.flush()
+        started = time.perf_counter()
+        writer.write_periodic(names, T0, 1_000_000, values)
+        writer.flush()
+        return time.perf_counter() - started
+
+
+def session_writer_line(bootstrap: str, samples_per_channel: int, rounds: int) -> None:
+    values = np.random.default_rng(0).normal(size=(CHANNELS, samples_per_channel))
+    contents = periodic_contents(1, T0, 1_000_000, values, None, DEFAULT_MAX_PACKET_BYTES)
+    packets = wrap_packets(list(contents), "PeriodicData", session_key="0" * 36)
+    best_raw = best_writer = float("inf")
+    for _ in range(rounds):
+        topic = new_topic(bootstrap, "bench_numpy")
+        best_raw = min(best_raw, raw_produce(bootstrap, topic, b"k" * 36, packets))
+        best_writer = min(best_writer, session_writer(bootstrap, values))
+    samples = values.size
+    print(
+        f"{CHANNELS} channels x {samples_per_channel:,} doubles from NumPy ({len(packets)} packets "
+        f"of ~{len(packets[0]) // 1000} kB), best of {rounds}"
+    )
+    print(f"  raw producer of the encoded packets : {samples / best_raw:>13,.0f} samples/s")
+    print(
+        f"  session writer (encode+write+flush) : {samples / best_writer:>13,.0f} samples/s   "
+        f"ratio {best_raw / best_writer:.2f}x (goal >= 0.80x)"
+    )
+
+
 def live_latency(bootstrap: str, rate_hz: int, seconds: float) -> list[float]:
     lib = library(bootstrap)
     sessions = service(lib.get_session_manager_api())
@@ -244,6 +295,9 @@ def main() -> None:
     parser.add_argument("--packets", type=int, default=50_000)
     parser.add_argument("--seconds", type=float, default=5.0, help="live latency run length")
     parser.add_argument("--rounds", type=int, default=2, help="alternating raw/library rounds")
+    parser.add_argument(
+        "--samples", type=int, default=100_000, help="per channel, session writer line"
+    )
     args = parser.parse_args()
     broker = None
     bootstrap = args.broker
@@ -258,15 +312,13 @@ def main() -> None:
         raw_read = read = ReadTiming(float("inf"), 0.0)
         # Rounds alternate raw and library runs and keep the best of each: the machine is shared.
         for _ in range(args.rounds):
-            topic = f"bench_raw_{uuid.uuid4().hex[:8]}"
-            admin = AdminClient({"bootstrap.servers": bootstrap})
-            for future in admin.create_topics([NewTopic(topic, 1, -1)]).values():
-                future.result(30)
+            topic = new_topic(bootstrap, "bench_raw")
             raw_write_s = min(raw_write_s, raw_produce(bootstrap, topic, key.encode(), packets))
             raw_read = min(raw_read, raw_consume(bootstrap, topic, args.packets))
             round_write_s, round_read = writer_and_reader(bootstrap, args.packets)
             write_s, read = min(write_s, round_write_s), min(read, round_read)
         latencies = live_latency(bootstrap, 1000, args.seconds)
+        session_writer_line(bootstrap, args.samples, args.rounds)
     finally:
         if broker is not None:
             broker.stop()
