@@ -23,11 +23,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not reliability" $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 
-# The unit tier again with each fallback parser forced (the default run covers native), after
-# checking that the install built the native extension and the tests import it.
+# The unit tier again with each fallback parser forced (the default run covers native), and the
+# contract tier on the in-process stores with numpy, after checking that the install built the
+# native extension and the tests import it.
 test-columnar: $(STAMP)
 	$(PY) -c "from ma_dataplatforms_streaming_support_library.columnar import active_implementation as a; assert a() == 'native', 'native columnar extension not built: ' + a()"
-	MA_STREAMING_COLUMNAR=numpy $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/unit $(PYTEST_ARGS)
+	MA_STREAMING_COLUMNAR=numpy $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not kafka and not reliability" tests/unit tests/contract $(PYTEST_ARGS)
 	MA_STREAMING_COLUMNAR=reference $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/unit $(PYTEST_ARGS)
 
 # 1M mutated real packets through the native codec, bounded at about two minutes.
