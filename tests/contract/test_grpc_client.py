@@ -3,12 +3,19 @@ server (ours, on both stores), against the same sessions read and written in pro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 
-from ma_dataplatforms_streaming_support_library import read_session
+from ma_dataplatforms_streaming_support_library import (
+    Parameter,
+    list_sessions,
+    open_session_writer,
+    read_session,
+)
 from ma_dataplatforms_streaming_support_library.contracts.shared.stream_api_configuration import (
     StreamingApiConfiguration,
 )
@@ -16,7 +23,11 @@ from ma_dataplatforms_streaming_support_library.core.base.logger import Logger
 from ma_dataplatforms_streaming_support_library.core.base.support_library_bootstrapper import (
     SupportLibraryBootstrapper,
 )
-from ma_dataplatforms_streaming_support_library.errors import ConfigurationError, TransportError
+from ma_dataplatforms_streaming_support_library.errors import (
+    ConfigurationError,
+    SessionNotFoundError,
+    TransportError,
+)
 from ma_dataplatforms_streaming_support_library.server import ServerOptions, StreamApiServer
 
 from .conftest import (
@@ -190,3 +201,70 @@ def test_bad_addresses(server: StreamApiServer, library_factory: LibraryFactory)
         ).create()
         with pytest.raises(error):
             api.initialise()
+
+
+def _rich_session(broker_list: str, data_source: str) -> str:
+    """A session of every sample kind, written in process with the session writer."""
+    t0 = 1_700_000_000_000_000_000
+    ms = 1_000_000
+    parameters = {"vCar:Chassis": Parameter(units="km/h", frequency_hz=100)}
+    with open_session_writer(
+        broker_list, data_source=data_source, identifier="rich", parameters=parameters
+    ) as writer:
+        writer.write_periodic(
+            ["vCar:Chassis", "rpm:Engine"], t0, 10 * ms, np.arange(600.0).reshape(2, 300)
+        )
+        writer.write_periodic("gear:Car", t0, 10 * ms, np.arange(300, dtype=np.int32) % 8)
+        stamps = t0 + np.array([0, 3, 7, 20]) * ms
+        writer.write_rows(stamps, {"gLat:Chassis": np.array([0.1, math.nan, math.inf, -0.0])})
+        writer.marker("Lap 2", t0 + 10 * ms, type="Lap Trigger", value=2)
+        writer.event("Pit Entry", t0 + 11 * ms, values=[1.0, 42.0])
+    return writer.session_key
+
+
+def test_read_session_over_grpc_gives_what_the_store_gives(
+    server: StreamApiServer, broker_list: str, data_source: str
+) -> None:
+    key = _rich_session(broker_list, data_source)
+    address = f"grpc://127.0.0.1:{server.port}"
+    local, remote = read_session(key, broker_list), read_session(key, address)
+    assert remote.complete and remote.session_info.session_key == key
+    assert (
+        sorted(remote.series)
+        == sorted(local.series)
+        == [
+            "gLat:Chassis",
+            "gear:Car",
+            "rpm:Engine",
+            "vCar:Chassis",
+        ]
+    )
+    for name, series in local.series.items():
+        theirs = remote.series[name]
+        np.testing.assert_array_equal(theirs.timestamps, series.timestamps)
+        np.testing.assert_array_equal(theirs.values, series.values)
+        np.testing.assert_array_equal(theirs.status, series.status)
+        assert theirs.units == series.units
+    assert remote.parameter("vCar:Chassis").units == "km/h"
+    assert remote.markers == local.markers and remote.events == local.events
+    assert remote.packet_counts == local.packet_counts
+
+    one = read_session(key, address, parameters=["rpm:Engine"], end=1_700_000_000_500_000_000)
+    assert list(one.series) == ["rpm:Engine"] and one.series["rpm:Engine"].values.size == 50
+    with pytest.raises(KeyError, match="vCar:Chasis"):
+        read_session(key, address, parameters=["vCar:Chasis"])
+
+
+def test_read_session_over_grpc_refuses_what_it_cannot_do(
+    server: StreamApiServer, broker_list: str, data_source: str
+) -> None:
+    address = f"grpc://127.0.0.1:{server.port}"
+    with pytest.raises(SessionNotFoundError, match="no-such-key"):
+        read_session("no-such-key", address)
+    key = _rich_session(broker_list, data_source)
+    with pytest.raises(SessionNotFoundError, match="of data source 'Other'"):
+        read_session(key, address, data_source="Other")
+    with pytest.raises(ConfigurationError, match="partition_mappings"):
+        read_session(key, address, partition_mappings={"s1": 1})
+    with pytest.raises(ConfigurationError, match="is a Stream API server"):
+        list_sessions(address)

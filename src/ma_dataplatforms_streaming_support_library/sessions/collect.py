@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -26,7 +26,6 @@ from ..columnar import (
 )
 from ..contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ..contracts.session_management.session_info import SessionInfo
-from ..core.data_format_management.catalog import DataFormatCatalog
 from ..protos import open_data_pb2 as pb
 from ..protos.packets import parse_message, parse_packet
 from .groups import MAX_FIRST_CAPACITY, Group, Where, assemble, by_kind
@@ -52,6 +51,17 @@ _COLLECTED_TYPES = DATA_PACKET_TYPES | {"Marker", "Event", "Configuration"}
 _LOGGED_CORRUPT = 10
 
 
+class FormatLookup(Protocol):
+    """Where the collector finds what a data format id names: the library's data format catalog,
+    or a Stream API server's data format manager."""
+
+    def find_by_id(
+        self, data_source: str, kind: DataFormatInfoType, data_format_id: int
+    ) -> list[str] | None: ...
+
+    def catch_up(self, data_source: str) -> None: ...
+
+
 class SessionCollector:
     """Packets in (log order), one ``SessionData`` out; every step works on whole batches.
 
@@ -65,7 +75,7 @@ class SessionCollector:
     def __init__(
         self,
         data_source: str,
-        catalog: DataFormatCatalog,
+        catalog: FormatLookup,
         expected_packets: int = 0,
         *,
         warn: bool = True,

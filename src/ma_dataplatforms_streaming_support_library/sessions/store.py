@@ -19,9 +19,10 @@ from ..contracts.session_management.session_info import SessionInfo
 from ..contracts.shared.stream_api_configuration import StreamingApiConfiguration
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
 from ..core.library.context import LibraryContext
+from ..core.remote import is_remote
 from ..errors import ConfigurationError, StoreNotFoundError
-from ..transport import default_store_path, parse_broker_list
-from .arguments import check_progress, check_session_key
+from ..transport import default_store_path, effective_broker_list, parse_broker_list
+from .arguments import check_progress, check_read_arguments, check_session_key
 from .copy import CopyReport, copy_between
 from .ending import end_in
 from .files import staged_output
@@ -29,7 +30,7 @@ from .listing import SessionSummary, list_in
 from .lookup import resolve_session_key
 from .read import read_in
 from .resample import DEFAULT_WINDOW_MS, resample_in
-from .selection import TimeBound
+from .selection import TimeBound, selection_of
 from .types import ProgressCallback, SessionData
 
 __all__ = [
@@ -68,6 +69,12 @@ def as_configuration(
     return StreamingApiConfiguration(
         broker_list, StreamCreationStrategy.TOPIC_BASE, additional_properties or [], timeout_s
     )
+
+
+def server_address(configuration: StreamingApiConfiguration) -> str | None:
+    """The Stream API server's address when the configuration names one (``grpc://``)."""
+    broker_list = effective_broker_list(configuration.broker_list or "")
+    return broker_list if is_remote(broker_list) else None
 
 
 def missing_store(broker_list: BrokerList) -> Path | None:
@@ -136,6 +143,14 @@ class SessionStore:
         create: bool = False,
     ) -> None:
         configuration = as_configuration(broker_list, timeout_s, additional_properties)
+        server = server_address(configuration)
+        if server is not None:
+            raise ConfigurationError(
+                f"broker_list {server!r} is a Stream API server: read_session reads sessions "
+                "from it, but listing, resampling, exporting, copying and ending sessions scan "
+                "the log by offset, which the Stream API does not expose; name the store or the "
+                "Kafka cluster behind the server (embedded:PATH or host:port) for those"
+            )
         missing = None if create else missing_store(configuration)
         if missing is not None:
             raise StoreNotFoundError(str(missing))
@@ -304,7 +319,28 @@ def read_session(
     Raises ``SessionNotFoundError`` for an unknown key, ``StoreNotFoundError`` when the embedded
     store does not exist (reading never creates one) and ``TransportError`` when the store or
     broker cannot be reached or read.
+
+    ``grpc://host:port`` (or ``grpcs://``) reads from a Stream API server — ours or Motion
+    Applied's — through its ReadPackets and data format RPCs: the same ``SessionData``, with each
+    corrupt record's origin given as (stream, -1, position in the read). An ended session is read
+    to its EndOfSession packets, a live one until it has written nothing for ``timeout_s``.
+    ``partition_mappings`` is the server's own configuration there, not an argument.
     """
+    configuration = as_configuration(broker_list, timeout_s, additional_properties)
+    server = server_address(configuration)
+    if server is not None:
+        return _read_from_server(
+            configuration,
+            server,
+            session_key,
+            data_source=data_source,
+            streams=streams,
+            partition_mappings=partition_mappings,
+            progress=progress,
+            parameters=parameters,
+            start=start,
+            end=end,
+        )
     with SessionStore(
         broker_list, timeout_s=timeout_s, additional_properties=additional_properties
     ) as store:
@@ -318,6 +354,38 @@ def read_session(
             start=start,
             end=end,
         )
+
+
+def _read_from_server(
+    configuration: StreamingApiConfiguration,
+    server: str,
+    session_key: str,
+    *,
+    data_source: str | None,
+    streams: Sequence[str] | None,
+    partition_mappings: Mapping[str, int] | None,
+    progress: ProgressCallback | None,
+    parameters: Sequence[str] | None,
+    start: TimeBound | None,
+    end: TimeBound | None,
+) -> SessionData:
+    check_read_arguments(session_key, data_source, streams, partition_mappings, progress)
+    if partition_mappings:
+        raise ConfigurationError(
+            f"partition_mappings: {server} reads with the partition mappings of its own "
+            "configuration; leave the argument out"
+        )
+    from .remote import read_remote  # imports grpc, an optional dependency
+
+    return read_remote(
+        configuration,
+        server,
+        session_key,
+        data_source=data_source,
+        streams=streams,
+        progress=progress,
+        selection=selection_of(parameters, start, end),
+    )
 
 
 def list_sessions(
