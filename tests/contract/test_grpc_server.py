@@ -1,8 +1,8 @@
 """The Stream API gRPC server, driven through plain grpcio stubs, on both stores.
 
-Scenarios of the C# server's integration tests (session manager, data formats, topic- and
-partition-based write/read, batched read) restated against ``StreamApiServer``, plus sessions
-written over gRPC read through the official API and ``read_session``, and the other way round.
+Every RPC on both strategies, bad input, and sessions written over gRPC read through the official
+API and ``read_session``, and the other way round. The C# server's integration tests are restated
+one by one in test_grpc_csharp_*.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,6 @@ from ma_dataplatforms_streaming_support_library.protos import (
     api_pb2,
     api_pb2_grpc,
     key_generator_pb2,
-    key_generator_pb2_grpc,
     open_data_pb2,
 )
 from ma_dataplatforms_streaming_support_library.server import (
@@ -50,55 +48,15 @@ from .conftest import (
     wait_for,
     write_session,
 )
-
-WAIT_S = 20.0
-
-
-@dataclass
-class Client:
-    """Stubs of every service on one channel, as a Stream API client program holds them."""
-
-    server: StreamApiServer
-    channel: grpc.Channel
-    connections: Any
-    sessions: Any
-    formats: Any
-    writer: Any
-    reader: Any
-    keys: Any
-
-
-def _client(server: StreamApiServer) -> Iterator[Client]:
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    key_channel = grpc.insecure_channel(f"127.0.0.1:{server.key_generator_port}")
-    try:
-        yield Client(
-            server,
-            channel,
-            api_pb2_grpc.ConnectionManagerServiceStub(channel),
-            api_pb2_grpc.SessionManagementServiceStub(channel),
-            api_pb2_grpc.DataFormatManagerServiceStub(channel),
-            api_pb2_grpc.PacketWriterServiceStub(channel),
-            api_pb2_grpc.PacketReaderServiceStub(channel),
-            key_generator_pb2_grpc.UniqueKeyGeneratorServiceStub(key_channel),
-        )
-    finally:
-        channel.close()
-        key_channel.close()
-
-
-def _server(broker_list: str, strategy: Any, **options: Any) -> StreamApiServer:
-    configuration = StreamingApiConfiguration(
-        broker_list,
-        strategy,
-        [],
-        10,
-        partition_mappings=MAPPINGS if strategy == PARTITION_BASE else None,
-        batching_responses=options.pop("batching_responses", False),
-    )
-    return StreamApiServer(
-        configuration, ServerOptions(host="127.0.0.1", port=0, key_generator_port=0, **options)
-    ).start()
+from .grpc_rig import (
+    WAIT_S,
+    Client,
+    client_for,
+    collect,
+    connect,
+    detail,
+    start_server,
+)
 
 
 @pytest.fixture(params=[TOPIC_BASE, PARTITION_BASE], ids=["topic", "partition"])
@@ -108,9 +66,9 @@ def strategy(request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture
 def client(broker_list: str, strategy: Any) -> Iterator[Client]:
-    server = _server(broker_list, strategy)
+    server = start_server(broker_list, strategy)
     try:
-        yield from _client(server)
+        yield from client_for(server)
     finally:
         server.stop(1)
 
@@ -154,49 +112,6 @@ def periodic(session_key: str, data_format_id: int, values: list[float]) -> open
     )
 
 
-def detail(
-    data_source: str, session_key: str, packet: open_data_pb2.Packet, stream: str = ""
-) -> api_pb2.DataPacketDetails:
-    return api_pb2.DataPacketDetails(
-        message=packet, data_source=data_source, stream=stream, session_key=session_key
-    )
-
-
-def connect(client: Client, data_source: str, **details: Any) -> api_pb2.Connection:
-    response = client.connections.NewConnection(
-        api_pb2.NewConnectionRequest(
-            details=api_pb2.ConnectionDetails(data_source=data_source, **details)
-        )
-    )
-    assert response.connection.id != 0
-    return response.connection
-
-
-def collect(call: Any, count: int, timeout: float = WAIT_S) -> list[api_pb2.PacketResponse]:
-    """Read ``count`` packet responses from a server stream, then cancel it."""
-    found: list[api_pb2.PacketResponse] = []
-    done = threading.Event()
-
-    def pump() -> None:
-        try:
-            for message in call:
-                found.extend(message.response)
-                if len(found) >= count:
-                    break
-        except grpc.RpcError as exc:
-            if exc.code() != grpc.StatusCode.CANCELLED:
-                raise
-        finally:
-            done.set()
-
-    thread = threading.Thread(target=pump, daemon=True)
-    thread.start()
-    done.wait(timeout)
-    call.cancel()
-    thread.join(5)
-    return found
-
-
 def labels(responses: list[api_pb2.PacketResponse]) -> list[str]:
     return [
         open_data_pb2.MarkerPacket.FromString(r.packet.content).label
@@ -238,9 +153,9 @@ def test_connections_open_get_close(client: Client, data_source: str) -> None:
 
 
 def test_connections_past_the_cap_get_id_zero(broker_list: str, data_source: str) -> None:
-    server = _server(broker_list, TOPIC_BASE, max_connections=3)
+    server = start_server(broker_list, TOPIC_BASE, max_connections=3)
     try:
-        for client in _client(server):
+        for client in client_for(server):
             ids = [
                 client.connections.NewConnection(
                     api_pb2.NewConnectionRequest(
@@ -604,9 +519,9 @@ def test_read_data_packets_filters_parameters_events_and_markers(
 
 
 def test_batched_responses_carry_several_packets(broker_list: str, data_source: str) -> None:
-    server = _server(broker_list, TOPIC_BASE, batching_responses=True)
+    server = start_server(broker_list, TOPIC_BASE, batching_responses=True)
     try:
-        for client in _client(server):
+        for client in client_for(server):
             key = create(client, data_source)
             client.writer.WriteDataPackets(
                 iter(

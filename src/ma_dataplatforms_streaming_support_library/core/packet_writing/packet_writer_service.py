@@ -171,9 +171,11 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         packet: open_data_pb2.Packet,
         packet_bytes: PacketBytes,
     ) -> ApiResult[bool]:
-        if packet.session_key and packet.session_key != session_key:
+        if self._checks_sessions and packet.session_key and packet.session_key != session_key:
             # Readers find a session's packets by the record key: such a packet would be read
-            # as another session's than the one it names.
+            # as another session's than the one it names. Without session management the key
+            # is the caller's to choose, as in the Stream API (its tests key a whole class's
+            # packets by one key while each packet names its own run).
             return ApiResult.fail(
                 f"write_data: the packet names session {shown(packet.session_key)}, but "
                 f"session_key is {shown(session_key)}"
