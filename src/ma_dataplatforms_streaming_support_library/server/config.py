@@ -20,6 +20,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "RemoteKeyGeneratorServiceAddress": ("remote_key_generator_service_address", str),
     "BatchingResponses": ("batching_responses", bool),
     "StreamApiPort": ("stream_api_port", int),
+    "InitialisationTimeoutSeconds": ("initialisation_timeout_seconds", int),
 }
 
 

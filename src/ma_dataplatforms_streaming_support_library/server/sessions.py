@@ -243,7 +243,10 @@ class SessionManagementServicer:
         result = self._update(
             request.session_key,
             lambda data_source: self._service.add_associate_session(
-                data_source, request.session_key, request.associate_session_key
+                data_source,
+                request.session_key,
+                request.associate_session_key,
+                known_associate=False,
             ),
         )
         return api_pb2.AddAssociateSessionResponse(success=result)

@@ -238,8 +238,15 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
         return self._update("update_session_details", data_source, session_key, change)
 
     def add_associate_session(
-        self, data_source: str, session_key: str, adding_associate_key: str
+        self,
+        data_source: str,
+        session_key: str,
+        adding_associate_key: str,
+        *,
+        known_associate: bool = True,
     ) -> ApiResult[SessionInfo]:
+        """Associate ``adding_associate_key`` with the session; it must name a known session
+        unless ``known_associate=False`` (the Stream API server's rule: any key is appended)."""
         operation = "add_associate_session"
         failure = self._not_started(operation)
         if failure is not None:
@@ -249,9 +256,10 @@ class SessionManagementService(ServiceBase, ISessionManagementService):
         )
         if not error and adding_associate_key == session_key:
             error = "a session cannot be associated with itself"
-        error = error or self._unknown_sessions_error(
-            [adding_associate_key], "adding_associate_key"
-        )
+        if known_associate:
+            error = error or self._unknown_sessions_error(
+                [adding_associate_key], "adding_associate_key"
+            )
         if error:
             return ApiResult.fail(f"{operation}: {error}")
 
