@@ -64,6 +64,21 @@ def client_for(server: StreamApiServer) -> Iterator[Client]:
         key_channel.close()
 
 
+def serving(server: StreamApiServer) -> Iterator[Client]:
+    """``client_for(server)``, stopping the server when the generator ends."""
+    try:
+        yield from client_for(server)
+    finally:
+        server.stop(1)
+
+
+def packet_bytes(kind: str, session_key: str, content: Any) -> bytes:
+    """An Open Data ``Packet`` of type ``kind`` around the message ``content``, serialized."""
+    return open_data_pb2.Packet(
+        type=kind, session_key=session_key, content=content.SerializeToString()
+    ).SerializeToString()
+
+
 def start_server(
     broker_list: str,
     strategy: Any,

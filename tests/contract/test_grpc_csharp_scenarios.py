@@ -1,43 +1,34 @@
-"""The C# server's session and data format integration tests, restated against our server.
+"""The C# server's session integration tests and its host configuration test, restated.
 
-Where the C# tests seed Kafka before starting the server (session packets on ``SessionInfo``,
-data format definitions on ``<data source>_essential``), these write the same records through the
-transport, start the server, and check what a client then sees over gRPC. The C# session keys
-and ids are fixed there; here they are fresh per test, since the Kafka broker is shared by the
-whole run. Packet write/read scenarios are in test_grpc_csharp_packets.py and
-test_grpc_csharp_data_packets.py.
+Where the C# tests seed Kafka with session packets on ``SessionInfo`` before starting the server,
+these write the same records through the transport, start the server, and check what a client
+then sees over gRPC. The C# session keys are fixed there; here they are fresh per test, since
+the Kafka broker is shared by the whole run. The other C# scenarios are restated in
+test_grpc_csharp_packets.py, test_grpc_csharp_data_packets.py and test_grpc_csharp_formats.py.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import random
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from google.protobuf.duration_pb2 import Duration
 
-from ma_dataplatforms_streaming_support_library.layout import ESSENTIAL_SUFFIX, SESSION_INFO_TOPIC
+from ma_dataplatforms_streaming_support_library.layout import SESSION_INFO_TOPIC
 from ma_dataplatforms_streaming_support_library.protos import api_pb2, open_data_pb2
-from ma_dataplatforms_streaming_support_library.server import StreamApiServer, load_app_config
+from ma_dataplatforms_streaming_support_library.server import load_app_config
 from ma_dataplatforms_streaming_support_library.transport import Transport
 
 from .conftest import PARTITION_BASE, TOPIC_BASE
-from .grpc_rig import WAIT_S, Client, client_for, start_server
+from .grpc_rig import WAIT_S, Client, packet_bytes, serving, start_server
 
 MINUS_TWO_HOURS = Duration()
 MINUS_TWO_HOURS.FromTimedelta(datetime.timedelta(hours=-2))
-
-
-def _envelope(kind: str, session_key: str, content: Any) -> bytes:
-    return open_data_pb2.Packet(
-        type=kind, session_key=session_key, content=content.SerializeToString()
-    ).SerializeToString()
 
 
 def _seed_ended_session(transport: Transport, data_source: str, key: str) -> list[str]:
@@ -63,39 +54,9 @@ def _seed_ended_session(transport: Transport, data_source: str, key: str) -> lis
     packets[1][1].data_source = data_source
     transport.create_topics({SESSION_INFO_TOPIC: 1})
     for kind, content in packets:
-        transport.produce(SESSION_INFO_TOPIC, 0, key.encode(), _envelope(kind, key, content))
+        transport.produce(SESSION_INFO_TOPIC, 0, key.encode(), packet_bytes(kind, key, content))
     transport.flush(WAIT_S)
     return associates
-
-
-def _seed_definitions(transport: Transport, data_source: str, *definitions: Any) -> None:
-    """Data format definitions on ``<data source>_essential``, keyed "" as the C# tests do."""
-    topic = data_source + ESSENTIAL_SUFFIX
-    transport.create_topics({topic: 1})
-    for definition in definitions:
-        transport.produce(topic, 0, b"", _envelope("DataFormatDefinition", "", definition))
-    transport.flush(WAIT_S)
-
-
-def _parameters_definition(identifier: int, parameters: list[str]) -> Any:
-    return open_data_pb2.DataFormatDefinitionPacket(
-        type=open_data_pb2.DATA_FORMAT_TYPE_PARAMETER,
-        parameter_identifiers=open_data_pb2.ParameterList(parameter_identifiers=parameters),
-        identifier=identifier,
-    )
-
-
-def _event_definition(identifier: int, event: str) -> Any:
-    return open_data_pb2.DataFormatDefinitionPacket(
-        type=open_data_pb2.DATA_FORMAT_TYPE_EVENT, event_identifier=event, identifier=identifier
-    )
-
-
-def _serving(server: StreamApiServer) -> Iterator[Client]:
-    try:
-        yield from client_for(server)
-    finally:
-        server.stop(1)
 
 
 def _first_of(call: Any, found: list[Any], arrived: threading.Event) -> threading.Thread:
@@ -143,7 +104,7 @@ def test_the_session_manipulation_actions(
     if strategy == TOPIC_BASE:
         transport.create_topics({f"{data_source}.stream1": 1, f"{data_source}.stream2": 1})
     server = start_server(broker_list, strategy, integrate_data_format_management=False)
-    for client in _serving(server):
+    for client in serving(server):
         _one_session_life(client, data_source, strategy, old)
 
 
@@ -227,7 +188,7 @@ def test_sessions_on_the_log_before_the_start_are_served(
     server = start_server(
         broker_list, PARTITION_BASE, integrate_data_format_management=False, metrics_port=0
     )
-    for client in _serving(server):
+    for client in serving(server):
         current = client.sessions.GetCurrentSessions(
             api_pb2.GetCurrentSessionsRequest(data_source=data_source)
         )
@@ -254,151 +215,8 @@ def test_a_server_with_session_management_starts_and_holds_the_session_info_topi
     if broker_list.startswith(("embedded:", "memory:")):
         assert SESSION_INFO_TOPIC not in transport.list_topics()
     server = start_server(broker_list, PARTITION_BASE, integrate_data_format_management=False)
-    for _ in _serving(server):
+    for _ in serving(server):
         assert transport.list_topics().get(SESSION_INFO_TOPIC) == 1
-
-
-# data formats -------------------------------------------------------------------------------------
-def test_data_formats_on_the_log_before_the_start_are_served(
-    broker_list: str, transport: Transport, data_source: str
-) -> None:
-    """C#: DataFormatManagerShould.Initialise_The_Data_Format_Management_Repository_With_Exist_Data
-    and DataFormatInfoServiceShould.Read_All_Exist_Data_Format_Related_Packets_And_Update_The_
-    Repository (its repository is what the DataFormatManagerService answers from)."""
-    parameters = ["Param1", "Param2", "Param3"]
-    parameter_id, event_id = random.getrandbits(63), random.getrandbits(63)
-    _seed_definitions(
-        transport,
-        data_source,
-        _parameters_definition(parameter_id, parameters),
-        _event_definition(event_id, "event1"),
-    )
-    server = start_server(broker_list, PARTITION_BASE, integrate_session_management=False)
-    for client in _serving(server):
-        formats = client.formats
-        assert (
-            formats.GetEventDataFormatId(
-                api_pb2.GetEventDataFormatIdRequest(data_source=data_source, event="event1")
-            ).data_format_identifier
-            == event_id
-        )
-        assert (
-            formats.GetParameterDataFormatId(
-                api_pb2.GetParameterDataFormatIdRequest(
-                    data_source=data_source, parameters=parameters
-                )
-            ).data_format_identifier
-            == parameter_id
-        )
-        event = formats.GetEvent(
-            api_pb2.GetEventRequest(data_source=data_source, data_format_identifier=event_id)
-        )
-        assert event.event == "event1"
-        listed = formats.GetParametersList(
-            api_pb2.GetParametersListRequest(
-                data_source=data_source, data_format_identifier=parameter_id
-            )
-        )
-        assert list(listed.parameters) == parameters
-
-
-def test_a_second_definition_of_a_format_adds_an_identifier(
-    broker_list: str, transport: Transport, data_source: str
-) -> None:
-    """C#: DataFormatInfoServiceShould.Add_Identifiers_To_Exist_DataFormat_Records_Identifier_
-    Exist_Data_Format_Related_Packets_And_Update_The_Repository: both identifiers of the same
-    parameter list (and of the same event) resolve to it, and a lookup by name answers the first,
-    as the C# DataFormatManager answers ``Identifiers[0]``."""
-    parameters = ["Param1", "Param2", "Param3"]
-    p1, p2, e1, e2 = (random.getrandbits(63) for _ in range(4))
-    _seed_definitions(
-        transport,
-        data_source,
-        _parameters_definition(p1, parameters),
-        _event_definition(e1, "event1"),
-        _parameters_definition(p2, parameters),
-        _event_definition(e2, "event1"),
-    )
-    server = start_server(broker_list, PARTITION_BASE, integrate_session_management=False)
-    for client in _serving(server):
-        formats = client.formats
-        for identifier in (p1, p2):
-            listed = formats.GetParametersList(
-                api_pb2.GetParametersListRequest(
-                    data_source=data_source, data_format_identifier=identifier
-                )
-            )
-            assert list(listed.parameters) == parameters
-        for identifier in (e1, e2):
-            assert (
-                formats.GetEvent(
-                    api_pb2.GetEventRequest(
-                        data_source=data_source, data_format_identifier=identifier
-                    )
-                ).event
-                == "event1"
-            )
-        by_name = formats.GetParameterDataFormatId(
-            api_pb2.GetParameterDataFormatIdRequest(data_source=data_source, parameters=parameters)
-        )
-        assert by_name.data_format_identifier == p1
-        event_by_name = formats.GetEventDataFormatId(
-            api_pb2.GetEventDataFormatIdRequest(data_source=data_source, event="event1")
-        )
-        assert event_by_name.data_format_identifier == e1
-
-
-def test_the_data_format_manipulation_actions(broker_list: str, data_source: str) -> None:
-    """C#: DataFormatManagerShould.Do_The_Data_Format_Management_Manipulation_Actions_Properly"""
-    server = start_server(broker_list, PARTITION_BASE, integrate_session_management=False)
-    for client in _serving(server):
-        formats = client.formats
-        event_id = formats.GetEventDataFormatId(
-            api_pb2.GetEventDataFormatIdRequest(data_source=data_source, event="NewEvent")
-        ).data_format_identifier
-        assert event_id > 0
-        event = formats.GetEvent(
-            api_pb2.GetEventRequest(data_source=data_source, data_format_identifier=event_id)
-        )
-        assert event.event == "NewEvent"
-        parameters = ["NewParameter1", "NewParameter2"]
-        parameter_id = formats.GetParameterDataFormatId(
-            api_pb2.GetParameterDataFormatIdRequest(data_source=data_source, parameters=parameters)
-        ).data_format_identifier
-        assert parameter_id > 0
-        listed = formats.GetParametersList(
-            api_pb2.GetParametersListRequest(
-                data_source=data_source, data_format_identifier=parameter_id
-            )
-        )
-        assert list(listed.parameters) == parameters
-
-
-def _essential_topics(transport: Transport) -> set[str]:
-    return {topic for topic in transport.list_topics() if topic.endswith(ESSENTIAL_SUFFIX)}
-
-
-def test_starting_creates_no_essentials_topic_and_a_new_data_source_gets_one(
-    broker_list: str, transport: Transport, data_source: str
-) -> None:
-    """C#: DataFormatInfoServiceShould.Start_Properly_When_Broker_Is_Available,
-    Not_Created_Subscriber_On_Empty_Fresh_Broker and Create_Subscriber_After_DataSource_Added:
-    starting adds no ``_essential`` topic; a data source first named after the start (here by
-    its first data format) gets its essentials topic and its formats are served."""
-    before = _essential_topics(transport)
-    server = start_server(broker_list, PARTITION_BASE, integrate_session_management=False)
-    for client in _serving(server):
-        assert _essential_topics(transport) == before
-        identifier = client.formats.GetParameterDataFormatId(
-            api_pb2.GetParameterDataFormatIdRequest(data_source=data_source, parameters=["a"])
-        ).data_format_identifier
-        assert _essential_topics(transport) - before == {data_source + ESSENTIAL_SUFFIX}
-        listed = client.formats.GetParametersList(
-            api_pb2.GetParametersListRequest(
-                data_source=data_source, data_format_identifier=identifier
-            )
-        )
-        assert list(listed.parameters) == ["a"]
 
 
 # the host's configuration -------------------------------------------------------------------------
