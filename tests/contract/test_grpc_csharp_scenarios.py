@@ -59,16 +59,18 @@ def _seed_ended_session(transport: Transport, data_source: str, key: str) -> lis
     return associates
 
 
-def _first_of(call: Any, found: list[Any], arrived: threading.Event) -> threading.Thread:
+def _first_of(call: Any, found: list[Any], arrived: threading.Event) -> None:
+    """Follow a notification stream for its first message; return once the server has the
+    subscription (it sends the call's headers then), as the C# test's listener is running."""
+
     def follow() -> None:
         for message in call:
             found.append(message)
             arrived.set()
             return
 
-    thread = threading.Thread(target=follow, daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=follow, daemon=True).start()
+    call.initial_metadata()
 
 
 # session management -------------------------------------------------------------------------------

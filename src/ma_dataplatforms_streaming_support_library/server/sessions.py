@@ -215,6 +215,9 @@ class SessionManagementServicer:
         if not self._enabled:
             return
         subscription = hub.subscribe(data_source)
+        # Headers go out once the subscription is live: a client that waits for them (the
+        # call's initial metadata) misses no session started or ended after that.
+        context.send_initial_metadata(())
         try:
             yield from subscription.items(stop_condition(context, self._stopping))
         finally:
