@@ -26,6 +26,7 @@ from ma_dataplatforms_streaming_support_library.transport import (
 )
 from ma_dataplatforms_streaming_support_library.transport.embedded import EmbeddedTransport
 from ma_dataplatforms_streaming_support_library.transport.kafka.transport import KafkaTransport
+from ma_dataplatforms_streaming_support_library.transport.sqlite_log import PAGE_SIZE
 
 FOLLOW_TIMEOUT_S = 20.0
 
@@ -683,3 +684,28 @@ def test_records_an_embedded_store_cannot_commit_are_all_reported(tmp_path: Path
     store.flush(5)
     assert values_of(store.read_range("t", 0, 0, 1)) == [b"after"]
     store.close()
+
+
+def test_a_new_embedded_store_has_large_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    """Packets of up to ~1 MB live in overflow-page chains: a new store uses 64 KiB pages. A
+    store created with SQLite's default 4 KiB pages (by an older version) reads and writes as
+    before, with its own page size."""
+    new, old = tmp_path / "new.db", tmp_path / "old.db"
+    with sqlite3.connect(old) as connection:
+        connection.execute("PRAGMA page_size=4096")
+        connection.execute("PRAGMA journal_mode=WAL")
+    big = random.Random(3).randbytes(900_000)
+    for path in (new, old):
+        store = EmbeddedTransport(path)
+        store.create_topics({"t": 1})
+        store.produce("t", 0, b"k", big)
+        store.produce("t", 0, b"k", b"small")
+        store.flush(5)
+        assert values_of(store.read_range("t", 0, 0, 2)) == [big, b"small"]
+        store.close()
+    sizes = {
+        p.name: sqlite3.connect(p).execute("PRAGMA page_size").fetchone()[0] for p in (new, old)
+    }
+    assert sizes == {"new.db": PAGE_SIZE, "old.db": 4096}
