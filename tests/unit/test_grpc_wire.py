@@ -22,10 +22,9 @@ def test_read_responses_match_protobuf(timestamp_ms: int, stream: str, size: int
     )
     item = api_pb2.PacketResponse(packet=packet, stream=stream, submit_time=submit)
     expected = api_pb2.ReadPacketsResponse(response=[item, item]).SerializeToString()
-    parts = wire.response_parts(
-        data, wire.stream_field_bytes(stream), wire.submit_time_field(timestamp_ms)
-    )
-    assert b"".join(parts * 2) == expected
+    tail = wire.stream_field_bytes(stream) + wire.submit_time_field(timestamp_ms)
+    item_bytes = wire.response_head(len(data), len(tail)) + data + tail
+    assert item_bytes * 2 == expected
     assert wire.decode_packet_responses(expected) == [(data, stream, timestamp_ms * 1_000_000)] * 2
 
 

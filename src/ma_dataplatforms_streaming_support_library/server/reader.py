@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
-from google.protobuf.message import DecodeError
 
 from ..core.data_format_management.data_format_management_service import (
     DataFormatManagementService,
 )
 from ..core.library.context import LibraryContext
-from ..core.remote import wire
 from ..errors import TransportError
 from ..protos import api_pb2, open_data_pb2
-from ..transport.base import Record
 from .calls import abort, stop_condition
 from .connections import Connection, ConnectionRegistry
+from .encoding import ResponseEncoder, responses
 from .filters import DataPacketFilter
 from .metrics import ServerMetrics
+from .prefetch import prefetched
 from .reading import RouteReader
 from .routes import Route, connection_routes, essentials_routes
 
@@ -67,8 +65,11 @@ class PacketReaderServicer:
 
     An unknown or closed connection id ends the call at once with no message; closing the
     connection ends its running reads. ``ReadEssentials`` reads to the end offsets at the call's
-    start (after flushing this server's pending writes) and ends. ``batching_responses`` puts every packet of one poll in one response; else
-    each response holds one packet. A record that is not an Open Data Packet is skipped.
+    start (after flushing this server's pending writes) and ends. ``batching_responses`` puts
+    the packets of one poll (what the store has ready, up to ``encoding.MAX_BATCH_PACKETS`` and
+    ``encoding.MAX_BATCH_BYTES``) in one response; else each response holds one packet, as in
+    the C# server. A record that is not an Open Data Packet is skipped. Polling and encoding run
+    on a thread of the call's own, ahead of the sending (see ``prefetch``).
     """
 
     def __init__(
@@ -186,12 +187,27 @@ class PacketReaderServicer:
         keep: Callable[[open_data_pb2.Packet], bool] | None,
         essentials: bool,
     ) -> Iterator[bytes]:
+        def produce(should_stop: Callable[[], bool]) -> Iterator[list[bytes]]:
+            return self._encoded(reader, connection, should_stop, keep, essentials)
+
         should_stop = stop_condition(context, self._stopping, connection.closed)
-        encoder = _ResponseEncoder()
+        for chunk in prefetched(produce, should_stop):
+            yield from chunk
+
+    def _encoded(
+        self,
+        reader: RouteReader,
+        connection: Connection,
+        should_stop: Callable[[], bool],
+        keep: Callable[[open_data_pb2.Packet], bool] | None,
+        essentials: bool,
+    ) -> Iterator[list[bytes]]:
+        """The encoded responses of each poll of ``reader``, a list per poll."""
+        encoder = ResponseEncoder()
         metrics = self._metrics
         data_source = connection.details.data_source
         for batch in reader.batches(should_stop):
-            items = encoder.items(batch, keep)
+            parts = encoder.parts(batch, keep)
             if metrics is not None:
                 read = (stream for _, stream in batch)
                 metrics.count_read(connection.id, data_source, read, essentials=essentials)
@@ -199,60 +215,8 @@ class PacketReaderServicer:
                 metrics.count_delivered(
                     connection.id, data_source, delivered, essentials=essentials
                 )
-            if not items:
-                continue
-            if self._batching:
-                yield b"".join(itertools.chain.from_iterable(items))
-            else:
-                for item in items:
-                    yield b"".join(item)
-
-
-class _ResponseEncoder:
-    """Encodes read responses from stored records: the packet bytes pass through as stored
-    (checked to be an Open Data Packet, never re-serialised); the stream and submit time fields
-    are encoded once per stream and per millisecond. Each item is a ``PacketResponse`` encoded
-    as field 1 of a response, so items join into one response or stand alone."""
-
-    def __init__(self) -> None:
-        #: the stream of each item of the last ``items()`` answer
-        self.streams_of_last_items: list[str] = []
-        self._streams: dict[str, bytes] = {}
-        self._last_ms = -1
-        self._submit = b""
-
-    def items(
-        self,
-        batch: list[tuple[Record, str]],
-        keep: Callable[[open_data_pb2.Packet], bool] | None,
-    ) -> list[tuple[bytes, ...]]:
-        items: list[tuple[bytes, ...]] = []
-        kept: list[str] = []
-        self.streams_of_last_items = kept
-        streams = self._streams
-        parse = open_data_pb2.Packet.FromString
-        for record, stream in batch:
-            try:
-                packet = parse(record.value)
-            except DecodeError:
-                logger.warning(
-                    "skipping a record that is not an Open Data Packet at %s:%d offset %d",
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                )
-                continue
-            if keep is not None and not keep(packet):
-                continue
-            if record.timestamp_ms != self._last_ms:
-                self._last_ms = record.timestamp_ms
-                self._submit = wire.submit_time_field(record.timestamp_ms)
-            stream_field = streams.get(stream)
-            if stream_field is None:
-                stream_field = streams[stream] = wire.stream_field_bytes(stream)
-            items.append(wire.response_parts(record.value, stream_field, self._submit))
-            kept.append(stream)
-        return items
+            if parts:
+                yield list(responses(parts, encoder.size_of_last_items, batching=self._batching))
 
 
 def _identity(data: bytes) -> bytes:

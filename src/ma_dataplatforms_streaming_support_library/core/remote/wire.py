@@ -15,7 +15,7 @@ from collections.abc import Iterable
 __all__ = [
     "data_packets_request",
     "decode_packet_responses",
-    "response_parts",
+    "response_head",
     "stream_field_bytes",
     "submit_time_field",
     "timestamp_bytes",
@@ -62,13 +62,14 @@ def submit_time_field(timestamp_ms: int) -> bytes:
     return _field(_FIELD_3, timestamp_bytes(timestamp_ms))
 
 
-def response_parts(packet: bytes, stream_field: bytes, submit_field: bytes) -> tuple[bytes, ...]:
-    """One ``PacketResponse`` as an item of a read response (field 1), in parts to be joined:
-    the packet's bytes are copied once, by the final join."""
-    size = len(packet)
-    length = _varint(size)
-    inner = 1 + len(length) + size + len(stream_field) + len(submit_field)
-    return (_FIELD_1, _varint(inner), _FIELD_1, length, packet, stream_field, submit_field)
+def response_head(packet_size: int, tail_size: int) -> bytes:
+    """What comes before a packet's bytes in one ``PacketResponse`` as an item of a read response
+    (field 1), when ``tail_size`` bytes of encoded stream and submit time fields follow them.
+    Head, packet bytes and tail joined are the item: the packet's bytes are copied once, by the
+    join, and a head serves every packet of the same size and tail size."""
+    length = _varint(packet_size)
+    inner = 1 + len(length) + packet_size + tail_size
+    return _FIELD_1 + _varint(inner) + _FIELD_1 + length
 
 
 def data_packets_request(details: Iterable[tuple[bytes, str, str, str]]) -> bytes:
