@@ -1,0 +1,110 @@
+"""Reads through the Stream API server's producer threads, with a default grpcio client: batched
+responses stay small enough for the client, and a read that ends leaves no thread behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from ma_dataplatforms_streaming_support_library.contracts.shared.stream_api_configuration import (
+    StreamingApiConfiguration,
+)
+from ma_dataplatforms_streaming_support_library.protos import api_pb2, api_pb2_grpc, open_data_pb2
+from ma_dataplatforms_streaming_support_library.server import ServerOptions, StreamApiServer
+from ma_dataplatforms_streaming_support_library.server.encoding import MAX_BATCH_BYTES
+
+from .conftest import TOPIC_BASE
+
+#: the largest message a grpcio client takes unless told otherwise
+CLIENT_RECEIVE_LIMIT = 4 * 1024 * 1024
+
+
+@pytest.fixture(params=[False, True], ids=["unbatched", "batched"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StreamApiServer]:
+    configuration = StreamingApiConfiguration(
+        f"embedded:{tmp_path / 's.db'}", TOPIC_BASE, [], 10, batching_responses=request.param
+    )
+    started = StreamApiServer(
+        configuration, ServerOptions(host="127.0.0.1", port=0, key_generator_port=None)
+    ).start()
+    yield started
+    started.stop(1)
+
+
+def _write_markers(channel: grpc.Channel, data_source: str, sizes: list[int]) -> str:
+    key = (
+        api_pb2_grpc.SessionManagementServiceStub(channel)
+        .CreateSession(api_pb2.CreateSessionRequest(data_source=data_source))
+        .session_key
+    )
+    writer = api_pb2_grpc.PacketWriterServiceStub(channel)
+    for index, size in enumerate(sizes):
+        packet = open_data_pb2.Packet(type="Marker", session_key=key, id=index, content=b"m" * size)
+        writer.WriteDataPacket(
+            api_pb2.WriteDataPacketRequest(
+                detail=api_pb2.DataPacketDetails(
+                    message=packet, data_source=data_source, session_key=key
+                )
+            )
+        )
+    return key
+
+
+def _read(channel: grpc.Channel, data_source: str, key: str, count: int) -> list[list[int]]:
+    """The packet ids of each response of a ReadPackets call, until ``count`` Markers came."""
+    connection = (
+        api_pb2_grpc.ConnectionManagerServiceStub(channel)
+        .NewConnection(
+            api_pb2.NewConnectionRequest(
+                details=api_pb2.ConnectionDetails(data_source=data_source, session_key=key)
+            )
+        )
+        .connection
+    )
+    call = api_pb2_grpc.PacketReaderServiceStub(channel).ReadPackets(
+        api_pb2.ReadPacketsRequest(connection=connection), timeout=60
+    )
+    responses: list[list[int]] = []
+    for response in call:
+        responses.append([item.packet.id for item in response.response])
+        if sum(len(ids) for ids in responses) >= count:
+            break
+    call.cancel()
+    return responses
+
+
+def _read_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "ma-streaming-read"]
+
+
+def test_large_packets_reach_a_default_client_in_order(
+    server: StreamApiServer, data_source: str
+) -> None:
+    # 24 packets of 300 KB: 7 MB, more than a client takes in one message.
+    sizes = [300_000] * 24
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        key = _write_markers(channel, data_source, sizes)
+        responses = _read(channel, data_source, key, len(sizes))
+    assert [ident for ids in responses for ident in ids] == list(range(len(sizes)))
+    if server.configuration.batching_responses:
+        assert max(len(ids) for ids in responses) > 1
+        assert all(len(ids) * 300_000 <= MAX_BATCH_BYTES for ids in responses)
+        assert MAX_BATCH_BYTES < CLIENT_RECEIVE_LIMIT
+    else:
+        assert {len(ids) for ids in responses} == {1}
+
+
+def test_an_ended_read_leaves_no_producer_thread(server: StreamApiServer, data_source: str) -> None:
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        key = _write_markers(channel, data_source, [10] * 5)
+        assert len([ident for ids in _read(channel, data_source, key, 5) for ident in ids]) == 5
+    deadline = time.monotonic() + 10
+    while _read_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _read_threads() == []
+    assert server.reader is not None and server.reader.records_read >= 5
