@@ -289,15 +289,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ma-grpc-bench-") as tmp:
         broker_list = f"embedded:{Path(tmp) / 'store.db'}"
         in_write = library_write(broker_list, count)
-        with (
-            served(broker_list, batching=False) as single_port,
-            served(broker_list, batching=True) as batched_port,
-        ):
-            with grpc.insecure_channel(f"127.0.0.1:{single_port}") as channel:
-                key, grpc_write_s = grpc_write(channel, count)
-            in_reads, unbatched, batched = read_rounds(
-                broker_list, [single_port, batched_port], key, count, repeat
-            )
+        with served(broker_list, batching=True) as batched_port:
+            with served(broker_list, batching=False) as single_port:
+                with grpc.insecure_channel(f"127.0.0.1:{single_port}") as channel:
+                    key, grpc_write_s = grpc_write(channel, count)
+                in_reads, unbatched, batched = read_rounds(
+                    broker_list, [single_port, batched_port], key, count, repeat
+                )
             with grpc.insecure_channel(f"127.0.0.1:{batched_port}") as channel:
                 latencies = live_latency(broker_list, channel, args.live_s)
     in_read = min(in_reads)

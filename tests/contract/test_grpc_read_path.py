@@ -108,3 +108,18 @@ def test_an_ended_read_leaves_no_producer_thread(server: StreamApiServer, data_s
         time.sleep(0.05)
     assert _read_threads() == []
     assert server.reader is not None and server.reader.records_read >= 5
+
+
+def test_a_session_read_by_key_skips_the_sessions_before_it(
+    server: StreamApiServer, data_source: str
+) -> None:
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        _write_markers(channel, data_source, [10] * 300)
+        key = _write_markers(channel, data_source, [10] * 20)
+        assert server.reader is not None
+        before = server.reader.records_read
+        # from the earliest offset (the connection's default), as a client asks for a session
+        responses = _read(channel, data_source, key, 20)
+        read = server.reader.records_read - before
+    assert [ident for ids in responses for ident in ids] == list(range(20))
+    assert read < 300, f"{read} records read for a session of 20 after one of 300"

@@ -69,7 +69,10 @@ class PacketReaderServicer:
     the packets of one poll (what the store has ready, up to ``encoding.MAX_BATCH_PACKETS`` and
     ``encoding.MAX_BATCH_BYTES``) in one response; else each response holds one packet, as in
     the C# server. A record that is not an Open Data Packet is skipped. Polling and encoding run
-    on a thread of the call's own, ahead of the sending (see ``prefetch``).
+    on a thread of the call's own, ahead of the sending (see ``prefetch``). With a session key,
+    ``ReadPackets`` and ``ReadDataPackets`` start no earlier than the session's start offsets,
+    so reading one session skips the sessions before it instead of filtering them out: the
+    packets delivered are the same as the C# server's.
     """
 
     def __init__(
@@ -137,7 +140,11 @@ class PacketReaderServicer:
         if essentials:
             self._flush_writes(context)
         reader = RouteReader(
-            self._context.transport, routes, details.session_key, until_end=essentials
+            self._context.transport,
+            routes,
+            details.session_key,
+            until_end=essentials,
+            floors=None if essentials else self._session_starts(details.session_key),
         )
         self._connections.reader_started(connection)
         with self._lock:
@@ -149,6 +156,14 @@ class PacketReaderServicer:
                 self._active.discard(reader)
                 self._finished_reads += reader.records_read
             self._connections.reader_ended(connection)
+
+    def _session_starts(self, session_key: str) -> dict[tuple[str, int], int] | None:
+        """Where the session's records begin on each partition, if this server knows it: its
+        start offsets are the log ends when it was created, and its key is made then, so no
+        record of it lies before them. A session not known yet (still on its way from another
+        process) is read from where the connection asks."""
+        record = self._context.sessions.get(session_key) if session_key else None
+        return None if record is None else dict(record.start_offsets)
 
     def _flush_writes(self, context: Any) -> None:
         """A catch-up read ends at the end offsets at its start: this server's queued writes are

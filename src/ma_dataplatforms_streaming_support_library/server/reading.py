@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from ..errors import TransportError
 from ..transport.base import Consumer, Record, TopicPartition, Transport
@@ -26,10 +26,12 @@ _TOPIC_CHECK_INTERVAL_S = 0.5
 class RouteReader:
     """Polls the routes of one RPC call on its own consumer; every batch is yielded to the caller.
 
-    The caller's thread does the polling, so nothing is read ahead of what the client takes: a
-    client that stops reading stops the polling (gRPC flow control blocks the send), and memory
-    stays bounded by one batch. A route whose topic does not exist yet is assigned, from offset
-    0, once it appears. ``until_end`` reads up to the end offsets at the start, then stops.
+    Each batch is polled when the caller asks for it, so nothing is read further ahead than the
+    caller takes: a client that stops reading stops the polling (gRPC flow control blocks the
+    send, the caller's queue fills), and memory stays bounded. A route whose topic does not exist
+    yet is assigned, from offset 0, once it appears. ``until_end`` reads up to the end offsets
+    at the start, then stops. ``floors`` raises start offsets per partition (a session's start):
+    a route never starts before its floor.
     """
 
     def __init__(
@@ -40,12 +42,14 @@ class RouteReader:
         *,
         until_end: bool = False,
         max_records: int = 500,
+        floors: Mapping[TopicPartition, int] | None = None,
     ) -> None:
         self._transport = transport
         self._routes = {(route.topic, route.partition): route for route in routes}
         self._key = session_key.encode() if session_key else None
         self._until_end = until_end
         self._max_records = max_records
+        self._floors = floors or {}
         self._unassigned = dict(self._routes)
         self._targets: dict[TopicPartition, int] = {}
         self._positions: dict[TopicPartition, int] = {}
@@ -108,7 +112,8 @@ class RouteReader:
                 ends[route.topic] = self._transport.end_offsets(route.topic)
             end = ends[route.topic].get(route.partition, 0)
             # A topic created after the call started is read from its beginning.
-            positions[where] = self._start(route, end) if first else 0
+            start = self._start(route, end) if first else 0
+            positions[where] = min(max(start, self._floors.get(where, 0)), end)
             if self._until_end:
                 self._targets[where] = end
             del self._unassigned[where]
