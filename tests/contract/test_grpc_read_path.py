@@ -123,3 +123,33 @@ def test_a_session_read_by_key_skips_the_sessions_before_it(
         read = server.reader.records_read - before
     assert [ident for ids in responses for ident in ids] == list(range(20))
     assert read < 300, f"{read} records read for a session of 20 after one of 300"
+
+
+def test_stopping_the_server_ends_a_following_read_and_its_thread(
+    server: StreamApiServer, data_source: str
+) -> None:
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        key = _write_markers(channel, data_source, [10] * 3)
+        connection = (
+            api_pb2_grpc.ConnectionManagerServiceStub(channel)
+            .NewConnection(
+                api_pb2.NewConnectionRequest(
+                    details=api_pb2.ConnectionDetails(data_source=data_source, session_key=key)
+                )
+            )
+            .connection
+        )
+        call = api_pb2_grpc.PacketReaderServiceStub(channel).ReadPackets(
+            api_pb2.ReadPacketsRequest(connection=connection), timeout=60
+        )
+        first = [item.packet.id for item in next(call).response]
+        assert _read_threads()
+        started = time.monotonic()
+        server.stop(5)
+        # The stream ends (with OK, as the reads stop before the grace runs out) well before
+        # the call's deadline.
+        rest = [item.packet.id for response in call for item in response.response]
+        assert first + rest == [0, 1, 2]
+        assert time.monotonic() - started < 10
+        assert call.code() == grpc.StatusCode.OK
+    assert _read_threads() == []
