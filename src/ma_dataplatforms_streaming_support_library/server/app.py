@@ -47,9 +47,10 @@ class ServerOptions:
     port 0 picks a free port (see ``StreamApiServer.port``); ``key_generator_port=None`` serves
     no key generator. ``tls_cert``/``tls_key`` (PEM files) serve TLS instead of plain text;
     ``token`` refuses calls without ``authorization: Bearer <token>`` (health checks excepted);
-    ``metrics_port`` serves Prometheus metrics over HTTP (0: a free port). Each streaming call holds one of ``max_workers`` threads; calls past that
-    are refused with RESOURCE_EXHAUSTED rather than queued. A connection without a running
-    reader is closed after ``connection_idle_timeout_s`` unused, and at most
+    ``metrics_port`` serves Prometheus metrics over HTTP (0: a free port). Each streaming call
+    holds one of ``max_workers`` threads (a read call one more, polling ahead of the sending);
+    calls past that are refused with RESOURCE_EXHAUSTED rather than queued. A connection
+    without a running reader is closed after ``connection_idle_timeout_s`` unused, and at most
     ``max_connections`` are open at once."""
 
     host: str = "[::]"

@@ -42,9 +42,10 @@ def prefetched(
     """Yield the items of ``produce(stop)``, made on a new thread up to ``depth`` ahead.
 
     ``stop()`` (given to ``produce``) is true once ``should_stop()`` is or the consumer has
-    closed this generator; the producer is expected to end soon after. An exception of the
-    producer is raised here. Closing this generator waits for the producer's thread to end, so
-    its ``finally`` blocks (closing a consumer, counting) have run when the call ends.
+    closed this generator; the producer is expected to end soon after (what it makes from then
+    on may be dropped: the call is ending). An exception of the producer is raised here.
+    Closing this generator waits for the producer's thread to end, so its ``finally`` blocks
+    (closing a consumer, counting) have run when the call ends.
     """
     items: queue.Queue[object] = queue.Queue(maxsize=depth)
     closed = threading.Event()
@@ -53,7 +54,8 @@ def prefetched(
         return closed.is_set() or should_stop()
 
     def put(item: object) -> bool:
-        while not closed.is_set():
+        # should_stop too: a consumer whose call has gone may be closed only when collected
+        while not stop():
             try:
                 items.put(item, timeout=_WAKE_S)
                 return True
