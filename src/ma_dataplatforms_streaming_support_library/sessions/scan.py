@@ -34,6 +34,7 @@ __all__ = [
     "SessionScan",
     "detect_strategy",
     "find_session",
+    "pack_records",
     "plan_scan",
     "read_ranges",
     "scan_records",
@@ -304,7 +305,7 @@ def scan_records(
         )
         try:
             for records in batches:
-                chunk = _pack(records, key, scan.streams_by_partition)
+                chunk = pack_records(records, key, scan.streams_by_partition)
                 # Only the packed copy of the values is decoded: the records go before it is.
                 del records
                 if not _offer(chunks, chunk, stop):
@@ -343,10 +344,14 @@ def _offer(
     return False
 
 
-def _pack(
-    records: list[Record], key: bytes, streams_by_partition: Mapping[TopicPartition, str]
+def pack_records(
+    records: list[Record],
+    key: bytes,
+    streams_by_partition: Mapping[TopicPartition, str],
+    scanned: int | None = None,
 ) -> SessionChunk:
-    """The records keyed ``key`` packed; per-record work runs in C iterators, not Python loops."""
+    """The records keyed ``key`` packed, as a chunk of ``scanned`` records scanned (default: the
+    records given); per-record work runs in C iterators, not Python loops."""
     keys = list(map(_KEY, records))
     mine = (
         records if keys.count(key) == len(keys) else list(compress(records, map(key.__eq__, keys)))
@@ -366,5 +371,5 @@ def _pack(
         streams,
         ContentBatch.from_messages(list(map(_VALUE, mine))),
         ChunkOrigins(places, place, offsets),
-        len(records),
+        len(records) if scanned is None else scanned,
     )

@@ -145,6 +145,12 @@ class Chooser:
             self._rows[identifiers] = rows
         return self._rows[identifiers]
 
+    def holds_selected(self, data_format_id: int) -> bool:
+        """Whether packets of a data format id are needed: it holds a selected parameter, or it
+        is unknown (its packets are then decoded, to be counted as unresolved)."""
+        identifiers = self.identifiers(data_format_id)
+        return identifiers is None or self.rows(identifiers) != _NONE
+
     def pick(
         self, packet_type: str, contents: ContentBatch, unresolved: Counter[int]
     ) -> I64Array | None:

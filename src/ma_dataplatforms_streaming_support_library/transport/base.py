@@ -14,7 +14,9 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "Consumer",
     "DeliveryFailure",
+    "HeadReader",
     "Record",
+    "RecordHeads",
     "TopicPartition",
     "Transport",
     "TransportError",
@@ -87,6 +89,61 @@ class Consumer(abc.ABC):
         self.close()
 
 
+@dataclass(frozen=True, slots=True)
+class RecordHeads:
+    """Some records of one partition, in offset order: each one's offset, the size of its value
+    and the first bytes of it (all of a value shorter than the bytes asked for)."""
+
+    offsets: tuple[int, ...]
+    sizes: tuple[int, ...]
+    heads: tuple[bytes, ...]
+
+
+class HeadReader(abc.ABC):
+    """Reads a partition in two steps: the first bytes of each record's value, then the whole
+    records chosen by offset. A transport offers one where reading the start of a value costs
+    less than reading all of it, so that a reader that needs few records skips the others.
+
+    ``whole_records`` and ``whole_bytes`` count the records (and their value bytes) read whole
+    so far, for the logs of the reads that use it.
+    """
+
+    def __init__(self) -> None:
+        self.whole_records = 0
+        self.whole_bytes = 0
+
+    @abc.abstractmethod
+    def heads(
+        self,
+        where: TopicPartition,
+        start: int,
+        end: int,
+        key: bytes,
+        head_bytes: int,
+        max_records: int,
+    ) -> RecordHeads:
+        """The heads (first ``head_bytes`` bytes of the value) of the records keyed ``key`` with
+        ``start <= offset < end``, at most ``max_records`` of them, from the lowest offset.
+
+        Fewer than ``max_records`` means none of the range is left after them. Raises
+        ``TransportError`` if the partition does not exist."""
+
+    @abc.abstractmethod
+    def records(self, where: TopicPartition, offsets: Sequence[int]) -> list[Record]:
+        """The whole records at ``offsets`` (ascending) in offset order; offsets with no record
+        are left out."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the reader; idempotent."""
+
+    def __enter__(self) -> HeadReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class Transport(abc.ABC):
     """A partitioned log of topics. Produce is queued; ``flush`` returns only when queued records are durable."""
 
@@ -148,6 +205,11 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def consumer(self) -> Consumer:
         """A new independent consumer with no assignments."""
+
+    def head_reader(self) -> HeadReader | None:
+        """A new reader of record heads where this transport reads them for less than whole
+        records; None (the default) where it does not, and readers then read whole records."""
+        return None
 
     def read_range(
         self, topic: str, partition: int, start: int, end: int, timeout_s: float = 10.0

@@ -3,14 +3,41 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .base import Consumer, Record, TopicPartition, TransportError, fetch_fairly
-from .sqlite_log import StoreCatalog, commit_signal, connect, id_range
+import numpy as np
 
-__all__ = ["EmbeddedConsumer"]
+from .base import (
+    Consumer,
+    HeadReader,
+    Record,
+    RecordHeads,
+    TopicPartition,
+    TransportError,
+    fetch_fairly,
+)
+from .sqlite_log import StoreCatalog, commit_signal, connect_reader, id_range
+
+__all__ = ["EmbeddedConsumer", "EmbeddedHeadReader"]
+
+# Whole records are fetched by runs of consecutive offsets; runs shorter than this go by offset
+# lists of _LISTED_OFFSETS (a range query per short run would cost more than the rows).
+_SHORTEST_RUN = 16
+_LISTED_OFFSETS = 250
+_BY_OFFSETS = (
+    "SELECT ?, ?, id - ?, key, value, timestamp_ms FROM records WHERE id IN ("
+    + ", ".join(["?"] * _LISTED_OFFSETS)
+    + ")"
+)
+_ROW_OFFSET = operator.itemgetter(2)
+_ROW_VALUE = operator.itemgetter(4)
+_BY_RANGE = (
+    "SELECT ?, ?, id - ?, key, value, timestamp_ms FROM records WHERE id >= ? AND id < ? "
+    "ORDER BY id"
+)
 
 
 class EmbeddedConsumer(Consumer):
@@ -18,7 +45,7 @@ class EmbeddedConsumer(Consumer):
 
     def __init__(self, path: Path, timeout_s: float) -> None:
         self._location = f"embedded:{path}"
-        self._connection = connect(path, timeout_s)
+        self._connection = connect_reader(path, timeout_s)
         self._catalog = StoreCatalog(self._connection, self._location)
         self._positions: dict[TopicPartition, tuple[int, int]] = {}
         self._next_turn = 0
@@ -80,3 +107,65 @@ class EmbeddedConsumer(Consumer):
         if not self._closed:
             self._closed = True
             self._connection.close()
+
+
+class EmbeddedHeadReader(HeadReader):
+    """Reads record heads with ``substr`` in SQL, so only their first bytes leave SQLite, then
+    whole records by offset runs and offset lists."""
+
+    def __init__(self, path: Path, timeout_s: float) -> None:
+        super().__init__()
+        self._location = f"embedded:{path}"
+        self._connection = connect_reader(path, timeout_s)
+        self._catalog = StoreCatalog(self._connection, self._location)
+
+    def heads(
+        self,
+        where: TopicPartition,
+        start: int,
+        end: int,
+        key: bytes,
+        head_bytes: int,
+        max_records: int,
+    ) -> RecordHeads:
+        low, _ = id_range(self._catalog.pid(*where))
+        rows = self._connection.execute(
+            "SELECT id - ?, length(value), substr(value, 1, ?) FROM records "
+            "WHERE id >= ? AND id < ? AND key = ? ORDER BY id LIMIT ?",
+            (low, head_bytes, low + max(0, start), low + end, key, max_records),
+        ).fetchall()
+        if not rows:
+            return RecordHeads((), (), ())
+        offsets, sizes, heads = zip(*rows, strict=True)
+        return RecordHeads(offsets, sizes, heads)
+
+    def records(self, where: TopicPartition, offsets: Sequence[int]) -> list[Record]:
+        topic, partition = where
+        low, _ = id_range(self._catalog.pid(topic, partition))
+        wanted = np.asarray(offsets, np.int64) + low
+        if not wanted.size:
+            return []
+        rows: list[tuple[str, int, int, bytes | None, bytes, int]] = []
+        breaks = np.flatnonzero(np.diff(wanted) != 1) + 1
+        firsts = np.concatenate(([0], breaks))
+        lasts = np.concatenate((breaks, [wanted.size]))
+        short = lasts - firsts < _SHORTEST_RUN
+        execute = self._connection.execute
+        for first, last in zip(firsts[~short].tolist(), lasts[~short].tolist(), strict=True):
+            span = (int(wanted[first]), int(wanted[last - 1]) + 1)
+            rows += execute(_BY_RANGE, (topic, partition, low, *span)).fetchall()
+        listed = np.concatenate(
+            [wanted[a:b] for a, b in zip(firsts[short], lasts[short], strict=True)] or [wanted[:0]]
+        ).tolist()
+        for first in range(0, len(listed), _LISTED_OFFSETS):
+            chunk = listed[first : first + _LISTED_OFFSETS]
+            chunk += [-1] * (_LISTED_OFFSETS - len(chunk))  # -1 is no record's id
+            rows += execute(_BY_OFFSETS, (topic, partition, low, *chunk)).fetchall()
+        if listed:
+            rows.sort(key=_ROW_OFFSET)
+        self.whole_records += len(rows)
+        self.whole_bytes += sum(map(len, map(_ROW_VALUE, rows)))
+        return list(map(tuple.__new__, itertools.repeat(Record), rows))
+
+    def close(self) -> None:
+        self._connection.close()

@@ -1,0 +1,144 @@
+"""Selective reads on the embedded store: record heads first, whole records only where needed."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_session_selection import PACKETS, PARAMETERS, session  # noqa: F401 (a fixture)
+
+from ma_dataplatforms_streaming_support_library.columnar import (
+    IMPL_ENVIRONMENT_VARIABLE,
+    available_implementations,
+    wrap_packets,
+)
+from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
+from ma_dataplatforms_streaming_support_library.sessions import SessionData, read_session
+from ma_dataplatforms_streaming_support_library.sessions.heads import (
+    DATA_TYPES,
+    HEAD_BYTES,
+    read_heads,
+)
+from ma_dataplatforms_streaming_support_library.transport import BROKER_ENVIRONMENT_VARIABLE
+from ma_dataplatforms_streaming_support_library.transport.embedded import EmbeddedTransport
+
+_SKIMMED = re.compile(r"(\d+) records \((\d+) bytes\) of (\d+) read whole")
+
+
+@pytest.fixture(params=available_implementations())
+def broker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    monkeypatch.delenv(BROKER_ENVIRONMENT_VARIABLE, raising=False)
+    monkeypatch.setenv(IMPL_ENVIRONMENT_VARIABLE, request.param)
+    return f"embedded:{tmp_path / 'store.db'}"
+
+
+def _same_apart_from_series(selected: SessionData, full: SessionData) -> None:
+    assert selected.packet_counts == full.packet_counts
+    assert selected.stream_packet_counts == full.stream_packet_counts
+    assert selected.markers == full.markers
+    assert selected.events == full.events
+    assert selected.corrupt_records == full.corrupt_records
+    assert selected.unresolved_formats == full.unresolved_formats
+    assert selected.parameter_definitions == full.parameter_definitions
+
+
+@pytest.mark.parametrize("names", [["p3:Sel"], ["p0:Sel", "r:Sel"], ["s:Sel", "p9:Sel"]])
+def test_a_skimmed_read_returns_what_a_full_read_has(
+    session: str,  # noqa: F811 (the fixture)
+    broker: str,
+    names: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    full = read_session(session, broker)
+    with caplog.at_level(logging.DEBUG, "ma_dataplatforms_streaming_support_library.sessions"):
+        selected = read_session(session, broker, parameters=names)
+    assert _SKIMMED.search(caplog.text), "the read did not read heads first"
+    assert sorted(selected.series) == sorted(names)
+    for name in names:
+        for field in ("timestamps", "values", "status"):
+            np.testing.assert_array_equal(
+                getattr(selected.series[name], field), getattr(full.series[name], field)
+            )
+    _same_apart_from_series(selected, full)
+
+
+def test_records_of_other_parameters_are_not_fetched(
+    session: str,  # noqa: F811 (the fixture)
+    broker: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.DEBUG, "ma_dataplatforms_streaming_support_library.sessions"):
+        data = read_session(session, broker, parameters=["p3:Sel"])
+    found = _SKIMMED.search(caplog.text)
+    assert found is not None
+    whole, _, scanned = map(int, found.groups())
+    others = (len(PARAMETERS) - 1) * PACKETS  # periodic packets of the nine other formats
+    assert data.packet_counts["PeriodicData"] == len(PARAMETERS) * PACKETS
+    # every packet of the session is counted, but only those of other formats are left unread
+    assert whole == sum(data.packet_counts.values()) - others < scanned
+
+
+def test_the_head_reader_reads_heads_then_chosen_records_whole(tmp_path: Path) -> None:
+    with EmbeddedTransport(tmp_path / "store.db") as transport:
+        transport.create_topics({"t": 1})
+        values = [bytes([i]) * (10 + 40 * i) for i in range(60)]
+        for i, value in enumerate(values):
+            transport.produce("t", 0, b"mine" if i % 3 else b"other", value)
+        transport.flush(5)
+        with transport.head_reader() as reader:
+            heads = reader.heads(("t", 0), 5, 60, b"mine", 32, 1_000)
+            wanted = [i for i in range(5, 60) if i % 3]
+            assert list(heads.offsets) == wanted
+            assert list(heads.sizes) == [len(values[i]) for i in wanted]
+            assert list(heads.heads) == [values[i][:32] for i in wanted]
+            assert len(reader.heads(("t", 0), 5, 60, b"mine", 32, 4).offsets) == 4
+            # a long run (read as a range) and singles (read as a list), out of a gap
+            chosen = [*range(10, 40), 42, 45, 50, 59]
+            records = reader.records(("t", 0), chosen)
+            assert [r.offset for r in records] == chosen
+            assert [r.value for r in records] == [values[i] for i in chosen]
+            assert reader.whole_records == len(chosen)
+            assert reader.whole_bytes == sum(len(values[i]) for i in chosen)
+            assert reader.records(("t", 0), [70, 80]) == []
+
+
+def _packet(packet_type: str, content: bytes, essential: bool = False) -> bytes:
+    (packet,) = wrap_packets([content], packet_type, session_key="k" * 36, is_essential=essential)
+    return packet
+
+
+def test_heads_tell_type_and_format_id_or_leave_the_record_to_be_fetched() -> None:
+    by_id = pb.PeriodicDataPacket(
+        data_format=pb.SampleDataFormat(data_format_identifier=2**63 + 5), start_time=7
+    )
+    by_id.columns.add().double_samples.samples.add(value=1.5, status=1)
+    listed = pb.RowDataPacket(
+        data_format=pb.SampleDataFormat(
+            parameter_identifiers=pb.ParameterList(parameter_identifiers=["a"])
+        )
+    )
+    synchro = pb.SynchroDataPacket(data_format=pb.SampleDataFormat(data_format_identifier=9))
+    packets = [
+        _packet("PeriodicData", by_id.SerializeToString()),
+        _packet("RowData", listed.SerializeToString()),
+        _packet("SynchroData", synchro.SerializeToString(), essential=True),
+        _packet("Marker", pb.MarkerPacket(label="m").SerializeToString()),
+        _packet("PeriodicData", by_id.SerializeToString())[:60],  # cut before its data format
+        b"\xff\x01garbage",
+        b"",
+    ]
+    heads = read_heads([p[:HEAD_BYTES] for p in packets])
+    assert [DATA_TYPES[k] if k >= 0 else None for k in heads.kinds] == [
+        "PeriodicData",
+        None,
+        "SynchroData",
+        None,
+        None,
+        None,
+        None,
+    ]
+    assert heads.format_ids[0] == 2**63 + 5
+    assert heads.format_ids[2] == 9
