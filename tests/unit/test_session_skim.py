@@ -81,28 +81,34 @@ def test_records_of_other_parameters_are_not_fetched(
     assert whole == sum(data.packet_counts.values()) - others < scanned
 
 
-def test_the_head_reader_reads_heads_then_chosen_records_whole(tmp_path: Path) -> None:
+def test_the_keyed_reader_reads_heads_values_and_chosen_values(tmp_path: Path) -> None:
     with EmbeddedTransport(tmp_path / "store.db") as transport:
         transport.create_topics({"t": 1})
         values = [bytes([i]) * (10 + 40 * i) for i in range(60)]
         for i, value in enumerate(values):
             transport.produce("t", 0, b"mine" if i % 3 else b"other", value)
         transport.flush(5)
-        with transport.head_reader() as reader:
+        reader = transport.keyed_reader()
+        assert reader is not None
+        with reader:
+            mine = [i for i in range(5, 60) if i % 3]
             heads = reader.heads(("t", 0), 5, 60, b"mine", 32, 1_000)
-            wanted = [i for i in range(5, 60) if i % 3]
-            assert list(heads.offsets) == wanted
-            assert list(heads.sizes) == [len(values[i]) for i in wanted]
-            assert list(heads.heads) == [values[i][:32] for i in wanted]
+            assert list(heads.offsets) == mine
+            assert list(heads.sizes) == [len(values[i]) for i in mine]
+            assert list(heads.heads) == [values[i][:32] for i in mine]
             assert len(reader.heads(("t", 0), 5, 60, b"mine", 32, 4).offsets) == 4
+            assert reader.whole_records == 0
             # a long run (read as a range) and singles (read as a list), out of a gap
             chosen = [*range(10, 40), 42, 45, 50, 59]
-            records = reader.records(("t", 0), chosen)
-            assert [r.offset for r in records] == chosen
-            assert [r.value for r in records] == [values[i] for i in chosen]
+            read = reader.chosen(("t", 0), chosen)
+            assert list(read.offsets) == chosen
+            assert list(read.values) == [values[i] for i in chosen]
             assert reader.whole_records == len(chosen)
             assert reader.whole_bytes == sum(len(values[i]) for i in chosen)
-            assert reader.records(("t", 0), [70, 80]) == []
+            assert reader.chosen(("t", 0), [70, 80]).offsets == ()
+            whole = reader.values(("t", 0), 5, 50, b"mine", 1_000)
+            assert list(whole.offsets) == [i for i in mine if i < 50]
+            assert list(whole.values) == [values[i] for i in mine if i < 50]
 
 
 def _packet(packet_type: str, content: bytes, essential: bool = False) -> bytes:

@@ -12,7 +12,7 @@ from .arguments import check_read_arguments
 from .collect import SessionCollector
 from .scan import SessionChunk, SessionScan, find_session, plan_scan, scan_records
 from .selection import Selection, TimeBound, selection_of, unknown_parameters_error
-from .skim import skim_records, worth_skimming
+from .skim import skim_records, whole_records, worth_skimming
 from .types import ProgressCallback, SessionData
 
 __all__ = ["collect_in", "read_in"]
@@ -89,22 +89,27 @@ def collect_in(
 def session_chunks(
     context: LibraryContext, scan: SessionScan, collector: SessionCollector | None = None
 ) -> Iterator[SessionChunk]:
-    """The scan's records in chunks. With a ``collector`` of a selection, on a transport that
-    reads record heads, where few records hold the selected parameters, the heads are read
-    first and only the records the collector needs are fetched whole."""
-    reader = context.transport.head_reader() if collector is not None else None
-    if reader is None or collector is None:
-        yield from scan_records(context.transport, scan, context.timeout_s)
+    """The scan's records in chunks, through the transport's keyed reader where it has one.
+    With the ``collector`` of a selection, where few records hold the selected parameters, the
+    heads are read first and only the records the collector needs are read whole."""
+    transport = context.transport
+    reader = transport.keyed_reader()
+    if reader is None:
+        yield from scan_records(transport, scan, context.timeout_s)
         return
     with reader:
-        if not worth_skimming(reader, scan, collector.needed_records):
-            reader.close()
-            yield from scan_records(context.transport, scan, context.timeout_s)
-            return
-        yield from skim_records(reader, scan, collector.needed_records, collector.skipped_records)
+        if collector is not None and worth_skimming(reader, scan, collector.needed_records):
+            # Heads are read ahead on a thread, through a connection of their own.
+            with transport.keyed_reader() or reader as heads:
+                needed, skipped = collector.needed_records, collector.skipped_records
+                yield from skim_records(heads, reader, scan, needed, skipped)
+        else:
+            yield from scan_records(
+                transport, scan, context.timeout_s, source=lambda: whole_records(reader, scan)
+            )
         logger.debug(
             "%s: %d records (%d bytes) of %d read whole",
-            context.transport.location,
+            transport.location,
             reader.whole_records,
             reader.whole_bytes,
             scan.total_records,

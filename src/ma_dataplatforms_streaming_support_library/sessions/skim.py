@@ -1,19 +1,21 @@
-"""Session scans that read record heads first and fetch whole only the records a read needs."""
+"""Session scans through a transport's KeyedReader: the session's values only, or record heads
+first and whole values only of the records a read needs."""
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 
 import numpy as np
 
 from ..arrays import BoolArray, I64Array
-from ..transport.base import HeadReader
+from ..transport.base import KeyedReader, RecordHeads, TopicPartition
+from .ahead import read_ahead
 from .heads import HEAD_BYTES
-from .scan import SessionChunk, SessionScan, pack_records
+from .scan import SessionChunk, SessionScan, pack_values
 
-__all__ = ["Needed", "Skipped", "skim_records", "worth_skimming"]
+__all__ = ["Needed", "Skipped", "skim_records", "whole_records", "worth_skimming"]
 
 #: which records, by the heads of their values, are needed whole, and how many packets of each
 #: type the others are
@@ -21,8 +23,8 @@ Needed = Callable[[Sequence[bytes]], tuple[BoolArray, Counter[str]]]
 #: told the packets of a stream left unread, by type
 Skipped = Callable[[str, Counter[str]], None]
 
-# Heads read per query: a few MB of heads at most, and few queries per session.
-_HEADS_PER_READ = 20_000
+# Heads read per query: well under a MB of heads (more runs slower: caches), few queries.
+_HEADS_PER_READ = 4_000
 # Heads read to tell whether skimming pays, and the share of records needed up to which it does:
 # past it, reading heads and then most records costs more than reading all records once.
 _PROBE_RECORDS = 2_000
@@ -30,9 +32,11 @@ _SKIM_SHARE = 0.5
 # Whole records are fetched (and decoded) in chunks of at most this many value bytes, as the
 # scan of whole records chunks them (what a chunk costs in memory scales with it).
 _CHUNK_BYTES = 2 << 20
+# The value size assumed for the first read of whole values, before any value was measured.
+_ASSUMED_RECORD_BYTES = 4_096
 
 
-def worth_skimming(reader: HeadReader, scan: SessionScan, needed: Needed) -> bool:
+def worth_skimming(reader: KeyedReader, scan: SessionScan, needed: Needed) -> bool:
     """Whether reading heads first pays, judged by the first heads of the scan's longest range:
     at most ``_SKIM_SHARE`` of those records needed."""
     ranges = [(end - start, where, start, end) for where, (start, end) in scan.ranges.items()]
@@ -48,36 +52,67 @@ def worth_skimming(reader: HeadReader, scan: SessionScan, needed: Needed) -> boo
 
 
 def skim_records(
-    reader: HeadReader, scan: SessionScan, needed: Needed, skipped: Skipped
+    heads_reader: KeyedReader,
+    reader: KeyedReader,
+    scan: SessionScan,
+    needed: Needed,
+    skipped: Skipped,
 ) -> Iterator[SessionChunk]:
     """Yield the session's needed records in chunks, partition by partition: each partition's
-    heads are read, ``needed(heads)`` picks records, only those are fetched whole, and the
-    others are told to ``skipped``.
+    heads are read (by ``heads_reader``, on a thread of its own, ahead), ``needed(heads)``
+    picks records, only those are read whole (by ``reader``), and the others are told to
+    ``skipped``.
 
     A chunk's ``scanned`` counts every record its heads covered, so progress reaches the total.
     """
+    for where, scanned, found in read_ahead(lambda: _heads(heads_reader, scan)):
+        stream = scan.streams_by_partition[where]
+        if not found.heads:
+            yield pack_values((), (), where, stream, scanned)
+            continue
+        keep, left = needed(found.heads)
+        skipped(stream, left)
+        offsets = np.asarray(found.offsets, np.int64)[keep]
+        pieces = _pieces(np.asarray(found.sizes, np.int64)[keep])
+        for first, stop in itertools.pairwise(pieces):
+            read = reader.chosen(where, offsets[first:stop].tolist())
+            yield pack_values(read.offsets, read.values, where, stream, scanned)
+            scanned = 0
+        if scanned:
+            yield pack_values((), (), where, stream, scanned)
+
+
+def _heads(
+    reader: KeyedReader, scan: SessionScan
+) -> Generator[tuple[TopicPartition, int, RecordHeads], None, None]:
+    """Each partition's heads in batches, with the count of records each batch covers."""
     key = scan.record.info.session_key.encode()
     for where, (start, end) in scan.ranges.items():
-        stream = scan.streams_by_partition[where]
         position = start
         while position < end:
             found = reader.heads(where, position, end, key, HEAD_BYTES, _HEADS_PER_READ)
             last = len(found.offsets) < _HEADS_PER_READ
             following = end if last else found.offsets[-1] + 1
-            keep = np.zeros(0, np.bool_)
-            if found.heads:
-                keep, left = needed(found.heads)
-                skipped(stream, left)
-            offsets = np.asarray(found.offsets, np.int64)[keep]
-            sizes = np.asarray(found.sizes, np.int64)[keep]
-            pieces = _pieces(sizes)
-            scanned = following - position
-            for first, stop in itertools.pairwise(pieces):
-                records = reader.records(where, offsets[first:stop].tolist())
-                yield pack_records(records, key, scan.streams_by_partition, scanned)
-                scanned = 0
-            if scanned:
-                yield pack_records([], key, scan.streams_by_partition, scanned)
+            yield where, following - position, found
+            position = following
+
+
+def whole_records(
+    reader: KeyedReader, scan: SessionScan, chunk_bytes: int = _CHUNK_BYTES
+) -> Generator[SessionChunk, None, None]:
+    """Yield the session's values in chunks of about ``chunk_bytes``, partition by partition."""
+    key = scan.record.info.session_key.encode()
+    mean = float(_ASSUMED_RECORD_BYTES)
+    for where, (start, end) in scan.ranges.items():
+        stream = scan.streams_by_partition[where]
+        position = start
+        while position < end:
+            count = max(1, int(chunk_bytes / mean))
+            read = reader.values(where, position, end, key, count)
+            following = end if len(read.offsets) < count else read.offsets[-1] + 1
+            if read.values:
+                mean = max(1.0, sum(map(len, read.values)) / len(read.values))
+            yield pack_values(read.offsets, read.values, where, stream, following - position)
             position = following
 
 

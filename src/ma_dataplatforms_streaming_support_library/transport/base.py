@@ -14,7 +14,8 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "Consumer",
     "DeliveryFailure",
-    "HeadReader",
+    "KeyedReader",
+    "KeyedValues",
     "Record",
     "RecordHeads",
     "TopicPartition",
@@ -99,13 +100,21 @@ class RecordHeads:
     heads: tuple[bytes, ...]
 
 
-class HeadReader(abc.ABC):
-    """Reads a partition in two steps: the first bytes of each record's value, then the whole
-    records chosen by offset. A transport offers one where reading the start of a value costs
-    less than reading all of it, so that a reader that needs few records skips the others.
+@dataclass(frozen=True, slots=True)
+class KeyedValues:
+    """Some records of one partition, in offset order: each one's offset and value."""
 
-    ``whole_records`` and ``whole_bytes`` count the records (and their value bytes) read whole
-    so far, for the logs of the reads that use it.
+    offsets: tuple[int, ...]
+    values: tuple[bytes, ...]
+
+
+class KeyedReader(abc.ABC):
+    """Reads the records of one key in a partition's offset range, for less than a consumer
+    costs: only their values, only the first bytes of them (heads), or whole values chosen by
+    offset, so that a reader that needs few records skips the others. A transport offers one
+    where that pays (the embedded store filters keys and cuts values where they are stored).
+
+    ``whole_records`` and ``whole_bytes`` count the values read whole so far (for logs).
     """
 
     def __init__(self) -> None:
@@ -129,15 +138,22 @@ class HeadReader(abc.ABC):
         ``TransportError`` if the partition does not exist."""
 
     @abc.abstractmethod
-    def records(self, where: TopicPartition, offsets: Sequence[int]) -> list[Record]:
-        """The whole records at ``offsets`` (ascending) in offset order; offsets with no record
-        are left out."""
+    def values(
+        self, where: TopicPartition, start: int, end: int, key: bytes, max_records: int
+    ) -> KeyedValues:
+        """The values of the records keyed ``key`` with ``start <= offset < end``, at most
+        ``max_records`` of them, as ``heads`` chooses them."""
+
+    @abc.abstractmethod
+    def chosen(self, where: TopicPartition, offsets: Sequence[int]) -> KeyedValues:
+        """The values of the records at ``offsets`` (ascending); offsets with no record are
+        left out."""
 
     @abc.abstractmethod
     def close(self) -> None:
         """Release the reader; idempotent."""
 
-    def __enter__(self) -> HeadReader:
+    def __enter__(self) -> KeyedReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -206,9 +222,9 @@ class Transport(abc.ABC):
     def consumer(self) -> Consumer:
         """A new independent consumer with no assignments."""
 
-    def head_reader(self) -> HeadReader | None:
-        """A new reader of record heads where this transport reads them for less than whole
-        records; None (the default) where it does not, and readers then read whole records."""
+    def keyed_reader(self) -> KeyedReader | None:
+        """A new reader of one key's records where this transport reads them for less than a
+        consumer does; None (the default) where it does not, and readers then use consumers."""
         return None
 
     def read_range(

@@ -15,13 +15,13 @@ from pathlib import Path
 from .base import (
     Consumer,
     DeliveryFailure,
-    HeadReader,
+    KeyedReader,
     TopicPartition,
     Transport,
     TransportError,
     check_record_size,
 )
-from .embedded_consumer import EmbeddedConsumer, EmbeddedHeadReader
+from .embedded_consumer import EmbeddedConsumer, EmbeddedKeyedReader
 from .sqlite_log import StoreCatalog, commit_signal, connect, id_range
 
 __all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
@@ -307,9 +307,9 @@ class EmbeddedTransport(Transport):
         self._check_open()
         return EmbeddedConsumer(self.path, self.timeout_s)
 
-    def head_reader(self) -> HeadReader:
+    def keyed_reader(self) -> KeyedReader:
         self._check_open()
-        return EmbeddedHeadReader(self.path, self.timeout_s)
+        return EmbeddedKeyedReader(self.path, self.timeout_s)
 
     def close(self) -> None:
         if self._closed:

@@ -21,7 +21,6 @@ __all__ = [
     "StoreCatalog",
     "commit_signal",
     "connect",
-    "connect_reader",
     "id_range",
 ]
 
@@ -53,10 +52,6 @@ PAGE_SIZE = 65_536
 # A record's rowid is (partition id << 40) + offset: one integer B-tree holds every partition's
 # records in offset order, so appends and range scans cost what a plain rowid table costs.
 OFFSET_BITS = 40
-
-# Read connections map this much of the file: values then come straight from the page cache
-# (no read() copy into SQLite's own cache). Address space only; pages count once, as file cache.
-_READ_MMAP_BYTES = 1 << 40
 
 # Commits by this process wake its own consumers at once; other processes are seen by polling
 # PRAGMA data_version, which changes whenever another connection commits.
@@ -96,13 +91,6 @@ def connect(path: Path, timeout_s: float) -> sqlite3.Connection:
             raise _cannot_open(path, exc) from exc
         except (OSError, sqlite3.Error) as exc:
             raise _cannot_open(path, exc) from exc
-
-
-def connect_reader(path: Path, timeout_s: float) -> sqlite3.Connection:
-    """A connection as ``connect`` gives, set up for reading: the file memory-mapped."""
-    connection = connect(path, timeout_s)
-    connection.execute(f"PRAGMA mmap_size={_READ_MMAP_BYTES}")
-    return connection
 
 
 def _open(path: Path, timeout_s: float) -> sqlite3.Connection:
