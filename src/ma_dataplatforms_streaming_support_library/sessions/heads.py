@@ -50,15 +50,22 @@ class Heads:
 
 def _varints(block: U8Array) -> tuple[U64Array, I64Array]:
     """The varint opening each row of ``block`` (up to ten bytes wide) and its length in bytes
-    (0: none ends within the row)."""
+    (0: none ends within the row). Rows come in few lengths: each is summed column by column."""
     steps = min(block.shape[1], _VARINT_BYTES)
-    raw = block[:, :steps]
-    more = raw >= 0x80
+    more = block[:, :steps] >= 0x80
     length = np.argmin(more, axis=1) + 1
-    length[more.all(axis=1)] = 0
-    parts = (raw & 0x7F).astype(np.uint64) << _SHIFTS[:steps]
-    parts[np.arange(steps) >= length[:, None]] = 0
-    return np.bitwise_or.reduce(parts, axis=1), length
+    length[more[np.arange(length.size), length - 1]] = 0  # no last byte within the row
+    value = np.zeros(length.size, np.uint64)
+    for size in np.unique(length).tolist():
+        if not size:
+            continue
+        rows = np.flatnonzero(length == size)
+        part = block[rows, :size] & 0x7F
+        total = np.zeros(rows.size, np.uint64)
+        for step in range(size):
+            total |= part[:, step].astype(np.uint64) << _SHIFTS[step]
+        value[rows] = total
+    return value, length
 
 
 def _python_varint(head: bytes, at: int) -> tuple[int, int] | None:
@@ -112,8 +119,7 @@ def _content_starts(
             left = left[1:]
             continue
         at, packet_type = layout
-        prefix = np.frombuffer(heads[first][:at], np.uint8)
-        same = (matrix[left, :at] == prefix).all(axis=1) & (lengths[left] > at)
+        same = _starting_with(matrix, left, heads[first][:at]) & (lengths[left] > at)
         same[0] = True
         rows = left[same]
         left = left[~same]
@@ -124,6 +130,21 @@ def _content_starts(
         if packet_type in _KINDS:
             kinds[rows[ok]] = _KINDS[packet_type]
     return starts, kinds
+
+
+def _starting_with(matrix: U8Array, rows: I64Array, prefix: bytes) -> BoolArray:
+    """Which of the ``rows`` of ``matrix`` start with ``prefix``: compared eight bytes at a
+    time (``matrix`` is C-contiguous, its width a multiple of eight)."""
+    words = len(prefix) // 8
+    every = rows.size == matrix.shape[0]
+    head = matrix if every else matrix[rows]
+    same = np.ones(rows.size, np.bool_)
+    if words:
+        wanted = np.frombuffer(prefix[: 8 * words], np.uint64)
+        same &= (head.view(np.uint64)[:, :words] == wanted).all(axis=1)
+    tail = np.frombuffer(prefix[8 * words :], np.uint8)
+    same &= (head[:, 8 * words : len(prefix)] == tail).all(axis=1)
+    return same
 
 
 def read_heads(heads: Sequence[bytes]) -> Heads:

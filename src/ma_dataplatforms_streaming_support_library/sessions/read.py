@@ -100,7 +100,7 @@ def session_chunks(
     with reader:
         if collector is not None and worth_skimming(reader, scan, collector.needed_records):
             # Heads are read ahead on a thread, through a connection of their own.
-            with transport.keyed_reader() or reader as heads:
+            with transport.keyed_reader(for_heads=True) or reader as heads:
                 needed, skipped = collector.needed_records, collector.skipped_records
                 yield from skim_records(heads, reader, scan, needed, skipped)
         else:
