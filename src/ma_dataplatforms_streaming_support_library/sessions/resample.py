@@ -3,6 +3,7 @@ buffering and interpolation pipeline for a live one."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from operator import attrgetter
 from pathlib import Path
@@ -200,7 +201,7 @@ def _stacked(rows: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
     ):
         starts = [r.__array_interface__["data"][0] for r in rows]
         step = starts[1] - starts[0]
-        even = all(b - a == step for a, b in zip(starts, starts[1:], strict=False))
+        even = all(b - a == step for a, b in itertools.pairwise(starts))
         if even and step and first.ndim == 1 and first.strides[0] == first.itemsize:
             return np.lib.stride_tricks.as_strided(
                 first, (len(rows), first.size), (step, first.itemsize), writeable=False
