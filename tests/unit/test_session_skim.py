@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from test_session_selection import PACKETS, PARAMETERS, session  # noqa: F401 (a
 
 from ma_dataplatforms_streaming_support_library.columnar import (
     IMPL_ENVIRONMENT_VARIABLE,
+    ContentBatch,
     available_implementations,
     wrap_packets,
 )
@@ -22,6 +24,7 @@ from ma_dataplatforms_streaming_support_library.sessions.heads import (
     HEAD_BYTES,
     read_heads,
 )
+from ma_dataplatforms_streaming_support_library.sessions.selection import Chooser, Selection
 from ma_dataplatforms_streaming_support_library.transport import BROKER_ENVIRONMENT_VARIABLE
 from ma_dataplatforms_streaming_support_library.transport.embedded import EmbeddedTransport
 
@@ -148,3 +151,31 @@ def test_heads_tell_type_and_format_id_or_leave_the_record_to_be_fetched() -> No
     ]
     assert heads.format_ids[0] == 2**63 + 5
     assert heads.format_ids[2] == 9
+
+
+def test_a_parameter_selection_peeks_less_once_nothing_is_skipped_then_again() -> None:
+    formats = {1: ("a",), 2: ("b",)}
+    chooser = Chooser(Selection(frozenset({"a"})), formats.get)
+
+    def batch(*ids: int) -> ContentBatch:
+        packets = [
+            pb.PeriodicDataPacket(
+                data_format=pb.SampleDataFormat(data_format_identifier=i), start_time=1
+            ).SerializeToString()
+            for i in ids
+        ]
+        return ContentBatch.from_messages(packets)
+
+    unresolved: Counter[int] = Counter()
+    needed, mixed = batch(1, 1), batch(1, 2)
+    for _ in range(4):  # peeked: nothing to skip
+        assert chooser.pick("PeriodicData", needed, unresolved) is None
+    peeked = [chooser.pick("PeriodicData", mixed, unresolved) is not None for _ in range(16)]
+    # fifteen batches decoded whole without a peek, then one peeked at, which skips again
+    assert peeked == [False] * 15 + [True]
+    picked = chooser.pick("PeriodicData", mixed, unresolved)
+    assert picked is not None and picked.tolist() == [0]
+    windowed = Chooser(Selection(frozenset({"a"}), start_ns=0), formats.get)
+    for _ in range(30):
+        assert windowed.pick("PeriodicData", needed, unresolved) is None
+    assert windowed.pick("PeriodicData", mixed, unresolved) is not None
