@@ -15,14 +15,7 @@ from pathlib import Path
 
 from .base import TopicPartition, TransportError
 
-__all__ = [
-    "OFFSET_BITS",
-    "PAGE_SIZE",
-    "StoreCatalog",
-    "commit_signal",
-    "connect",
-    "id_range",
-]
+__all__ = ["OFFSET_BITS", "PAGE_SIZE", "StoreCatalog", "commit_signal", "connect", "id_range"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
