@@ -99,10 +99,8 @@ def session_chunks(
         return
     with reader:
         if collector is not None and worth_skimming(reader, scan, collector.needed_records):
-            # Heads are read ahead on a thread, through a connection of their own.
-            with transport.keyed_reader(for_heads=True) or reader as heads:
-                needed, skipped = collector.needed_records, collector.skipped_records
-                yield from skim_records(heads, reader, scan, needed, skipped)
+            needed, skipped = collector.needed_records, collector.skipped_records
+            yield from skim_records(reader, scan, needed, skipped)
         else:
             yield from scan_records(
                 transport, scan, context.timeout_s, source=lambda: whole_records(reader, scan)

@@ -222,10 +222,9 @@ class Transport(abc.ABC):
     def consumer(self) -> Consumer:
         """A new independent consumer with no assignments."""
 
-    def keyed_reader(self, *, for_heads: bool = False) -> KeyedReader | None:
+    def keyed_reader(self) -> KeyedReader | None:
         """A new reader of one key's records where this transport reads them for less than a
-        consumer does; None (the default) where it does not, and readers then use consumers.
-        ``for_heads``: the reader will mostly read heads (a transport may set it up for that)."""
+        consumer does; None (the default) where it does not, and readers then use consumers."""
         return None
 
     def read_range(

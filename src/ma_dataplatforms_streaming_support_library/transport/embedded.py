@@ -307,9 +307,9 @@ class EmbeddedTransport(Transport):
         self._check_open()
         return EmbeddedConsumer(self.path, self.timeout_s)
 
-    def keyed_reader(self, *, for_heads: bool = False) -> KeyedReader:
+    def keyed_reader(self) -> KeyedReader:
         self._check_open()
-        return EmbeddedKeyedReader(self.path, self.timeout_s, mapped=for_heads)
+        return EmbeddedKeyedReader(self.path, self.timeout_s)
 
     def close(self) -> None:
         if self._closed:

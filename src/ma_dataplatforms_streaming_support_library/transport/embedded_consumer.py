@@ -32,7 +32,6 @@ _BY_OFFSETS = (
     "SELECT id - ?, value FROM records WHERE id IN (" + ", ".join(["?"] * _LISTED_OFFSETS) + ")"
 )
 _ROW_OFFSET = operator.itemgetter(0)
-_MAPPED_BYTES = 1 << 40
 _BY_RANGE = "SELECT id - ?, value FROM records WHERE id >= ? AND id < ? ORDER BY id"
 
 
@@ -108,18 +107,12 @@ class EmbeddedConsumer(Consumer):
 class EmbeddedKeyedReader(KeyedReader):
     """Filters keys in SQL and cuts heads there (``substr``), so only the bytes asked for leave
     SQLite, as plain (offset, bytes) rows rather than whole Records.
-
-    ``mapped`` maps the store file (up to SQLite's limit, 2 GB by default): a scan of heads
-    then steps over pages without a read() call for each, about a third less work. Its pages
-    count in the process's RSS as shared file cache, so readers of whole values do not map.
     """
 
-    def __init__(self, path: Path, timeout_s: float, *, mapped: bool = False) -> None:
+    def __init__(self, path: Path, timeout_s: float) -> None:
         super().__init__()
         self._location = f"embedded:{path}"
         self._connection = connect(path, timeout_s)
-        if mapped:
-            self._connection.execute(f"PRAGMA mmap_size={_MAPPED_BYTES}")
         self._catalog = StoreCatalog(self._connection, self._location)
 
     def heads(
