@@ -5,7 +5,8 @@ A head is read plainly when it holds, in the order serializers write them, the P
 up to the start of its content, and the content opens with a data format given by id. Anything
 else (a format given as a list of names, a head cut short, fields in another order) is not
 plain, and the record is fetched whole and decoded as any other. A packet repeating its type or
-data format field further on is judged by the first.
+data format field further on is judged by the first. A record left unread is not checked: one
+corrupt past its head is reported by reads that need it, not by the others.
 """
 
 from __future__ import annotations

@@ -59,9 +59,9 @@ def skim_records(
     heads are read, ``needed(heads)`` picks records, only those are read whole, and the others
     are told to ``skipped``.
 
-    Heads are read here, not on a thread ahead: the store's module gives up the GIL for every
-    row it steps, and with a thread decoding alongside each row then waits for it (measured:
-    twice the work of reading the heads alone).
+    Heads are read here, not on a thread ahead: sqlite3 gives up the GIL for every row it
+    steps, and with a thread decoding alongside, each row then waits for it (measured: half
+    again to twice the CPU time of reading the heads alone).
 
     A chunk's ``scanned`` counts every record its heads covered, so progress reaches the total.
     """
