@@ -155,12 +155,16 @@ def _column(
     return target
 
 
-@pytest.fixture(params=["numpy", "reference"])
-def broker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh in-memory log shared by the test's writer and readers; every test runs with the
-    fast and with the reference columnar decoder."""
+@pytest.fixture(params=["numpy/memory", "reference/memory", "numpy/embedded"])
+def broker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """A fresh log shared by the test's writer and readers; every test runs with the fast and
+    with the reference columnar decoder in memory, and on the embedded store (read through
+    its keyed reader)."""
+    implementation, transport = request.param.split("/")
     monkeypatch.delenv(BROKER_ENVIRONMENT_VARIABLE, raising=False)
-    monkeypatch.setenv(IMPL_ENVIRONMENT_VARIABLE, request.param)
+    monkeypatch.setenv(IMPL_ENVIRONMENT_VARIABLE, implementation)
+    if transport == "embedded":
+        return f"embedded:{tmp_path / 'store.db'}"
     return f"memory:{request.node.nodeid}"
 
 

@@ -13,6 +13,7 @@ from test_session_data import ERROR, MISSING, MS, T0, VALID, Writer
 from ma_dataplatforms_streaming_support_library.columnar import IMPL_ENVIRONMENT_VARIABLE
 from ma_dataplatforms_streaming_support_library.errors import ConfigurationError
 from ma_dataplatforms_streaming_support_library.sessions import SessionStore, resample
+from ma_dataplatforms_streaming_support_library.sessions.resample import _stacked
 from ma_dataplatforms_streaming_support_library.sessions.scan import find_session
 from ma_dataplatforms_streaming_support_library.sessions.store import SessionStore as Store
 from ma_dataplatforms_streaming_support_library.transport import BROKER_ENVIRONMENT_VARIABLE
@@ -92,3 +93,19 @@ def test_the_vectorised_table_equals_the_pipelines(
 def test_bad_rates_are_configuration_errors(ended: str, broker: str) -> None:
     with SessionStore(broker) as store, pytest.raises(ConfigurationError, match="hz"):
         store.resample(ended, ["rpm:R"], 0.0)
+
+
+def test_rows_of_one_array_are_stacked_as_a_view_others_copied() -> None:
+    group = np.arange(40.0).reshape(5, 8)
+    group.flags.writeable = False
+    rows = [group[1], group[2], group[3]]
+    view = _stacked(rows)
+    np.testing.assert_array_equal(view, np.stack(rows))
+    assert np.shares_memory(view, group)
+    assert not view.flags.writeable
+    uneven = [group[0], group[1], group[3]]
+    copied = _stacked(uneven)
+    np.testing.assert_array_equal(copied, np.stack(uneven))
+    assert not np.shares_memory(copied, group)
+    backwards = [group[3], group[1]]
+    np.testing.assert_array_equal(_stacked(backwards), np.stack(backwards))

@@ -10,7 +10,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from ..arrays import F64Array
+from ..arrays import BoolArray, F64Array
 from ..columnar import (
     ContentBatch,
     DecodeStats,
@@ -29,6 +29,7 @@ from ..contracts.session_management.session_info import SessionInfo
 from ..protos import open_data_pb2 as pb
 from ..protos.packets import parse_message, parse_packet
 from .groups import MAX_FIRST_CAPACITY, Group, Where, assemble, by_kind
+from .heads import needed_records, read_heads
 from .parameters import Parameter, parameter_of
 from .selection import Chooser, Selection
 from .types import CorruptRecord, EventRecord, MarkerRecord, Origin, SessionData
@@ -140,6 +141,17 @@ class SessionCollector:
                 self._add_events(contents, stream, where.take(positions))
             else:
                 self._decode(packet_type, stream, contents, where.take(positions))
+
+    def needed_records(self, heads: Sequence[bytes]) -> tuple[BoolArray, Counter[str]]:
+        """Which records (by the heads of their values) the selection needs, and how many
+        packets of each type the others are: those hold none of its parameters."""
+        return needed_records(read_heads(heads), self._chooser)
+
+    def skipped_records(self, stream: str, packets: Counter[str]) -> None:
+        """Count packets of a stream left unread (they hold no selected parameter) as read."""
+        if packets:
+            self.packet_counts.update(packets)
+            self.stream_packet_counts[stream] += sum(packets.values())
 
     def _skipping(
         self,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from ..core.library.context import LibraryContext
 from ..core.session_management.registry import SessionRecord
 from .arguments import check_read_arguments
 from .collect import SessionCollector
-from .scan import find_session, plan_scan, scan_records
+from .scan import SessionChunk, SessionScan, find_session, plan_scan, scan_records
 from .selection import Selection, TimeBound, selection_of, unknown_parameters_error
+from .skim import skim_records, whole_records, worth_skimming
 from .types import ProgressCallback, SessionData
 
 __all__ = ["collect_in", "read_in"]
@@ -66,8 +67,10 @@ def collect_in(
     total = scan.total_records
     done = 0
     started = time.perf_counter()
-    for chunk in scan_records(transport, scan, context.timeout_s):
-        collector.add_packets(chunk.streams, chunk.packets, chunk.origins)
+    selective = selection is not None and selection.parameters is not None
+    for chunk in session_chunks(context, scan, collector if selective else None):
+        if len(chunk.packets):
+            collector.add_packets(chunk.streams, chunk.packets, chunk.origins)
         done += chunk.scanned
         if progress is not None:
             progress(done, total)
@@ -81,3 +84,31 @@ def collect_in(
         time.perf_counter() - started,
     )
     return result, collector.seen_parameters
+
+
+def session_chunks(
+    context: LibraryContext, scan: SessionScan, collector: SessionCollector | None = None
+) -> Iterator[SessionChunk]:
+    """The scan's records in chunks, through the transport's keyed reader where it has one.
+    With the ``collector`` of a selection, where few records hold the selected parameters, the
+    heads are read first and only the records the collector needs are read whole."""
+    transport = context.transport
+    reader = transport.keyed_reader()
+    if reader is None:
+        yield from scan_records(transport, scan, context.timeout_s)
+        return
+    with reader:
+        if collector is not None and worth_skimming(reader, scan, collector.needed_records):
+            needed, skipped = collector.needed_records, collector.skipped_records
+            yield from skim_records(reader, scan, needed, skipped)
+        else:
+            yield from scan_records(
+                transport, scan, context.timeout_s, source=lambda: whole_records(reader, scan)
+            )
+        logger.debug(
+            "%s: %d records (%d bytes) of %d read whole",
+            transport.location,
+            reader.whole_records,
+            reader.whole_bytes,
+            scan.total_records,
+        )

@@ -3,6 +3,7 @@ buffering and interpolation pipeline for a live one."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from operator import attrgetter
 from pathlib import Path
@@ -184,10 +185,28 @@ def _part(
     return CellPart(
         np.asarray(slots, np.intp),
         timestamps,
-        np.stack([s.values for s in members]),
-        np.stack([s.status for s in members]),
+        _stacked([s.values for s in members]),
+        _stacked([s.status for s in members]),
         np.searchsorted(timestamps, edges).astype(np.intp),
     )
+
+
+def _stacked(rows: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    """``rows`` as one read-only 2-D array: a view when they are evenly spaced rows of one
+    array (parameters read from the same packets are rows of their group's array), else a
+    copy."""
+    first = rows[0]
+    if len(rows) > 1 and all(
+        r.base is not None and r.base is first.base and r.shape == first.shape for r in rows
+    ):
+        starts = [r.__array_interface__["data"][0] for r in rows]
+        step = starts[1] - starts[0]
+        even = all(b - a == step for a, b in itertools.pairwise(starts))
+        if even and step and first.ndim == 1 and first.strides[0] == first.itemsize:
+            return np.lib.stride_tricks.as_strided(
+                first, (len(rows), first.size), (step, first.itemsize), writeable=False
+            )
+    return np.stack(rows)
 
 
 def _resample_live(

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import operator
-import queue
-import threading
 import time
 from collections import deque
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from typing import overload
@@ -26,6 +24,7 @@ from ..core.session_management.registry import SessionRecord
 from ..errors import SessionNotFoundError, TransportError
 from ..layout import main_topic, stream_of
 from ..transport.base import Consumer, Record, TopicPartition, Transport
+from .ahead import read_ahead
 from .types import Origin
 
 __all__ = [
@@ -34,6 +33,8 @@ __all__ = [
     "SessionScan",
     "detect_strategy",
     "find_session",
+    "pack_records",
+    "pack_values",
     "plan_scan",
     "read_ranges",
     "scan_records",
@@ -48,8 +49,6 @@ _POLL_TIMEOUT_S = 0.1
 _SESSION_BATCH_BYTES = 2 << 20
 # Records per poll at most, whatever their size.
 _SESSION_BATCH_RECORDS = 8_000
-# Chunks read ahead of the decoding (each holds its packed values: bounded memory).
-_READ_AHEAD = 2
 # The record size assumed for the first poll, before any record has been measured.
 _ASSUMED_RECORD_BYTES = 4_096
 # Polls aim at this share of the chunk bound: records a bit larger than the mean read so far
@@ -286,67 +285,56 @@ def scan_records(
     scan: SessionScan,
     timeout_s: float,
     batch_bytes: int = _SESSION_BATCH_BYTES,
+    source: Callable[[], Generator[SessionChunk, None, None]] | None = None,
 ) -> Iterator[SessionChunk]:
     """Yield the session's records in chunks of at most ``batch_bytes`` of values (or one larger
-    record) until all are read.
+    record) until all are read: from a consumer, or the chunks ``source()`` yields; read ahead
+    (``read_ahead``)."""
+    if source is None:
+        return read_ahead(lambda: _consumed(transport, scan, timeout_s, batch_bytes))
+    return read_ahead(source)
 
-    A thread reads and packs the next chunks while the caller decodes this one: the store or
-    broker client releases the GIL while it waits or steps, so both go on at once. At most
-    ``_READ_AHEAD`` chunks wait; closing the iterator stops the thread.
-    """
+
+def _consumed(
+    transport: Transport, scan: SessionScan, timeout_s: float, batch_bytes: int
+) -> Generator[SessionChunk, None, None]:
     key = scan.record.info.session_key.encode()
-    chunks: queue.Queue[SessionChunk | BaseException | None] = queue.Queue(_READ_AHEAD)
-    stop = threading.Event()
-
-    def read() -> None:
-        batches = read_ranges(
-            transport, scan.ranges, timeout_s, _SESSION_BATCH_RECORDS, batch_bytes
-        )
-        try:
-            for records in batches:
-                chunk = _pack(records, key, scan.streams_by_partition)
-                # Only the packed copy of the values is decoded: the records go before it is.
-                del records
-                if not _offer(chunks, chunk, stop):
-                    return
-            _offer(chunks, None, stop)
-        except BaseException as exc:  # handed to the reading thread, raised there
-            _offer(chunks, exc, stop)
-        finally:
-            batches.close()  # closes the consumer at once, also when the caller stopped early
-
-    reader = threading.Thread(target=read, name="ma-streaming-session-scan", daemon=True)
-    reader.start()
+    batches = read_ranges(transport, scan.ranges, timeout_s, _SESSION_BATCH_RECORDS, batch_bytes)
     try:
-        while (item := chunks.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            del item
+        for records in batches:
+            chunk = pack_records(records, key, scan.streams_by_partition)
+            # Only the packed copy of the values is decoded: the records go before it is.
+            del records
+            yield chunk
     finally:
-        stop.set()
-        reader.join()
+        batches.close()
 
 
-def _offer(
-    chunks: queue.Queue[SessionChunk | BaseException | None],
-    item: SessionChunk | BaseException | None,
-    stop: threading.Event,
-) -> bool:
-    """Queue ``item`` unless the reader stopped listening first; False when it did."""
-    while not stop.is_set():
-        try:
-            chunks.put(item, timeout=_POLL_TIMEOUT_S)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-def _pack(
-    records: list[Record], key: bytes, streams_by_partition: Mapping[TopicPartition, str]
+def pack_values(
+    offsets: Sequence[int],
+    values: Sequence[bytes],
+    where: TopicPartition,
+    stream: str,
+    scanned: int,
 ) -> SessionChunk:
-    """The records keyed ``key`` packed; per-record work runs in C iterators, not Python loops."""
+    """Values of one partition (all of the session) at ``offsets``, packed as a chunk of
+    ``scanned`` records scanned."""
+    return SessionChunk(
+        [stream] * len(values),
+        ContentBatch.from_messages(values),
+        ChunkOrigins([where], np.zeros(len(values), np.int64), np.asarray(offsets, np.int64)),
+        scanned,
+    )
+
+
+def pack_records(
+    records: list[Record],
+    key: bytes,
+    streams_by_partition: Mapping[TopicPartition, str],
+    scanned: int | None = None,
+) -> SessionChunk:
+    """The records keyed ``key`` packed, as a chunk of ``scanned`` records scanned (default: the
+    records given); per-record work runs in C iterators, not Python loops."""
     keys = list(map(_KEY, records))
     mine = (
         records if keys.count(key) == len(keys) else list(compress(records, map(key.__eq__, keys)))
@@ -366,5 +354,5 @@ def _pack(
         streams,
         ContentBatch.from_messages(list(map(_VALUE, mine))),
         ChunkOrigins(places, place, offsets),
-        len(records),
+        len(records) if scanned is None else scanned,
     )

@@ -30,6 +30,11 @@ __all__ = [
 Rows = tuple[tuple[int, ...], tuple[str, ...]]
 _NONE: Rows = ((), ())
 
+# Header peeks of a parameter selection: after this many batches in a row with nothing to skip,
+# only one batch in _REPEEK_EVERY is peeked at.
+_QUIET_PEEKS = 4
+_REPEEK_EVERY = 16
+
 #: a time bound: int ns since the Unix epoch, a datetime (naive means UTC) or a numpy datetime64
 TimeBound = int | dt.datetime | np.datetime64
 
@@ -125,6 +130,8 @@ class Chooser:
         self._rows: dict[tuple[str, ...], Rows | None] = {}
         #: identifiers of every data format met (a selection's unknown parameters are the others)
         self.seen: set[str] = set()
+        #: batches in a row, per packet type, of which every packet was needed
+        self._unskipped: Counter[str] = Counter()
 
     def identifiers(self, fmt: int | tuple[str, ...]) -> tuple[str, ...] | None:
         """A data format's parameters (None for an unknown id), noted as seen."""
@@ -145,6 +152,12 @@ class Chooser:
             self._rows[identifiers] = rows
         return self._rows[identifiers]
 
+    def holds_selected(self, data_format_id: int) -> bool:
+        """Whether packets of a data format id are needed: it holds a selected parameter, or it
+        is unknown (its packets are then decoded, to be counted as unresolved)."""
+        identifiers = self.identifiers(data_format_id)
+        return identifiers is None or self.rows(identifiers) != _NONE
+
     def pick(
         self, packet_type: str, contents: ContentBatch, unresolved: Counter[int]
     ) -> I64Array | None:
@@ -152,6 +165,8 @@ class Chooser:
         header cannot be read plainly is decoded to tell; those of an unknown data format id
         are counted in ``unresolved`` instead."""
         selection = self._selection
+        if not self._worth_peeking(packet_type):
+            return None
         headers = peek_headers(contents, packet_type)
         keep = headers.known.copy()
         if selection is not None and selection.has_window:
@@ -159,7 +174,23 @@ class Chooser:
         if selection is not None and selection.parameters is not None:
             keep &= self._holding(headers, keep, unresolved)
         keep |= ~headers.known
-        return None if bool(keep.all()) else np.flatnonzero(keep)
+        everything = bool(keep.all())
+        self._unskipped[packet_type] = self._unskipped[packet_type] + 1 if everything else 0
+        return None if everything else np.flatnonzero(keep)
+
+    def _worth_peeking(self, packet_type: str) -> bool:
+        """Whether to peek at a batch's headers: always for a time window (the packets past it
+        are left out); for parameters alone, after ``_QUIET_PEEKS`` batches in a row of which
+        every packet was needed, only every ``_REPEEK_EVERY`` batch (decoding a packet the
+        parameters do not need gives the same result, only slower, and the peek costs a
+        tenth of a decode)."""
+        if self._selection is not None and self._selection.has_window:
+            return True
+        quiet = self._unskipped[packet_type]
+        if quiet < _QUIET_PEEKS or (quiet - _QUIET_PEEKS) % _REPEEK_EVERY == _REPEEK_EVERY - 1:
+            return True
+        self._unskipped[packet_type] += 1
+        return False
 
     def _holding(
         self, headers: PacketHeaders, candidates: BoolArray, unresolved: Counter[int]

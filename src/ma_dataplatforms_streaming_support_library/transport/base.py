@@ -14,7 +14,10 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "Consumer",
     "DeliveryFailure",
+    "KeyedReader",
+    "KeyedValues",
     "Record",
+    "RecordHeads",
     "TopicPartition",
     "Transport",
     "TransportError",
@@ -87,6 +90,76 @@ class Consumer(abc.ABC):
         self.close()
 
 
+@dataclass(frozen=True, slots=True)
+class RecordHeads:
+    """Some records of one partition, in offset order: each one's offset, the size of its value
+    and the first bytes of it (all of a value shorter than the bytes asked for)."""
+
+    offsets: tuple[int, ...]
+    sizes: tuple[int, ...]
+    heads: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedValues:
+    """Some records of one partition, in offset order: each one's offset and value."""
+
+    offsets: tuple[int, ...]
+    values: tuple[bytes, ...]
+
+
+class KeyedReader(abc.ABC):
+    """Reads the records of one key in a partition's offset range, for less than a consumer
+    costs: only their values, only the first bytes of them (heads), or whole values chosen by
+    offset, so that a reader that needs few records skips the others. A transport offers one
+    where that pays (the embedded store filters keys and cuts values where they are stored).
+
+    ``whole_records`` and ``whole_bytes`` count the values read whole so far (for logs).
+    """
+
+    def __init__(self) -> None:
+        self.whole_records = 0
+        self.whole_bytes = 0
+
+    @abc.abstractmethod
+    def heads(
+        self,
+        where: TopicPartition,
+        start: int,
+        end: int,
+        key: bytes,
+        head_bytes: int,
+        max_records: int,
+    ) -> RecordHeads:
+        """The heads (first ``head_bytes`` bytes of the value) of the records keyed ``key`` with
+        ``start <= offset < end``, at most ``max_records`` of them, from the lowest offset.
+
+        Fewer than ``max_records`` means none of the range is left after them. Raises
+        ``TransportError`` if the partition does not exist."""
+
+    @abc.abstractmethod
+    def values(
+        self, where: TopicPartition, start: int, end: int, key: bytes, max_records: int
+    ) -> KeyedValues:
+        """The values of the records keyed ``key`` with ``start <= offset < end``, at most
+        ``max_records`` of them, as ``heads`` chooses them."""
+
+    @abc.abstractmethod
+    def chosen(self, where: TopicPartition, offsets: Sequence[int]) -> KeyedValues:
+        """The values of the records at ``offsets`` (ascending); offsets with no record are
+        left out."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the reader; idempotent."""
+
+    def __enter__(self) -> KeyedReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class Transport(abc.ABC):
     """A partitioned log of topics. Produce is queued; ``flush`` returns only when queued records are durable."""
 
@@ -148,6 +221,11 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def consumer(self) -> Consumer:
         """A new independent consumer with no assignments."""
+
+    def keyed_reader(self) -> KeyedReader | None:
+        """A new reader of one key's records where this transport reads them for less than a
+        consumer does; None (the default) where it does not, and readers then use consumers."""
+        return None
 
     def read_range(
         self, topic: str, partition: int, start: int, end: int, timeout_s: float = 10.0

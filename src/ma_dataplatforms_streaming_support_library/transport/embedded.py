@@ -15,12 +15,13 @@ from pathlib import Path
 from .base import (
     Consumer,
     DeliveryFailure,
+    KeyedReader,
     TopicPartition,
     Transport,
     TransportError,
     check_record_size,
 )
-from .embedded_consumer import EmbeddedConsumer
+from .embedded_consumer import EmbeddedConsumer, EmbeddedKeyedReader
 from .sqlite_log import StoreCatalog, commit_signal, connect, id_range
 
 __all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
@@ -305,6 +306,10 @@ class EmbeddedTransport(Transport):
     def consumer(self) -> Consumer:
         self._check_open()
         return EmbeddedConsumer(self.path, self.timeout_s)
+
+    def keyed_reader(self) -> KeyedReader:
+        self._check_open()
+        return EmbeddedKeyedReader(self.path, self.timeout_s)
 
     def close(self) -> None:
         if self._closed:

@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .base import Consumer, Record, TopicPartition, TransportError, fetch_fairly
+import numpy as np
+
+from .base import (
+    Consumer,
+    KeyedReader,
+    KeyedValues,
+    Record,
+    RecordHeads,
+    TopicPartition,
+    TransportError,
+    fetch_fairly,
+)
 from .sqlite_log import StoreCatalog, commit_signal, connect, id_range
 
-__all__ = ["EmbeddedConsumer"]
+__all__ = ["EmbeddedConsumer", "EmbeddedKeyedReader"]
+
+# Whole records are fetched by runs of consecutive offsets; runs shorter than this go by offset
+# lists of _LISTED_OFFSETS (a range query per short run would cost more than the rows).
+_SHORTEST_RUN = 16
+_LISTED_OFFSETS = 250
+_BY_OFFSETS = (
+    "SELECT id - ?, value FROM records WHERE id IN (" + ", ".join(["?"] * _LISTED_OFFSETS) + ")"
+)
+_ROW_OFFSET = operator.itemgetter(0)
+_BY_RANGE = "SELECT id - ?, value FROM records WHERE id >= ? AND id < ? ORDER BY id"
 
 
 class EmbeddedConsumer(Consumer):
@@ -80,3 +102,82 @@ class EmbeddedConsumer(Consumer):
         if not self._closed:
             self._closed = True
             self._connection.close()
+
+
+class EmbeddedKeyedReader(KeyedReader):
+    """Filters keys in SQL and cuts heads there (``substr``), so only the bytes asked for leave
+    SQLite, as plain (offset, bytes) rows rather than whole Records.
+    """
+
+    def __init__(self, path: Path, timeout_s: float) -> None:
+        super().__init__()
+        self._location = f"embedded:{path}"
+        self._connection = connect(path, timeout_s)
+        self._catalog = StoreCatalog(self._connection, self._location)
+
+    def heads(
+        self,
+        where: TopicPartition,
+        start: int,
+        end: int,
+        key: bytes,
+        head_bytes: int,
+        max_records: int,
+    ) -> RecordHeads:
+        low, _ = id_range(self._catalog.pid(*where))
+        rows = self._connection.execute(
+            "SELECT id - ?, length(value), substr(value, 1, ?) FROM records "
+            "WHERE id >= ? AND id < ? AND key = ? ORDER BY id LIMIT ?",
+            (low, head_bytes, low + max(0, start), low + end, key, max_records),
+        ).fetchall()
+        if not rows:
+            return RecordHeads((), (), ())
+        offsets, sizes, heads = zip(*rows, strict=True)
+        return RecordHeads(offsets, sizes, heads)
+
+    def values(
+        self, where: TopicPartition, start: int, end: int, key: bytes, max_records: int
+    ) -> KeyedValues:
+        low, _ = id_range(self._catalog.pid(*where))
+        rows = self._connection.execute(
+            "SELECT id - ?, value FROM records "
+            "WHERE id >= ? AND id < ? AND key = ? ORDER BY id LIMIT ?",
+            (low, low + max(0, start), low + end, key, max_records),
+        ).fetchall()
+        return self._counted(rows)
+
+    def chosen(self, where: TopicPartition, offsets: Sequence[int]) -> KeyedValues:
+        low, _ = id_range(self._catalog.pid(*where))
+        wanted = np.asarray(offsets, np.int64) + low
+        if not wanted.size:
+            return KeyedValues((), ())
+        breaks = np.flatnonzero(np.diff(wanted) != 1) + 1
+        firsts = np.concatenate(([0], breaks))
+        lasts = np.concatenate((breaks, [wanted.size]))
+        short = lasts - firsts < _SHORTEST_RUN
+        execute = self._connection.execute
+        rows: list[tuple[int, bytes]] = []
+        for first, last in zip(firsts[~short].tolist(), lasts[~short].tolist(), strict=True):
+            span = (int(wanted[first]), int(wanted[last - 1]) + 1)
+            rows += execute(_BY_RANGE, (low, *span)).fetchall()
+        listed = np.concatenate(
+            [wanted[a:b] for a, b in zip(firsts[short], lasts[short], strict=True)] or [wanted[:0]]
+        ).tolist()
+        for first in range(0, len(listed), _LISTED_OFFSETS):
+            chunk = listed[first : first + _LISTED_OFFSETS]
+            chunk += [-1] * (_LISTED_OFFSETS - len(chunk))  # -1 is no record's id
+            rows += execute(_BY_OFFSETS, (low, *chunk)).fetchall()
+        if listed:
+            rows.sort(key=_ROW_OFFSET)
+        return self._counted(rows)
+
+    def _counted(self, rows: list[tuple[int, bytes]]) -> KeyedValues:
+        if not rows:
+            return KeyedValues((), ())
+        offsets, values = zip(*rows, strict=True)
+        self.whole_records += len(values)
+        self.whole_bytes += sum(map(len, values))
+        return KeyedValues(offsets, values)
+
+    def close(self) -> None:
+        self._connection.close()

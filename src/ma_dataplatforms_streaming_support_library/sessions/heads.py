@@ -1,0 +1,194 @@
+"""Record heads: the packet type and data format id of records, read from the first bytes of
+their values, so that a read asking for some parameters fetches only the records holding them.
+
+A head is read plainly when it holds, in the order serializers write them, the Packet's fields
+up to the start of its content, and the content opens with a data format given by id. Anything
+else (a format given as a list of names, a head cut short, fields in another order) is not
+plain, and the record is fetched whole and decoded as any other. A packet repeating its type or
+data format field further on is judged by the first. A record left unread is not checked: one
+corrupt past its head is reported by reads that need it, not by the others.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..arrays import BoolArray, I64Array, U8Array, U64Array
+from .selection import Chooser
+
+__all__ = ["HEAD_BYTES", "Heads", "needed_records", "read_heads"]
+
+#: bytes of each value read first: a Packet's type, session key and flags, and the opening of
+#: its content (usually under 100 bytes)
+HEAD_BYTES = 160
+#: the sample packet types a head may tell to skip; their index is ``Heads.kinds``
+DATA_TYPES = ("PeriodicData", "RowData", "SynchroData")
+_KINDS = {name.encode(): kind for kind, name in enumerate(DATA_TYPES)}
+# Envelope layouts looked for in one batch of heads; heads of any further ones are fetched.
+_LAYOUTS = 16
+# Packet fields: type (1), session key (2), is_essential (3) before the content (tag 0x22).
+_TYPE_TAG, _CONTENT_TAG = 0x0A, 0x22
+_WIRE_VARINT, _WIRE_LEN = 0, 2
+# The content opens with its data format (tag 0x0A, its size) holding an id (tag 0x08, varint).
+_FORMAT_TAG, _FORMAT_ID_TAG = 0x0A, 0x08
+_VARINT_BYTES = 10
+_FORMAT_BYTES = 3 + _VARINT_BYTES
+_SHIFTS = (7 * np.arange(_VARINT_BYTES)).astype(np.uint64)
+
+
+@dataclass(frozen=True, eq=False)
+class Heads:
+    """Per record: its sample packet type (index into ``DATA_TYPES``; -1 when not a sample
+    packet with a data format id in a plainly read head) and that data format id."""
+
+    kinds: I64Array
+    format_ids: U64Array
+
+
+def _varints(block: U8Array) -> tuple[U64Array, I64Array]:
+    """The varint opening each row of ``block`` (up to ten bytes wide) and its length in bytes
+    (0: none ends within the row). Rows come in few lengths: each is summed column by column."""
+    steps = min(block.shape[1], _VARINT_BYTES)
+    more = block[:, :steps] >= 0x80
+    length = np.argmin(more, axis=1) + 1
+    length[more[np.arange(length.size), length - 1]] = 0  # no last byte within the row
+    value = np.zeros(length.size, np.uint64)
+    for size in np.unique(length).tolist():
+        if not size:
+            continue
+        rows = np.flatnonzero(length == size)
+        part = block[rows, :size] & 0x7F
+        total = np.zeros(rows.size, np.uint64)
+        for step in range(size):
+            total |= part[:, step].astype(np.uint64) << _SHIFTS[step]
+        value[rows] = total
+    return value, length
+
+
+def _python_varint(head: bytes, at: int) -> tuple[int, int] | None:
+    """The varint at ``head[at]`` and the position after it; None when the head ends first."""
+    value = shift = 0
+    for position in range(at, min(len(head), at + _VARINT_BYTES)):
+        value |= (head[position] & 0x7F) << shift
+        shift += 7
+        if head[position] < 0x80:
+            return value, position + 1
+    return None
+
+
+def _layout(head: bytes) -> tuple[int, bytes] | None:
+    """Where the content's length field starts in a Packet, and the packet's type, when the
+    fields before the content are read plainly from ``head``."""
+    position, packet_type = 0, b""
+    while position < len(head):
+        tag = head[position]
+        if tag == _CONTENT_TAG:
+            return position + 1, packet_type
+        if tag >= 0x80 or tag & 7 not in (_WIRE_VARINT, _WIRE_LEN):
+            return None
+        found = _python_varint(head, position + 1)
+        if found is None:
+            return None
+        value, position = found
+        if tag & 7 == _WIRE_LEN:
+            if tag == _TYPE_TAG:
+                packet_type = head[position : position + value]
+            position += value
+    return None
+
+
+def _content_starts(
+    matrix: U8Array, heads: Sequence[bytes], lengths: I64Array
+) -> tuple[I64Array, I64Array]:
+    """Where each Packet's content starts in its row of ``matrix`` (-1: not read plainly), and
+    its sample packet kind. Heads of one session mostly share a few envelope layouts (one per
+    packet type): each layout is read once and matched against every head."""
+    n = len(heads)
+    starts = np.full(n, -1, np.int64)
+    kinds = np.full(n, -1, np.int64)
+    left = np.arange(n)
+    for _ in range(_LAYOUTS):
+        if not left.size:
+            break
+        first = int(left[0])
+        layout = _layout(heads[first])
+        if layout is None:
+            left = left[1:]
+            continue
+        at, packet_type = layout
+        same = _starting_with(matrix, left, heads[first][:at]) & (lengths[left] > at)
+        same[0] = True
+        rows = left[same]
+        left = left[~same]
+        size, size_length = _varints(matrix[rows, at : at + _VARINT_BYTES])
+        body = at + size_length
+        ok = (size_length > 0) & (size > 0) & (body < lengths[rows])
+        starts[rows[ok]] = body[ok]
+        if packet_type in _KINDS:
+            kinds[rows[ok]] = _KINDS[packet_type]
+    return starts, kinds
+
+
+def _starting_with(matrix: U8Array, rows: I64Array, prefix: bytes) -> BoolArray:
+    """Which of the ``rows`` of ``matrix`` start with ``prefix``: compared eight bytes at a
+    time (``matrix`` is C-contiguous, its width a multiple of eight)."""
+    words = len(prefix) // 8
+    every = rows.size == matrix.shape[0]
+    head = matrix if every else matrix[rows]
+    same = np.ones(rows.size, np.bool_)
+    if words:
+        wanted = np.frombuffer(prefix[: 8 * words], np.uint64)
+        same &= (head.view(np.uint64)[:, :words] == wanted).all(axis=1)
+    tail = np.frombuffer(prefix[8 * words :], np.uint8)
+    same &= (head[:, 8 * words : len(prefix)] == tail).all(axis=1)
+    return same
+
+
+def read_heads(heads: Sequence[bytes]) -> Heads:
+    """The packet type and data format id in each head (a record value's first bytes)."""
+    n = len(heads)
+    lengths = np.fromiter(map(len, heads), np.int64, n)
+    width = HEAD_BYTES
+    full = bool(lengths.size) and int(lengths.min()) == width
+    padded = heads if full else [head.ljust(width, b"\0") for head in heads]
+    matrix = np.frombuffer(b"".join(padded), np.uint8).reshape(n, width)
+    starts, kinds = _content_starts(matrix, heads, lengths)
+    data = np.flatnonzero(kinds >= 0)
+    at = starts[data]
+    columns = np.minimum(at[:, None] + np.arange(_FORMAT_BYTES), width - 1)
+    opening = matrix.reshape(-1)[(data * width)[:, None] + columns]
+    format_id, id_length = _varints(opening[:, 3:])
+    plain = (
+        (opening[:, 0] == _FORMAT_TAG)
+        & (opening[:, 2] == _FORMAT_ID_TAG)
+        & (id_length > 0)
+        & (opening[:, 1] == 1 + id_length)
+        & (at + 3 + id_length <= lengths[data])
+    )
+    kinds[data[~plain]] = -1
+    format_ids = np.zeros(n, np.uint64)
+    format_ids[data[plain]] = format_id[plain]
+    return Heads(kinds, format_ids)
+
+
+def needed_records(heads: Heads, chooser: Chooser) -> tuple[BoolArray, Counter[str]]:
+    """Which records must be fetched whole for the chooser's parameters, and how many of each
+    sample packet type are not. A record whose data format id is unknown is fetched (its
+    packets are then counted as unresolved where they are decoded)."""
+    needed = heads.kinds < 0
+    skipped: Counter[str] = Counter()
+    sample = np.flatnonzero(~needed)
+    ids = heads.format_ids[sample]
+    for data_format_id in np.unique(ids).tolist():
+        members = sample[ids == data_format_id]
+        if chooser.holds_selected(int(data_format_id)):
+            needed[members] = True
+    skipped_kinds = np.bincount(heads.kinds[~needed], minlength=len(DATA_TYPES))
+    for kind, count in enumerate(skipped_kinds.tolist()):
+        if count:
+            skipped[DATA_TYPES[kind]] = count
+    return needed, skipped
