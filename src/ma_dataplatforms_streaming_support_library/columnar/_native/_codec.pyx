@@ -11,7 +11,7 @@ those packets to the protobuf reference path, which also reports the corrupt one
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.math cimport NAN
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcmp, memcpy, memset
 
 import numpy as np
@@ -29,6 +29,7 @@ cdef enum:
     SAMPLES = 6
     TEXT = 7
     ENVELOPE = 8
+    ROOM = 9  # internal, never a reason: an output array estimated too small (see parse_samples)
 
 # Packet kinds (argument ``kind``), and the list kinds of columnar.model.ColumnKind.
 cdef enum:
@@ -82,7 +83,7 @@ cdef struct Out:
 cdef inline int put_sample(Out* o, int kind, uint64_t bits, uint64_t st) noexcept nogil:
     cdef double v
     if o.s >= o.s_cap:
-        return MALFORMED
+        return ROOM
     if kind == K_DOUBLE:
         memcpy(&v, &bits, 8)
     elif kind == K_INT32:
@@ -97,24 +98,82 @@ cdef inline int put_sample(Out* o, int kind, uint64_t bits, uint64_t st) noexcep
     return OK
 
 
+cdef inline Py_ssize_t plain_doubles(const uint8_t* b, Py_ssize_t* pos, Py_ssize_t end,
+                                     double* values, int8_t* status,
+                                     Py_ssize_t room) noexcept nogil:
+    """DoubleSamples from ``b[pos[0]:end]`` for as long as they come in one of the layouts
+    encoders write (field 1 the 8-byte value, field 2 a one-byte status, each omitted when 0):
+
+        0A 0B 09 <value> 10 <status>    0A 09 09 <value>    0A 02 10 <status>    0A 00
+
+    Stores at most ``room`` of them (none when ``values`` is NULL: the counting pass), moves
+    pos[0] past them and returns how many. Every byte read is checked against ``end``; any
+    other layout stops the run and the caller's general walk reads that sample."""
+    cdef Py_ssize_t p = pos[0], n = 0
+    cdef uint8_t length
+    cdef uint32_t head
+    cdef uint16_t tail
+    cdef bint fill = values != NULL
+    while end - p >= 2:
+        if fill and n >= room:
+            break
+        if end - p >= 13:
+            # The common layout in two compares: bytes 0..2 and 11..12 (status < 0x80).
+            memcpy(&head, b + p, 4)
+            memcpy(&tail, b + p + 11, 2)
+            if (head & 0xFFFFFF) == 0x090B0A and (tail & 0x80FF) == 0x0010:
+                if fill:
+                    memcpy(values + n, b + p + 3, 8)
+                    status[n] = <int8_t>(tail >> 8)
+                p += 13
+                n += 1
+                continue
+        if b[p] != 0x0A:
+            break
+        length = b[p + 1]
+        if length == 0x02:
+            if end - p < 4 or b[p + 2] != 0x10 or b[p + 3] >= 0x80:
+                break
+            if fill:
+                values[n] = 0.0
+                status[n] = <int8_t>b[p + 3]
+            p += 4
+        elif length == 0x09:
+            if end - p < 11 or b[p + 2] != 0x09:
+                break
+            if fill:
+                memcpy(values + n, b + p + 3, 8)
+                status[n] = 0
+            p += 11
+        elif length == 0x00:
+            if fill:
+                values[n] = 0.0
+                status[n] = 0
+            p += 2
+        else:
+            break
+        n += 1
+    pos[0] = p
+    return n
+
+
 cdef int walk_list(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, int kind, Out* o,
                    int64_t* count) noexcept nogil:
     """The samples of one typed sample list ``b[p:end]``."""
     cdef Field f, g
     cdef int64_t n = 0
     cdef uint64_t bits, st
-    cdef Py_ssize_t q
+    cdef Py_ssize_t q, run
     while p < end:
-        # The layout encoders write: 0A 0B 09 <8-byte value> 10 <one-byte status>.
-        if (kind == K_DOUBLE and end - p >= 13 and b[p] == 0x0A and b[p + 1] == 0x0B
-                and b[p + 2] == 0x09 and b[p + 11] == 0x10 and b[p + 12] < 0x80):
+        if kind == K_DOUBLE:
             if o.fill:
-                memcpy(&bits, b + p + 3, 8)
-                if put_sample(o, kind, bits, b[p + 12]):
-                    return MALFORMED
-            n += 1
-            p += 13
-            continue
+                run = plain_doubles(b, &p, end, o.values + o.s, o.status + o.s, o.s_cap - o.s)
+                o.s += run
+            else:
+                run = plain_doubles(b, &p, end, NULL, NULL, 0)
+            n += run
+            if p >= end:
+                break
         if not next_field(b, &p, end, &f):
             return MALFORMED
         if f.number != 1:
@@ -146,7 +205,7 @@ cdef int walk_list(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, int kind, Out
         if st > 127:
             return SAMPLES
         if o.fill and put_sample(o, kind, bits, st):
-            return MALFORMED
+            return ROOM
         n += 1
     count[0] = n
     return OK
@@ -187,7 +246,7 @@ cdef int walk_times(const uint8_t* b, Field* f, int kind, Out* o, int64_t* count
         n = (f.stop - f.start) // 8
         if o.fill:
             if o.t + n > o.t_cap:
-                return MALFORMED
+                return ROOM
             memcpy(o.times + o.t, b + f.start, <size_t>(8 * n))
             o.t += n
     else:
@@ -196,7 +255,7 @@ cdef int walk_times(const uint8_t* b, Field* f, int kind, Out* o, int64_t* count
                 return MALFORMED
             if o.fill:
                 if o.t >= o.t_cap:
-                    return MALFORMED
+                    return ROOM
                 o.times[o.t] = t & LOW32
                 o.t += 1
             n += 1
@@ -230,7 +289,7 @@ cdef int walk_column(const uint8_t* b, Field* f, Out* o, int64_t* count) noexcep
             return code
     if o.fill:
         if o.l >= o.l_cap:
-            return MALFORMED
+            return ROOM
         o.list_kinds[o.l] = member
         o.list_samples[o.l] = count[0]
         o.text_start[o.l] = ls if member == K_STRING else 0
@@ -365,80 +424,127 @@ cdef void check_spans(const int64_t[::1] starts, const int64_t[::1] ends, Py_ssi
             reasons[i] = MALFORMED
 
 
+cdef int fill_packets(const uint8_t* b, const int64_t[::1] starts, const int64_t[::1] ends,
+                      int kind, uint8_t[::1] reasons, Out* o) noexcept nogil:
+    """Walk every packet still without a reason into ``o``. A packet that fails gets its reason,
+    its partial output taken back and its per-packet fields cleared. Returns ROOM as soon as
+    an output array is full (then ``o`` holds a partial result), else OK."""
+    cdef Py_ssize_t i, t, l, s
+    cdef int code
+    for i in range(starts.shape[0]):
+        code = reasons[i]
+        if code == OK:
+            t, l, s = o.t, o.l, o.s
+            code = walk_packet(b, starts[i], ends[i], kind, i, o)
+            if code == ROOM:
+                return ROOM
+            if code != OK:
+                reasons[i] = code
+                o.t, o.l, o.s = t, l, s
+        if code != OK:
+            clear_packet(o, i)
+    return OK
+
+
+cdef void bind_packets(Out* o, list arrays):
+    """Point ``o`` at the per-packet arrays (all of one length, at least 1): format kind, id,
+    list start and stop, start ns, interval ns, time, list and sample counts."""
+    cdef uint8_t[::1] fk = arrays[0]
+    cdef uint64_t[::1] fi = arrays[1], sn = arrays[4]
+    cdef int64_t[::1] fs = arrays[2], fe = arrays[3], iv = arrays[5]
+    cdef int64_t[::1] tc = arrays[6], lc = arrays[7], sc = arrays[8]
+    o.format_kind, o.format_id, o.format_start, o.format_stop = &fk[0], &fi[0], &fs[0], &fe[0]
+    o.start_ns, o.interval_ns = &sn[0], &iv[0]
+    o.time_count, o.list_count, o.sample_count = &tc[0], &lc[0], &sc[0]
+
+
+cdef tuple bind_outputs(Out* o, Py_ssize_t times, Py_ssize_t lists, Py_ssize_t samples):
+    """New times, per-list and sample arrays with room for the given counts (each allocated
+    with at least one element so that it has an address); ``o`` fills them from the start."""
+    arrays = (
+        np.empty(times + 1, np.uint64),
+        np.empty(lists + 1, np.uint8),
+        np.empty(lists + 1, np.int64),
+        np.empty(lists + 1, np.int64),
+        np.empty(lists + 1, np.int64),
+        np.empty(samples + 1, np.float64),
+        np.empty(samples + 1, np.int8),
+    )
+    cdef uint64_t[::1] tv = arrays[0]
+    cdef uint8_t[::1] lk = arrays[1]
+    cdef int64_t[::1] ls = arrays[2], ts = arrays[3], te = arrays[4]
+    cdef double[::1] vv = arrays[5]
+    cdef int8_t[::1] st = arrays[6]
+    o.fill = True
+    o.t = o.l = o.s = 0
+    o.t_cap, o.l_cap, o.s_cap = times, lists, samples
+    o.times, o.list_kinds, o.list_samples = &tv[0], &lk[0], &ls[0]
+    o.text_start, o.text_stop = &ts[0], &te[0]
+    o.values, o.status = &vv[0], &st[0]
+    return arrays
+
+
+cdef tuple exact_outputs(const uint8_t* b, const int64_t[::1] starts, const int64_t[::1] ends,
+                         Py_ssize_t size, int kind, uint8_t[::1] reasons, Out* o, list counts):
+    """The two-pass read: count every packet's times, lists and samples, then fill arrays of
+    exactly that size."""
+    cdef int code
+    reasons[:] = OK
+    o.fill = False
+    with nogil:
+        check_spans(starts, ends, size, reasons)
+        fill_packets(b, starts, ends, kind, reasons, o)
+    times, lists, samples = [int(c[:starts.shape[0]].sum()) for c in counts]
+    arrays = bind_outputs(o, times, lists, samples)
+    with nogil:
+        code = fill_packets(b, starts, ends, kind, reasons, o)
+    if code != OK or o.t != o.t_cap or o.l != o.l_cap or o.s != o.s_cap:
+        raise RuntimeError("native columnar decoder: second pass disagrees with the first")
+    return arrays
+
+
 def parse_samples(bytes buffer, const int64_t[::1] starts, const int64_t[::1] ends, int kind):
     """Read the sample packets ``buffer[starts[i]:ends[i]]`` of one kind (0 periodic,
     1 synchro, 2 row). Returns ``(reasons, per-packet arrays, per-list arrays, samples, texts,
-    format lists)``; packets with a nonzero reason come back empty."""
+    format lists)``; packets with a nonzero reason come back empty.
+
+    One pass fills arrays sized from the byte count: a sample in any layout an encoder writes
+    for a nonzero status takes at least 4 bytes, a column more than 16, a row timestamp 8 and a
+    synchro interval 2 (any interval of 128 ns or more). Input that packs tighter runs out of
+    room and is read again in two passes, counting first. The arrays are then shrunk in place
+    to what was filled."""
     cdef Py_ssize_t n = starts.shape[0]
     cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
     cdef const uint8_t* b = <const uint8_t*>PyBytes_AS_STRING(buffer)
-    cdef Py_ssize_t i
-    cdef int code = OK
+    cdef Py_ssize_t i, payload = 0
+    cdef int code
     reasons_arr = np.zeros(n, np.uint8)
     cdef uint8_t[::1] reasons = reasons_arr
-    format_kind = np.zeros(n, np.uint8)
-    format_id = np.zeros(n, np.uint64)
-    format_start = np.zeros(n, np.int64)
-    format_stop = np.zeros(n, np.int64)
-    start_ns = np.zeros(n, np.uint64)
-    interval_ns = np.zeros(n, np.int64)
-    time_count = np.zeros(n, np.int64)
-    list_count = np.zeros(n, np.int64)
-    sample_count = np.zeros(n, np.int64)
-    cdef uint8_t[::1] fk = format_kind
-    cdef uint64_t[::1] fi = format_id
-    cdef int64_t[::1] fs = format_start, fe = format_stop, iv = interval_ns
-    cdef uint64_t[::1] sn = start_ns
-    cdef int64_t[::1] tc = time_count, lc = list_count, sc = sample_count
+    per_packet = [np.zeros(max(n, 1), dtype) for dtype in (
+        np.uint8, np.uint64, np.int64, np.int64, np.uint64, np.int64, np.int64, np.int64, np.int64)]
     cdef Out o
-    o.fill = False
-    if n:
-        o.format_kind = &fk[0]
-        o.format_id = &fi[0]
-        o.format_start = &fs[0]
-        o.format_stop = &fe[0]
-        o.start_ns = &sn[0]
-        o.interval_ns = &iv[0]
-        o.time_count = &tc[0]
-        o.list_count = &lc[0]
-        o.sample_count = &sc[0]
+    memset(&o, 0, sizeof(Out))
+    bind_packets(&o, per_packet)
     with nogil:
         check_spans(starts, ends, size, reasons)
         for i in range(n):
             if reasons[i] == OK:
-                reasons[i] = walk_packet(b, starts[i], ends[i], kind, i, &o)
-            if reasons[i] != OK:
-                clear_packet(&o, i)
-    times_arr = np.empty(int(time_count.sum()), np.uint64)
-    lists = int(list_count.sum())
-    list_kinds = np.zeros(lists, np.uint8)
-    list_samples = np.zeros(lists, np.int64)
-    text_start = np.zeros(lists, np.int64)
-    text_stop = np.zeros(lists, np.int64)
-    values = np.empty(int(sample_count.sum()), np.float64)
-    status = np.empty(values.size, np.int8)
-    cdef uint64_t[::1] tv = times_arr
-    cdef uint8_t[::1] lk = list_kinds
-    cdef int64_t[::1] ls = list_samples, ts = text_start, te = text_stop
-    cdef double[::1] vv = values
-    cdef int8_t[::1] st = status
-    o.fill = True
-    o.t = o.l = o.s = 0
-    o.t_cap, o.l_cap, o.s_cap = tv.shape[0], lk.shape[0], vv.shape[0]
-    o.times = &tv[0] if o.t_cap else NULL
-    if o.l_cap:
-        o.list_kinds, o.list_samples = &lk[0], &ls[0]
-        o.text_start, o.text_stop = &ts[0], &te[0]
-    if o.s_cap:
-        o.values, o.status = &vv[0], &st[0]
+                payload += ends[i] - starts[i]
+    times_room = 0 if kind == PERIODIC else (payload // 8 if kind == ROW else payload // 2)
+    arrays = bind_outputs(&o, times_room, payload // 16 + n, payload // 4)
     with nogil:
-        for i in range(n):
-            if reasons[i] == OK:
-                code = walk_packet(b, starts[i], ends[i], kind, i, &o)
-                if code != OK:
-                    break
-    if code != OK or o.t != o.t_cap or o.l != o.l_cap or o.s != o.s_cap:
-        raise RuntimeError("native columnar decoder: second pass disagrees with the first")
+        code = fill_packets(b, starts, ends, kind, reasons, &o)
+    if code == ROOM:
+        arrays = exact_outputs(b, starts, ends, size, kind, reasons, &o, per_packet[6:])
+    for array, used in zip(arrays, (o.t, o.l, o.l, o.l, o.l, o.s, o.s)):
+        # In place (no copy): the unused tail of the estimate goes back to the allocator.
+        array.resize(used, refcheck=False)
+    times_arr, list_kinds, list_samples, text_start, text_stop, values, status = arrays
+    format_kind, format_id, format_start, format_stop, start_ns, interval_ns = per_packet[:6]
+    time_count, list_count, sample_count = per_packet[6:]
+    if n == 0:
+        for array in per_packet:
+            array.resize(0, refcheck=False)
     formats = {}
     cache = {}
     for i in np.flatnonzero((format_kind == FORMAT_LIST) & (reasons_arr == OK)).tolist():
