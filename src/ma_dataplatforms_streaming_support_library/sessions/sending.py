@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..columnar import wrap_packets
 from ..contracts.packet_writing.i_packet_writer_service import IPacketWriterService
@@ -44,6 +44,17 @@ class SessionPackets:
         self.open(stream)
         return self._write(stream, packet_type, list(contents), essential)
 
+    def send_packets(
+        self, stream: str, packet_type: PacketType, build: Callable[[int], list[bytes]]
+    ) -> int:
+        """Write packets that come in their envelopes already: ``build(first_id)`` makes them,
+        numbered from ``first_id``, for this session. Returns how many."""
+        self.open(stream)
+        packets = build(self._next_id)
+        self._next_id += len(packets)
+        self._put(stream, packet_type, packets)
+        return len(packets)
+
     def open(self, stream: str) -> None:
         """Write the NewSession packet to ``stream`` unless it has one already."""
         if stream not in self.streams:
@@ -62,6 +73,10 @@ class SessionPackets:
             is_essential=essential,
             ids=ids,
         )
+        self._put(stream, packet_type, packets)
+        return len(packets)
+
+    def _put(self, stream: str, packet_type: PacketType, packets: list[bytes]) -> None:
         write = self._writer.write_data
         for packet in packets:
             result = write(self._data_source, stream, self._session_key, PacketBytes(packet))
@@ -70,4 +85,3 @@ class SessionPackets:
                     f"session {self._session_key}: writing a {packet_type.value} packet to "
                     f"stream {stream!r} failed: {result.error_message}"
                 )
-        return len(packets)

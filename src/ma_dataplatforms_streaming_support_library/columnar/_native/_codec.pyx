@@ -684,71 +684,163 @@ cdef inline Py_ssize_t put_varint(uint8_t* out, Py_ssize_t at, uint64_t v) noexc
     return at + 1
 
 
-cdef Py_ssize_t packet_size(const double[:, :, ::1] vals, const uint8_t[:, :, ::1] stat,
-                            Py_ssize_t p, int64_t[::1] list_size, Py_ssize_t header) noexcept nogil:
-    """Bytes of packet ``p`` (``header`` bytes before its columns); fills ``list_size``."""
-    cdef Py_ssize_t c, k, total = header
-    cdef int64_t size, column
+cdef struct Column:
+    # one column of doubles and its statuses, ``n`` samples ``step`` bytes apart (0: repeated)
+    const uint8_t* values
+    Py_ssize_t value_step
+    const uint8_t* status
+    Py_ssize_t status_step
+    Py_ssize_t n
+
+
+cdef inline void column_at(Column* col, const double[:, :, :] vals, const uint8_t[:, :, :] stat,
+                           Py_ssize_t p, Py_ssize_t c) noexcept nogil:
+    col.n = vals.shape[2]
+    col.value_step, col.status_step = vals.strides[2], stat.strides[2]
+    if col.n:
+        col.values = <const uint8_t*>&vals[p, c, 0]
+        col.status = &stat[p, c, 0]
+
+
+cdef int64_t samples_size(const Column* col) noexcept nogil:
+    """Bytes of a column's sample records: each 0A <len>, then 09 <value> unless the value's
+    bits are 0 and 10 <status> unless the status is 0."""
+    cdef Py_ssize_t k
+    cdef int64_t size = 2 * col.n
     cdef uint64_t bits
+    for k in range(col.n):
+        memcpy(&bits, col.values + k * col.value_step, 8)
+        size += (9 if bits != 0 else 0) + (2 if col.status[k * col.status_step] != 0 else 0)
+    return size
+
+
+cdef Py_ssize_t put_samples(uint8_t* out, Py_ssize_t at, Py_ssize_t limit,
+                            const Column* col) noexcept nogil:
+    """The column's sample records from ``out[at]``; -1 rather than write past ``limit`` (the
+    arrays changed since they were sized: another thread may write them while this one runs
+    without the GIL)."""
+    cdef Py_ssize_t k
+    cdef uint64_t bits
+    cdef uint8_t s
+    for k in range(col.n):
+        memcpy(&bits, col.values + k * col.value_step, 8)
+        s = col.status[k * col.status_step]
+        if limit - at < 2 + (9 if bits != 0 else 0) + (2 if s != 0 else 0):
+            return -1
+        if bits != 0 and s != 0:
+            out[at] = 0x0A
+            out[at + 1] = 0x0B
+            out[at + 2] = 0x09
+            memcpy(out + at + 3, &bits, 8)
+            out[at + 11] = 0x10
+            out[at + 12] = s
+            at += 13
+            continue
+        out[at] = 0x0A
+        out[at + 1] = (9 if bits != 0 else 0) + (2 if s != 0 else 0)
+        at += 2
+        if bits != 0:
+            out[at] = 0x09
+            memcpy(out + at + 1, &bits, 8)
+            at += 9
+        if s != 0:
+            out[at] = 0x10
+            out[at + 1] = s
+            at += 2
+    return at
+
+
+cdef Py_ssize_t content_size(const double[:, :, :] vals, const uint8_t[:, :, :] stat,
+                             Py_ssize_t p, int64_t[::1] list_size, Py_ssize_t header) noexcept nogil:
+    """Bytes of packet ``p`` (``header`` bytes before its columns); fills ``list_size``."""
+    cdef Py_ssize_t c, total = header
+    cdef int64_t size, column
+    cdef Column col
     for c in range(vals.shape[1]):
-        size = 0
-        for k in range(vals.shape[2]):
-            memcpy(&bits, &vals[p, c, k], 8)
-            size += 2 + (9 if bits != 0 else 0) + (2 if stat[p, c, k] != 0 else 0)
+        column_at(&col, vals, stat, p, c)
+        size = samples_size(&col)
         list_size[c] = size
         column = 1 + varint_size(<uint64_t>size) + size
         total += 1 + varint_size(<uint64_t>column) + column
     return total
 
 
-cdef Py_ssize_t put_columns(uint8_t* out, Py_ssize_t at, const double[:, :, ::1] vals,
-                            const uint8_t[:, :, ::1] stat, Py_ssize_t p,
-                            const int64_t[::1] list_size) noexcept nogil:
-    cdef Py_ssize_t c, k
+cdef Py_ssize_t put_columns(uint8_t* out, Py_ssize_t at, Py_ssize_t limit,
+                            const double[:, :, :] vals, const uint8_t[:, :, :] stat,
+                            Py_ssize_t p, const int64_t[::1] list_size) noexcept nogil:
+    """The columns of packet ``p`` from ``out[at]``, each sized by ``list_size``; -1 when a
+    column's samples no longer fit its size (see put_samples)."""
+    cdef Py_ssize_t c
     cdef int64_t size
-    cdef uint64_t bits
-    cdef uint8_t s
+    cdef Column col
     for c in range(vals.shape[1]):
         size = list_size[c]
         out[at] = 0x22
         at = put_varint(out, at + 1, <uint64_t>(1 + varint_size(<uint64_t>size) + size))
         out[at] = 0x0A
         at = put_varint(out, at + 1, <uint64_t>size)
-        for k in range(vals.shape[2]):
-            memcpy(&bits, &vals[p, c, k], 8)
-            s = stat[p, c, k]
-            out[at] = 0x0A
-            out[at + 1] = (9 if bits != 0 else 0) + (2 if s != 0 else 0)
-            at += 2
-            if bits != 0:
-                out[at] = 0x09
-                memcpy(out + at + 1, &bits, 8)
-                at += 9
-            if s != 0:
-                out[at] = 0x10
-                out[at + 1] = s
-                at += 2
+        column_at(&col, vals, stat, p, c)
+        if size > limit - at:
+            return -1
+        at = put_samples(out, at, at + size, &col)
+        if at < 0:
+            return -1
     return at
 
 
-def encode_periodic(const double[:, :, ::1] vals, const uint8_t[:, :, ::1] stat,
+cdef Py_ssize_t put_header(uint8_t* out, Py_ssize_t at, const uint64_t[::1] ids,
+                           const uint8_t* fmt, Py_ssize_t fmt_len, uint64_t start,
+                           int64_t interval, Py_ssize_t p) noexcept nogil:
+    """A packet's data_format, start_time and interval fields (the last two left off when 0)."""
+    cdef uint64_t fid
+    if ids is not None:
+        fid = ids[p]
+        out[at] = 0x0A
+        out[at + 1] = <uint8_t>(1 + varint_size(fid))
+        out[at + 2] = 0x08
+        at = put_varint(out, at + 3, fid)
+    else:
+        memcpy(out + at, fmt, <size_t>fmt_len)
+        at += fmt_len
+    if start != 0:
+        out[at] = 0x11
+        memcpy(out + at + 1, &start, 8)
+        at += 9
+    if interval != 0:
+        out[at] = 0x18
+        at = put_varint(out, at + 1, <uint64_t>interval)
+    return at
+
+
+def encode_periodic(const double[:, :, :] vals, const uint8_t[:, :, :] stat,
                     const uint64_t[::1] starts, const int64_t[::1] intervals,
-                    const uint64_t[::1] ids, bytes fmt_bytes):
+                    const uint64_t[::1] ids, bytes fmt_bytes, bytes head=None,
+                    const uint64_t[::1] packet_ids=None):
     """Serialized PeriodicDataPackets, byte-identical to protobuf's (arguments checked by the
     caller: statuses 0..127, intervals within uint32, ``ids`` per packet or None with
-    ``fmt_bytes`` the serialized data_format field of an explicit list)."""
-    cdef Py_ssize_t packets = vals.shape[0], p, header, total, at
-    cdef uint64_t fid
+    ``fmt_bytes`` the serialized data_format field of an explicit list). ``vals`` and ``stat``
+    may have any strides (a transposed or broadcast view is read in place).
+
+    With ``head`` (the serialized Packet fields before ``content``) each packet comes in its
+    Packet envelope: ``head``, the content field, then the id from ``packet_ids`` (None: no
+    ids), left off when 0 as protobuf does."""
+    cdef Py_ssize_t packets = vals.shape[0], p, header, content, total, at, begin, written
     cdef int64_t interval
+    cdef uint64_t packet_id
     cdef uint8_t* out
     cdef const uint8_t* fmt = <const uint8_t*>PyBytes_AS_STRING(fmt_bytes)
     cdef Py_ssize_t fmt_len = PyBytes_GET_SIZE(fmt_bytes)
+    cdef bint wrap = head is not None
+    cdef const uint8_t* head_at = <const uint8_t*>PyBytes_AS_STRING(head) if wrap else NULL
+    cdef Py_ssize_t head_len = PyBytes_GET_SIZE(head) if wrap else 0
     if stat.shape[0] != packets or stat.shape[1] != vals.shape[1] or stat.shape[2] != vals.shape[2]:
         raise ValueError("status must have the shape of values")
     if starts.shape[0] != packets or intervals.shape[0] != packets:
         raise ValueError("one start time and one interval per packet")
     if ids is not None and ids.shape[0] != packets:
         raise ValueError("one data-format id per packet")
+    if packet_ids is not None and packet_ids.shape[0] != packets:
+        raise ValueError("one packet id per packet")
     sizes_arr = np.zeros(vals.shape[1], np.int64)
     cdef int64_t[::1] list_size = sizes_arr
     result = []
@@ -756,28 +848,30 @@ def encode_periodic(const double[:, :, ::1] vals, const uint8_t[:, :, ::1] stat,
         interval = intervals[p]
         header = (3 + varint_size(ids[p])) if ids is not None else fmt_len
         header += (9 if starts[p] != 0 else 0) + ((1 + varint_size(<uint64_t>interval)) if interval != 0 else 0)
-        total = packet_size(vals, stat, p, list_size, header)
+        content = content_size(vals, stat, p, list_size, header)
+        packet_id = packet_ids[p] if packet_ids is not None else 0
+        total = content
+        if wrap:
+            total += head_len + ((1 + varint_size(<uint64_t>content)) if content else 0)
+            total += (1 + varint_size(packet_id)) if packet_id else 0
         blob = PyBytes_FromStringAndSize(NULL, total)
         out = <uint8_t*>PyBytes_AS_STRING(blob)
         with nogil:
-            if ids is not None:
-                fid = ids[p]
-                out[0] = 0x0A
-                out[1] = <uint8_t>(1 + varint_size(fid))
-                out[2] = 0x08
-                at = put_varint(out, 3, fid)
-            else:
-                memcpy(out, fmt, <size_t>fmt_len)
-                at = fmt_len
-            if starts[p] != 0:
-                out[at] = 0x11
-                memcpy(out + at + 1, &starts[p], 8)
-                at += 9
-            if interval != 0:
-                out[at] = 0x18
-                at = put_varint(out, at + 1, <uint64_t>interval)
-            at = put_columns(out, at, vals, stat, p, list_size)
-        if at != total:
+            at = 0
+            if wrap:
+                memcpy(out, head_at, <size_t>head_len)
+                at = head_len
+                if content:
+                    out[at] = 0x22
+                    at = put_varint(out, at + 1, <uint64_t>content)
+            begin = at
+            at = put_header(out, at, ids, fmt, fmt_len, starts[p], interval, p)
+            at = put_columns(out, at, begin + content, vals, stat, p, list_size)
+            written = at - begin
+            if written == content and packet_id:
+                out[at] = 0x28
+                at = put_varint(out, at + 1, packet_id)
+        if written != content or at != total:
             raise RuntimeError("native columnar encoder: size and bytes written disagree")
         result.append(blob)
     return result
