@@ -29,6 +29,9 @@ PACKET_OVERHEAD_BYTES = 256
 #: the most bytes one double sample takes on the wire: tag, length, value, status
 _DOUBLE_SAMPLE_BYTES = 13
 _STATUS_RANGE = (0, 3)
+#: packets encoded at a time when writing: large enough that the per-call cost vanishes, small
+#: enough that storing the first ones overlaps encoding the next
+_CHUNK_BYTES = 4 << 20
 
 
 def as_status(status: npt.ArrayLike | None, shape: tuple[int, ...]) -> npt.NDArray[np.uint8]:
@@ -198,29 +201,46 @@ def periodic_packets(
     *,
     session_key: str,
     first_id: int,
-) -> list[bytes]:
+) -> Iterator[bytes]:
     """The packets of ``periodic_contents`` in their ``Packet`` envelopes (type PeriodicData,
-    ``session_key``, ids counting up from ``first_id``); doubles are encoded straight into
-    the envelopes."""
+    ``session_key``, ids counting up from ``first_id``). The arguments are checked at once;
+    doubles are then encoded straight into the envelopes a few megabytes at a time, so that
+    the first packets can be stored while the next are encoded."""
     array, codes, step = _periodic_layout(
         values, status, interval_ns, max_bytes, samples_per_packet
     )
     if array.dtype.kind != "f":
         contents = list(_typed_contents(data_format_id, start_ns, interval_ns, array, codes, step))
         ids = range(first_id, first_id + len(contents))
-        return wrap_packets(contents, "PeriodicData", session_key=session_key, ids=ids)
-    packets: list[bytes] = []
-    for starts, vals, stat in _double_blocks(array, codes, step, start_ns, interval_ns):
-        packets += encode_periodic_packets(
-            vals,
-            stat,
-            start_times_ns=starts,
-            interval_ns=interval_ns,
-            data_format=data_format_id,
-            session_key=session_key,
-            first_id=first_id + len(packets),
-        )
-    return packets
+        return iter(wrap_packets(contents, "PeriodicData", session_key=session_key, ids=ids))
+    blocks = _double_blocks(array, codes, step, start_ns, interval_ns)
+    return _encoded(blocks, interval_ns, data_format_id, session_key, first_id)
+
+
+def _encoded(
+    blocks: Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.uint8]]],
+    interval_ns: int,
+    data_format_id: int,
+    session_key: str,
+    first_id: int,
+) -> Iterator[bytes]:
+    next_id = first_id
+    for starts, vals, stat in blocks:
+        packet_bytes = vals.shape[1] * vals.shape[2] * _DOUBLE_SAMPLE_BYTES
+        chunk = max(1, _CHUNK_BYTES // max(packet_bytes, 1))
+        for first in range(0, starts.size, chunk):
+            window = slice(first, first + chunk)
+            packets = encode_periodic_packets(
+                vals[window],
+                stat[window],
+                start_times_ns=starts[window],
+                interval_ns=interval_ns,
+                data_format=data_format_id,
+                session_key=session_key,
+                first_id=next_id,
+            )
+            next_id += len(packets)
+            yield from packets
 
 
 def row_contents(
