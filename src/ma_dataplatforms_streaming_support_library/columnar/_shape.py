@@ -102,7 +102,8 @@ def _periodic_times(start: I64Array, interval: I64Array, points: I64Array) -> I6
         steps = np.arange(int(points[0]), dtype=np.int64)
         if np.all(interval == interval[0]):
             # One pass over the output: every packet shares the offsets from its start.
-            return np.add.outer(start, steps * interval[0]).reshape(-1)
+            shared: I64Array = np.add.outer(start, steps * interval[0]).reshape(-1)
+            return shared
         times = np.multiply.outer(interval, steps)
         times += start[:, None]
         return times.reshape(-1)
