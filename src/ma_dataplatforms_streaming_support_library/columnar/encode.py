@@ -52,7 +52,9 @@ def _encode(
     if packets == 0:
         return []
     codes = np.asarray(status)
-    if codes.size and (codes.min() < 0 or codes.max() > 127):
+    # Along an axis of stride 0 (a broadcast view) every element is the first one.
+    distinct = codes[tuple(slice(0, 1) if step == 0 else slice(None) for step in codes.strides)]
+    if distinct.size and (distinct.min() < 0 or distinct.max() > 127):
         raise ValueError("status values must be DataStatus numbers in 0..127")
     # Broadcast after the check: a status given once is checked once, not once per sample.
     stat = np.broadcast_to(codes.astype(np.uint8, copy=False), vals.shape)
