@@ -848,7 +848,9 @@ def encode_periodic(const double[:, :, :] vals, const uint8_t[:, :, :] stat,
         interval = intervals[p]
         header = (3 + varint_size(ids[p])) if ids is not None else fmt_len
         header += (9 if starts[p] != 0 else 0) + ((1 + varint_size(<uint64_t>interval)) if interval != 0 else 0)
-        content = content_size(vals, stat, p, list_size, header)
+        with nogil:
+            # Without the GIL: the store's thread commits earlier packets meanwhile.
+            content = content_size(vals, stat, p, list_size, header)
         packet_id = packet_ids[p] if packet_ids is not None else 0
         total = content
         if wrap:
