@@ -2,7 +2,7 @@
 """Compiled wire codecs: sample packets and Packet envelopes to arrays, doubles to packets.
 
 Every read is bounded by the end of the message it belongs to (see _wire.pxd), and every write
-by the capacity counted in a first pass. What this module cannot prove it reads exactly as
+by the capacity of the array or bytes object it goes to (checked per sample). What this module cannot prove it reads exactly as
 protobuf would (duplicated or mistyped fields, merged oneofs, unpacked times, statuses outside
 0..127, invalid UTF-8, anything malformed) it declines with a reason code; the caller hands
 those packets to the protobuf reference path, which also reports the corrupt ones.
@@ -53,7 +53,7 @@ cdef uint64_t LOW32 = 0xFFFFFFFFULL  # uint32 fields keep the low 32 bits of the
 
 
 cdef struct Out:
-    # per packet, written by both passes
+    # per packet, written by every pass
     uint8_t* format_kind
     uint64_t* format_id
     int64_t* format_start
@@ -63,7 +63,7 @@ cdef struct Out:
     int64_t* time_count
     int64_t* list_count
     int64_t* sample_count
-    # the second pass fills these up to their capacities
+    # a filling pass (``fill``) writes these up to their capacities, a counting pass does not
     bint fill
     uint64_t* times
     Py_ssize_t t
