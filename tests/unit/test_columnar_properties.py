@@ -284,10 +284,9 @@ def test_encoders_write_protobufs_bytes(
 
 
 def _tight_packets() -> list[tuple[str, list[bytes]]]:
-    """Batches packed tighter than the native decoder's one-pass estimate of the arrays it
-    needs (so it counts first), each on its own and among roomy packets: samples of value 0
-    and status 0 (2 bytes each), columns with no list (2 bytes each), synchro intervals of
-    1 ns (1 byte each)."""
+    """Batches of the tightest layouts, each on its own and among roomy packets: samples of
+    value 0 and status 0 (2 bytes each), columns with no list (2 bytes each), synchro
+    intervals of 1 ns (1 byte each)."""
     zeros = pb.PeriodicDataPacket(interval=1)
     zeros.data_format.data_format_identifier = 3
     zeros.columns.add().double_samples.samples.extend(pb.DoubleSample() for _ in range(500))

@@ -29,7 +29,7 @@ cdef enum:
     SAMPLES = 6
     TEXT = 7
     ENVELOPE = 8
-    ROOM = 9  # internal, never a reason: an output array estimated too small (see parse_samples)
+    ROOM = 9  # internal, never a reason: an output array is full (the passes disagree)
 
 # Packet kinds (argument ``kind``), and the list kinds of columnar.model.ColumnKind.
 cdef enum:
@@ -424,11 +424,11 @@ cdef void check_spans(const int64_t[::1] starts, const int64_t[::1] ends, Py_ssi
             reasons[i] = MALFORMED
 
 
-cdef int fill_packets(const uint8_t* b, const int64_t[::1] starts, const int64_t[::1] ends,
+cdef int walk_packets(const uint8_t* b, const int64_t[::1] starts, const int64_t[::1] ends,
                       int kind, uint8_t[::1] reasons, Out* o) noexcept nogil:
-    """Walk every packet still without a reason into ``o``. A packet that fails gets its reason,
-    its partial output taken back and its per-packet fields cleared. Returns ROOM as soon as
-    an output array is full (then ``o`` holds a partial result), else OK."""
+    """Walk every packet still without a reason into ``o`` (counting, or filling its arrays).
+    A packet that fails gets its reason, its partial output taken back and its per-packet
+    fields cleared. Returns ROOM as soon as an output array is full, else OK."""
     cdef Py_ssize_t i, t, l, s
     cdef int code
     for i in range(starts.shape[0]):
@@ -459,16 +459,16 @@ cdef void bind_packets(Out* o, list arrays):
 
 
 cdef tuple bind_outputs(Out* o, Py_ssize_t times, Py_ssize_t lists, Py_ssize_t samples):
-    """New times, per-list and sample arrays with room for the given counts (each allocated
-    with at least one element so that it has an address); ``o`` fills them from the start."""
+    """New times, per-list and sample arrays of exactly the given counts, for ``o`` to fill
+    from the start (an empty array gets no pointer: nothing is written to it)."""
     arrays = (
-        np.empty(times + 1, np.uint64),
-        np.empty(lists + 1, np.uint8),
-        np.empty(lists + 1, np.int64),
-        np.empty(lists + 1, np.int64),
-        np.empty(lists + 1, np.int64),
-        np.empty(samples + 1, np.float64),
-        np.empty(samples + 1, np.int8),
+        np.empty(times, np.uint64),
+        np.empty(lists, np.uint8),
+        np.empty(lists, np.int64),
+        np.empty(lists, np.int64),
+        np.empty(lists, np.int64),
+        np.empty(samples, np.float64),
+        np.empty(samples, np.int8),
     )
     cdef uint64_t[::1] tv = arrays[0]
     cdef uint8_t[::1] lk = arrays[1]
@@ -478,28 +478,13 @@ cdef tuple bind_outputs(Out* o, Py_ssize_t times, Py_ssize_t lists, Py_ssize_t s
     o.fill = True
     o.t = o.l = o.s = 0
     o.t_cap, o.l_cap, o.s_cap = times, lists, samples
-    o.times, o.list_kinds, o.list_samples = &tv[0], &lk[0], &ls[0]
-    o.text_start, o.text_stop = &ts[0], &te[0]
-    o.values, o.status = &vv[0], &st[0]
-    return arrays
-
-
-cdef tuple exact_outputs(const uint8_t* b, const int64_t[::1] starts, const int64_t[::1] ends,
-                         Py_ssize_t size, int kind, uint8_t[::1] reasons, Out* o, list counts):
-    """The two-pass read: count every packet's times, lists and samples, then fill arrays of
-    exactly that size."""
-    cdef int code
-    reasons[:] = OK
-    o.fill = False
-    with nogil:
-        check_spans(starts, ends, size, reasons)
-        fill_packets(b, starts, ends, kind, reasons, o)
-    times, lists, samples = [int(c[:starts.shape[0]].sum()) for c in counts]
-    arrays = bind_outputs(o, times, lists, samples)
-    with nogil:
-        code = fill_packets(b, starts, ends, kind, reasons, o)
-    if code != OK or o.t != o.t_cap or o.l != o.l_cap or o.s != o.s_cap:
-        raise RuntimeError("native columnar decoder: second pass disagrees with the first")
+    if times:
+        o.times = &tv[0]
+    if lists:
+        o.list_kinds, o.list_samples = &lk[0], &ls[0]
+        o.text_start, o.text_stop = &ts[0], &te[0]
+    if samples:
+        o.values, o.status = &vv[0], &st[0]
     return arrays
 
 
@@ -508,43 +493,33 @@ def parse_samples(bytes buffer, const int64_t[::1] starts, const int64_t[::1] en
     1 synchro, 2 row). Returns ``(reasons, per-packet arrays, per-list arrays, samples, texts,
     format lists)``; packets with a nonzero reason come back empty.
 
-    One pass fills arrays sized from the byte count: a sample in any layout an encoder writes
-    for a nonzero status takes at least 4 bytes, a column more than 16, a row timestamp 8 and a
-    synchro interval 2 (any interval of 128 ns or more). Input that packs tighter runs out of
-    room and is read again in two passes, counting first. The arrays are then shrunk in place
-    to what was filled."""
+    A first pass counts every packet's times, lists and samples, a second fills arrays of
+    exactly that size. (Arrays sized from the byte count would save the first pass but cost
+    more than it in page faults: the allocator hands out fresh memory for every oversized
+    array, where exact arrays reuse what the last batch freed.)"""
     cdef Py_ssize_t n = starts.shape[0]
     cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
     cdef const uint8_t* b = <const uint8_t*>PyBytes_AS_STRING(buffer)
-    cdef Py_ssize_t i, payload = 0
     cdef int code
     reasons_arr = np.zeros(n, np.uint8)
     cdef uint8_t[::1] reasons = reasons_arr
-    per_packet = [np.zeros(max(n, 1), dtype) for dtype in (
+    per_packet = [np.zeros(n, dtype) for dtype in (
         np.uint8, np.uint64, np.int64, np.int64, np.uint64, np.int64, np.int64, np.int64, np.int64)]
-    cdef Out o
-    memset(&o, 0, sizeof(Out))
-    bind_packets(&o, per_packet)
-    with nogil:
-        check_spans(starts, ends, size, reasons)
-        for i in range(n):
-            if reasons[i] == OK:
-                payload += ends[i] - starts[i]
-    times_room = 0 if kind == PERIODIC else (payload // 8 if kind == ROW else payload // 2)
-    arrays = bind_outputs(&o, times_room, payload // 16 + n, payload // 4)
-    with nogil:
-        code = fill_packets(b, starts, ends, kind, reasons, &o)
-    if code == ROOM:
-        arrays = exact_outputs(b, starts, ends, size, kind, reasons, &o, per_packet[6:])
-    for array, used in zip(arrays, (o.t, o.l, o.l, o.l, o.l, o.s, o.s)):
-        # In place (no copy): the unused tail of the estimate goes back to the allocator.
-        array.resize(used, refcheck=False)
-    times_arr, list_kinds, list_samples, text_start, text_stop, values, status = arrays
     format_kind, format_id, format_start, format_stop, start_ns, interval_ns = per_packet[:6]
     time_count, list_count, sample_count = per_packet[6:]
-    if n == 0:
-        for array in per_packet:
-            array.resize(0, refcheck=False)
+    cdef Out o
+    memset(&o, 0, sizeof(Out))
+    if n:
+        bind_packets(&o, per_packet)
+    with nogil:
+        check_spans(starts, ends, size, reasons)
+        walk_packets(b, starts, ends, kind, reasons, &o)
+    arrays = bind_outputs(&o, time_count.sum(), list_count.sum(), sample_count.sum())
+    with nogil:
+        code = walk_packets(b, starts, ends, kind, reasons, &o)
+    if code != OK or o.t != o.t_cap or o.l != o.l_cap or o.s != o.s_cap:
+        raise RuntimeError("native columnar decoder: second pass disagrees with the first")
+    times_arr, list_kinds, list_samples, text_start, text_stop, values, status = arrays
     formats = {}
     cache = {}
     for i in np.flatnonzero((format_kind == FORMAT_LIST) & (reasons_arr == OK)).tolist():
