@@ -21,6 +21,7 @@ from ma_dataplatforms_streaming_support_library import (
 from ma_dataplatforms_streaming_support_library.errors import ConfigurationError
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
 from ma_dataplatforms_streaming_support_library.sessions.parameters import configuration_packets
+from ma_dataplatforms_streaming_support_library.transport.embedded import EmbeddedTransport
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000_000_000_000
@@ -243,3 +244,29 @@ def test_declared_packet_layouts_are_registered_in_one_round_trip(
     np.testing.assert_array_equal(data.parameter("ch42:Car").values, [8.0, 8.0, 8.0])
     formats = list_sessions(broker_list, data_source=data_source)
     assert len(formats) == 1
+
+
+def test_packets_written_a_chunk_at_a_time_are_numbered_without_gaps(tmp_path: Path) -> None:
+    """Doubles are encoded and stored a few megabytes at a time: the packets of one session
+    still carry the ids 0, 1, 2, ... in the order written, across chunks and calls."""
+    store = tmp_path / "ids.db"
+    values = np.random.default_rng(2).normal(size=(100, 6_000))  # ~8 MB: more than one chunk
+    with open_session_writer(f"embedded:{store}", data_source="Ids") as w:
+        first = w.write_periodic(
+            [f"p{i}:App" for i in range(100)], T0, MS, values, samples_per_packet=100
+        )
+        second = w.write_periodic("q:App", T0, MS, np.ones(10))
+    transport = EmbeddedTransport(store)
+    ids = []
+    for topic, partitions in transport.list_topics().items():
+        for partition in range(partitions):
+            end = transport.end_offsets(topic).get(partition, 0)
+            for record in transport.read_range(topic, partition, 0, end):
+                packet = pb.Packet.FromString(record.value)
+                if packet.session_key == w.session_key and topic == "Ids":
+                    ids.append(packet.id)
+    transport.close()
+    assert first == 60 and second == 1
+    assert ids == list(range(len(ids))) and len(ids) >= 62
+    data = read_session(w.session_key, f"embedded:{store}")
+    np.testing.assert_array_equal(data.parameter("p99:App").values, values[99])

@@ -709,3 +709,30 @@ def test_a_new_embedded_store_has_large_pages_and_an_old_one_keeps_its_own(
         p.name: sqlite3.connect(p).execute("PRAGMA page_size").fetchone()[0] for p in (new, old)
     }
     assert sizes == {"new.db": PAGE_SIZE, "old.db": 4096}
+
+
+def test_an_embedded_store_bounds_its_queue_in_bytes(tmp_path: Path) -> None:
+    """Large packets apply back-pressure long before the record count would: with the write
+    lock held elsewhere, a producer of 900 kB records is refused after ~128 MiB are queued."""
+    path = tmp_path / "bytes.db"
+    store = EmbeddedTransport(path, timeout_s=0.3)
+    store.create_topics({"t": 1})
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    value = bytes(900_000)
+    queued = 0
+    try:
+        with pytest.raises(TransportError, match="not queued"):
+            for _ in range(2000):  # far below the 20,000-record bound
+                store.produce("t", 0, b"k", value)
+                queued += 1
+        with pytest.raises(TransportError, match=r"record\(s\) were not stored"):
+            store.flush(5)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    # The flusher takes the queue each time it tries a commit: a few rounds of ~150 records.
+    assert queued < 1000
+    store.produce("t", 0, b"k", b"after")
+    store.flush(5)
+    store.close()

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ma_dataplatforms_streaming_support_library.columnar import (
+    IMPL_ENVIRONMENT_VARIABLE,
     DecodeStats,
     PacketDecodeError,
+    available_implementations,
     decode_events,
     decode_markers,
     decode_periodic,
@@ -240,3 +242,43 @@ def test_markers_and_events() -> None:
         decode_events([b"", b"\x0a\x05"])
     with pytest.raises(PacketDecodeError, match="packet 0: timestamp"):
         decode_events([pb.EventPacket(timestamp=2**63).SerializeToString()])
+
+
+ENCODERS = [name for name in available_implementations() if name != "reference"]
+
+
+@pytest.mark.parametrize("impl", ENCODERS)
+def test_strided_and_broadcast_arrays_encode_as_their_contiguous_copies(
+    impl: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transposed view of (channels, samples) and a status given once are read in place,
+    and give the bytes their contiguous copies give, bare and in envelopes."""
+    monkeypatch.setenv(IMPL_ENVIRONMENT_VARIABLE, impl)
+    rng = np.random.default_rng(5)
+    channels = rng.normal(size=(3, 40))
+    channels[rng.random(channels.shape) < 0.3] = 0.0
+    channels[0, :3] = [math.nan, -0.0, math.inf]
+    view = channels.reshape(3, 4, 10).transpose(1, 0, 2)
+    status = np.broadcast_to(np.uint8(2), view.shape)
+    starts = np.arange(4, dtype=np.uint64) * 100
+    common = {"start_times_ns": starts, "interval_ns": 10, "data_format": 9}
+    dense = encode_periodic_batch(np.ascontiguousarray(view), np.full(view.shape, 2), **common)
+    assert encode_periodic_batch(view, status, **common) == dense
+    assert dense == [
+        _protobuf_periodic(view[p], status[p], int(starts[p]), 10, 9) for p in range(4)
+    ]
+    wrapped = encode_periodic_packets(view, 2, session_key="s", first_id=7, **common)
+    assert wrapped == wrap_packets(dense, "PeriodicData", session_key="s", ids=range(7, 11))
+    assert encode_periodic_packets(view, 2, **common) == wrap_packets(dense, "PeriodicData")
+
+
+def test_packet_ids_must_be_uint64() -> None:
+    with pytest.raises(ValueError, match="uint64"):
+        encode_periodic_packets(
+            np.zeros((2, 1, 1)),
+            1,
+            start_times_ns=0,
+            interval_ns=1,
+            data_format=1,
+            first_id=2**64 - 1,
+        )

@@ -281,3 +281,40 @@ def test_encoders_write_protobufs_bytes(
     assert got == expected
     intervals = np.full(packets_count, interval, np.int64)
     assert encode_columns(values, status, starts, intervals, ids, b"") == expected
+
+
+def _tight_packets() -> list[tuple[str, list[bytes]]]:
+    """Batches of the tightest layouts, each on its own and among roomy packets: samples of
+    value 0 and status 0 (2 bytes each), columns with no list (2 bytes each), synchro
+    intervals of 1 ns (1 byte each)."""
+    zeros = pb.PeriodicDataPacket(interval=1)
+    zeros.data_format.data_format_identifier = 3
+    zeros.columns.add().double_samples.samples.extend(pb.DoubleSample() for _ in range(500))
+    empty = pb.PeriodicDataPacket(interval=1)
+    for _ in range(300):
+        empty.columns.add()
+    ticks = pb.SynchroDataPacket(start_time=5, intervals=[1] * 400)
+    synchro = pb.SynchroDataPacket(start_time=5, intervals=[1] * 3)
+    synchro.columns.add().double_samples.samples.extend(
+        pb.DoubleSample(value=v, status=1) for v in range(4)
+    )
+    roomy = encode_periodic_batch(
+        np.ones((2, 2, 50)), 1, start_times_ns=0, interval_ns=1, data_format=3
+    )
+    tight = [zeros.SerializeToString(), empty.SerializeToString()]
+    return [
+        *[("periodic", [raw]) for raw in tight],
+        ("periodic", [roomy[0], *tight, roomy[1]]),
+        ("synchro", [ticks.SerializeToString()]),
+        ("synchro", [synchro.SerializeToString(), ticks.SerializeToString()]),
+    ]
+
+
+@pytest.mark.parametrize("impl", ACCELERATED)
+@pytest.mark.parametrize("case", range(len(_tight_packets())))
+def test_tightly_packed_packets_match_the_reference(impl: str, case: int) -> None:
+    kind, raws = _tight_packets()[case]
+    decode = DECODERS[kind]
+    found = outcome(decode, raws, impl)
+    assert not isinstance(found, tuple)
+    assert_same(found, outcome(decode, raws, "reference"))

@@ -99,7 +99,12 @@ def _report(errors: dict[int, str], packets: I64Array, reason: str) -> None:
 def _periodic_times(start: I64Array, interval: I64Array, points: I64Array) -> I64Array:
     """``start[p] + k * interval[p]`` for ``k < points[p]``, all packets back to back."""
     if points.size and np.all(points == points[0]):
-        times = np.multiply.outer(interval, np.arange(int(points[0]), dtype=np.int64))
+        steps = np.arange(int(points[0]), dtype=np.int64)
+        if np.all(interval == interval[0]):
+            # One pass over the output: every packet shares the offsets from its start.
+            shared: I64Array = np.add.outer(start, steps * interval[0]).reshape(-1)
+            return shared
+        times = np.multiply.outer(interval, steps)
         times += start[:, None]
         return times.reshape(-1)
     total = int(points.sum())

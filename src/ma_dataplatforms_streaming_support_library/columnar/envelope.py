@@ -13,7 +13,7 @@ from ._parsed import PacketEnvelopes
 from .model import DecodeStats, Impl
 from .parsers import get_parser
 
-__all__ = ["PacketEnvelopes", "read_envelopes", "wrap_packets"]
+__all__ = ["PacketEnvelopes", "envelope_head", "read_envelopes", "wrap_packets"]
 
 
 def read_envelopes(
@@ -45,6 +45,21 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
+def envelope_head(type_name: str, session_key: str = "", is_essential: bool = False) -> bytes:
+    """The serialized ``Packet`` fields that come before ``content`` (type, session key and
+    essential flag, each left off when empty or false, as protobuf does)."""
+    head = b""
+    if type_name:
+        raw = type_name.encode("utf-8")
+        head += b"\x0a" + _varint(len(raw)) + raw
+    if session_key:
+        raw = session_key.encode("utf-8")
+        head += b"\x12" + _varint(len(raw)) + raw
+    if is_essential:
+        head += b"\x18\x01"
+    return head
+
+
 def wrap_packets(
     contents: Sequence[bytes],
     type_name: str,
@@ -58,15 +73,7 @@ def wrap_packets(
     ``type_name`` is the ``Packet.type`` string (e.g. ``"PeriodicData"``); ``ids`` gives each
     packet its ``id`` (0, the default, is left off the wire).
     """
-    prefix = b""
-    if type_name:
-        raw = type_name.encode("utf-8")
-        prefix += b"\x0a" + _varint(len(raw)) + raw
-    if session_key:
-        raw = session_key.encode("utf-8")
-        prefix += b"\x12" + _varint(len(raw)) + raw
-    if is_essential:
-        prefix += b"\x18\x01"
+    prefix = envelope_head(type_name, session_key, is_essential)
     if ids is not None and len(ids) != len(contents):
         raise ValueError(f"got {len(ids)} ids for {len(contents)} contents")
     id_list = [int(i) for i in ids] if ids is not None else [0] * len(contents)

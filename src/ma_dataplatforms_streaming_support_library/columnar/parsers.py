@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 IMPL_ENVIRONMENT_VARIABLE = "MA_STREAMING_COLUMNAR"
 IMPLEMENTATIONS = ("native", "numpy", "reference")
 
-# (values, status, start times, intervals, data-format ids or None, explicit-list field bytes)
+# (values, status, start times, intervals, data-format ids or None, explicit-list field bytes,
+# Packet fields before the content or None, packet ids or None)
 PeriodicEncoder = Callable[
     [
         npt.NDArray[np.float64],
@@ -49,6 +50,8 @@ PeriodicEncoder = Callable[
         npt.NDArray[np.int64],
         "npt.NDArray[np.uint64] | None",
         bytes,
+        "bytes | None",
+        "npt.NDArray[np.uint64] | None",
     ],
     list[bytes],
 ]
@@ -77,6 +80,8 @@ class _NativeParser(SampleParser, Protocol):
         intervals: npt.NDArray[np.int64],
         ids: npt.NDArray[np.uint64] | None,
         fmt_bytes: bytes,
+        head: bytes | None = None,
+        packet_ids: npt.NDArray[np.uint64] | None = None,
     ) -> list[bytes]: ...
 
 

@@ -12,23 +12,33 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from ..columnar import encode_periodic_batch
+from ..columnar import encode_periodic_batch, encode_periodic_packets, wrap_packets
 from ..errors import ConfigurationError
 from ..protos import open_data_pb2 as pb
 
-__all__ = ["PACKET_OVERHEAD_BYTES", "as_status", "periodic_contents", "row_contents"]
+__all__ = [
+    "PACKET_OVERHEAD_BYTES",
+    "as_status",
+    "periodic_contents",
+    "periodic_packets",
+    "row_contents",
+]
 
 #: room left in each packet for its envelope (type, session key, id, essential flag)
 PACKET_OVERHEAD_BYTES = 256
 #: the most bytes one double sample takes on the wire: tag, length, value, status
 _DOUBLE_SAMPLE_BYTES = 13
 _STATUS_RANGE = (0, 3)
+#: packets encoded at a time when writing: large enough that the per-call cost vanishes, small
+#: enough that storing the first ones overlaps encoding the next
+_CHUNK_BYTES = 4 << 20
 
 
 def as_status(status: npt.ArrayLike | None, shape: tuple[int, ...]) -> npt.NDArray[np.uint8]:
-    """``DataStatus`` codes broadcast to ``shape``; ``None`` means every sample is VALID."""
+    """``DataStatus`` codes broadcast to ``shape`` (a read-only view); ``None`` means every
+    sample is VALID."""
     if status is None:
-        return np.full(shape, pb.DATA_STATUS_VALID, np.uint8)
+        return np.broadcast_to(np.uint8(pb.DATA_STATUS_VALID), shape)
     codes = np.asarray(status)
     if codes.dtype.kind not in "iu":
         raise ConfigurationError(f"status must hold integer DataStatus codes, got {codes.dtype}")
@@ -88,6 +98,71 @@ def _checked_values(values: npt.ArrayLike) -> npt.NDArray[Any]:
     return array
 
 
+def _periodic_layout(
+    values: npt.ArrayLike,
+    status: npt.ArrayLike | None,
+    interval_ns: int,
+    max_bytes: int,
+    samples_per_packet: int | None,
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8], int]:
+    """Checked ``values`` (parameters, samples), their statuses and the samples per packet."""
+    array = _checked_values(values)
+    if array.ndim != 2:
+        raise ConfigurationError(f"values must be (parameters, samples), got shape {array.shape}")
+    if not 0 < interval_ns <= 0xFFFFFFFF:
+        raise ConfigurationError(f"interval_ns must be in 1..4294967295, got {interval_ns}")
+    codes = as_status(status, array.shape)
+    step = _samples_per_packet(array.shape[0], max_bytes)
+    if samples_per_packet is not None:
+        step = min(step, samples_per_packet)
+    return array, codes, step
+
+
+def _double_blocks(
+    array: npt.NDArray[Any],
+    codes: npt.NDArray[np.uint8],
+    step: int,
+    start_ns: int,
+    interval_ns: int,
+) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.uint8]]]:
+    """(start times, values, statuses) of the packets of a float ``array``, as (packets,
+    parameters, samples) views of the arrays given (no copy for float64): the whole packets,
+    then the rest in one packet."""
+    doubles = array.astype(np.float64, copy=False)
+    channels, samples = doubles.shape
+    full = samples // step
+    if full:
+        shape = (channels, full, step)
+        body = doubles[:, : full * step].reshape(shape).transpose(1, 0, 2)
+        starts = start_ns + np.arange(full, dtype=np.int64) * step * interval_ns
+        yield starts, body, codes[:, : full * step].reshape(shape).transpose(1, 0, 2)
+    if samples % step:
+        rest = np.array([start_ns + full * step * interval_ns], np.int64)
+        yield rest, doubles[None, :, full * step :], codes[None, :, full * step :]
+
+
+def _typed_contents(
+    data_format_id: int,
+    start_ns: int,
+    interval_ns: int,
+    array: npt.NDArray[Any],
+    codes: npt.NDArray[np.uint8],
+    step: int,
+) -> Iterator[bytes]:
+    """Packets of int32, bool or string columns, through protobuf messages."""
+    channels, samples = array.shape
+    for first in range(0, samples, step):
+        packet = pb.PeriodicDataPacket(
+            data_format=pb.SampleDataFormat(data_format_identifier=data_format_id),
+            start_time=start_ns + first * interval_ns,
+            interval=interval_ns,
+        )
+        for channel in range(channels):
+            window = slice(first, first + step)
+            packet.columns.append(_typed_column(array[channel, window], codes[channel, window]))
+        yield packet.SerializeToString()
+
+
 def periodic_contents(
     data_format_id: int,
     start_ns: int,
@@ -99,48 +174,73 @@ def periodic_contents(
 ) -> Iterator[bytes]:
     """Serialized PeriodicDataPackets of ``values[channel, sample]``, each under ``max_bytes``
     and holding at most ``samples_per_packet`` samples per channel when given."""
-    array = _checked_values(values)
-    if array.ndim != 2:
-        raise ConfigurationError(f"values must be (parameters, samples), got shape {array.shape}")
-    if not 0 < interval_ns <= 0xFFFFFFFF:
-        raise ConfigurationError(f"interval_ns must be in 1..4294967295, got {interval_ns}")
-    channels, samples = array.shape
-    codes = as_status(status, array.shape)
-    step = _samples_per_packet(channels, max_bytes)
-    if samples_per_packet is not None:
-        step = min(step, samples_per_packet)
-    if array.dtype.kind == "f":
-        doubles = array.astype(np.float64, copy=False)
-        full = samples // step
-        if full:
-            body = doubles[:, : full * step].reshape(channels, full, step).transpose(1, 0, 2)
-            body_status = codes[:, : full * step].reshape(channels, full, step).transpose(1, 0, 2)
-            yield from encode_periodic_batch(
-                body,
-                body_status,
-                start_times_ns=start_ns + np.arange(full, dtype=np.int64) * step * interval_ns,
-                interval_ns=interval_ns,
-                data_format=data_format_id,
-            )
-        if samples % step:
-            yield from encode_periodic_batch(
-                doubles[None, :, full * step :],
-                codes[None, :, full * step :],
-                start_times_ns=start_ns + full * step * interval_ns,
-                interval_ns=interval_ns,
-                data_format=data_format_id,
-            )
+    array, codes, step = _periodic_layout(
+        values, status, interval_ns, max_bytes, samples_per_packet
+    )
+    if array.dtype.kind != "f":
+        yield from _typed_contents(data_format_id, start_ns, interval_ns, array, codes, step)
         return
-    for first in range(0, samples, step):
-        packet = pb.PeriodicDataPacket(
-            data_format=pb.SampleDataFormat(data_format_identifier=data_format_id),
-            start_time=start_ns + first * interval_ns,
-            interval=interval_ns,
+    for starts, vals, stat in _double_blocks(array, codes, step, start_ns, interval_ns):
+        yield from encode_periodic_batch(
+            vals,
+            stat,
+            start_times_ns=starts,
+            interval_ns=interval_ns,
+            data_format=data_format_id,
         )
-        for channel in range(channels):
-            window = slice(first, first + step)
-            packet.columns.append(_typed_column(array[channel, window], codes[channel, window]))
-        yield packet.SerializeToString()
+
+
+def periodic_packets(
+    data_format_id: int,
+    start_ns: int,
+    interval_ns: int,
+    values: npt.ArrayLike,
+    status: npt.ArrayLike | None,
+    max_bytes: int,
+    samples_per_packet: int | None,
+    *,
+    session_key: str,
+    first_id: int,
+) -> Iterator[bytes]:
+    """The packets of ``periodic_contents`` in their ``Packet`` envelopes (type PeriodicData,
+    ``session_key``, ids counting up from ``first_id``). The arguments are checked at once;
+    doubles are then encoded straight into the envelopes a few megabytes at a time, so that
+    the first packets can be stored while the next are encoded."""
+    array, codes, step = _periodic_layout(
+        values, status, interval_ns, max_bytes, samples_per_packet
+    )
+    if array.dtype.kind != "f":
+        contents = list(_typed_contents(data_format_id, start_ns, interval_ns, array, codes, step))
+        ids = range(first_id, first_id + len(contents))
+        return iter(wrap_packets(contents, "PeriodicData", session_key=session_key, ids=ids))
+    blocks = _double_blocks(array, codes, step, start_ns, interval_ns)
+    return _encoded(blocks, interval_ns, data_format_id, session_key, first_id)
+
+
+def _encoded(
+    blocks: Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.uint8]]],
+    interval_ns: int,
+    data_format_id: int,
+    session_key: str,
+    first_id: int,
+) -> Iterator[bytes]:
+    next_id = first_id
+    for starts, vals, stat in blocks:
+        packet_bytes = vals.shape[1] * vals.shape[2] * _DOUBLE_SAMPLE_BYTES
+        chunk = max(1, _CHUNK_BYTES // max(packet_bytes, 1))
+        for first in range(0, starts.size, chunk):
+            window = slice(first, first + chunk)
+            packets = encode_periodic_packets(
+                vals[window],
+                stat[window],
+                start_times_ns=starts[window],
+                interval_ns=interval_ns,
+                data_format=data_format_id,
+                session_key=session_key,
+                first_id=next_id,
+            )
+            next_id += len(packets)
+            yield from packets
 
 
 def row_contents(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from ..columnar import wrap_packets
 from ..contracts.packet_writing.i_packet_writer_service import IPacketWriterService
@@ -44,6 +44,22 @@ class SessionPackets:
         self.open(stream)
         return self._write(stream, packet_type, list(contents), essential)
 
+    def send_packets(
+        self, stream: str, packet_type: PacketType, build: Callable[[int], Iterable[bytes]]
+    ) -> int:
+        """Write packets that come in their envelopes already: ``build(first_id)`` makes them,
+        numbered from ``first_id``, for this session, each written as soon as it is made.
+        Returns how many."""
+        self.open(stream)
+        return self._put(stream, packet_type, self._numbered(build(self._next_id)))
+
+    def _numbered(self, packets: Iterable[bytes]) -> Iterator[bytes]:
+        """``packets``, counting each one's id as taken when it is made (also when writing it
+        then fails, so that no id is ever used twice)."""
+        for packet in packets:
+            self._next_id += 1
+            yield packet
+
     def open(self, stream: str) -> None:
         """Write the NewSession packet to ``stream`` unless it has one already."""
         if stream not in self.streams:
@@ -62,7 +78,11 @@ class SessionPackets:
             is_essential=essential,
             ids=ids,
         )
+        return self._put(stream, packet_type, packets)
+
+    def _put(self, stream: str, packet_type: PacketType, packets: Iterable[bytes]) -> int:
         write = self._writer.write_data
+        written = 0
         for packet in packets:
             result = write(self._data_source, stream, self._session_key, PacketBytes(packet))
             if not result.success:
@@ -70,4 +90,5 @@ class SessionPackets:
                     f"session {self._session_key}: writing a {packet_type.value} packet to "
                     f"stream {stream!r} failed: {result.error_message}"
                 )
-        return len(packets)
+            written += 1
+        return written

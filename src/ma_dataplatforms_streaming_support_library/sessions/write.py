@@ -36,7 +36,7 @@ from ..protos import open_data_pb2 as pb
 from ..protos.packets import PacketType
 from .arguments import check_session_arguments, parameter_identifiers
 from .frames import frame_writes
-from .packing import as_status, periodic_contents, row_contents
+from .packing import as_status, periodic_packets, row_contents
 from .parameters import Parameter, configuration_packets, stream_of_all
 from .sending import SessionPackets
 from .store import BrokerList, Properties, as_configuration
@@ -187,16 +187,21 @@ class SessionWriter:
         stream, data_format_id = self._prepare(identifiers)
         if samples_per_packet is not None and samples_per_packet < 1:
             raise ConfigurationError(f"samples_per_packet must be ≥ 1, got {samples_per_packet}")
-        contents = periodic_contents(
-            data_format_id,
-            int(start_ns),
-            int(interval_ns),
-            array,
-            status,
-            self._max_bytes,
-            samples_per_packet,
+        return self._packets.send_packets(
+            stream,
+            PacketType.PERIODIC_DATA,
+            lambda first_id: periodic_packets(
+                data_format_id,
+                int(start_ns),
+                int(interval_ns),
+                array,
+                status,
+                self._max_bytes,
+                samples_per_packet,
+                session_key=self.session_key,
+                first_id=first_id,
+            ),
         )
-        return self._packets.send(stream, PacketType.PERIODIC_DATA, contents)
 
     def write_rows(
         self,

@@ -29,8 +29,10 @@ __all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
 logger = logging.getLogger(__name__)
 
 # The flusher thread commits while producers go on queueing (SQLite releases the GIL); a producer
-# finding this many records queued waits until the flusher takes them (back-pressure).
+# finding this many records, or this many bytes of values, queued waits until the flusher takes
+# them (back-pressure: a queue of large packets stays bounded in memory too).
 _MAX_QUEUED_RECORDS = 20_000
+_MAX_QUEUED_BYTES = 128 << 20
 # A few records wait this long for company, so that a trickle is committed in batches; a backlog
 # of at least _LINGER_RECORDS is committed at once (the producer keeps queueing meanwhile).
 _LINGER_S = 0.002
@@ -94,6 +96,7 @@ class EmbeddedTransport(Transport):
         self._read_lock = threading.Lock()
         self._queue: dict[int, list[_Queued]] = {}
         self._queued = 0
+        self._queued_bytes = 0
         self._committing = False
         self._partitions: dict[int, TopicPartition] = {}
         self._pids: dict[TopicPartition, int] = {}
@@ -157,7 +160,7 @@ class EmbeddedTransport(Transport):
             self._pids[(topic, partition)] = pid
             self._partitions[pid] = (topic, partition)
         with self._queue_lock:
-            if self._queued >= _MAX_QUEUED_RECORDS:
+            if self._queue_full():
                 self._wait_for_room(pid)
             records = self._queue.get(pid)
             if records is None:
@@ -166,6 +169,7 @@ class EmbeddedTransport(Transport):
                 (key, value, int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
             )
             self._queued += 1
+            self._queued_bytes += len(value)
             queued = self._queued
         if not self._wake.is_set():
             self._wake.set()
@@ -174,13 +178,16 @@ class EmbeddedTransport(Transport):
             # otherwise wait a whole switch interval (5 ms) for it while this thread produces.
             time.sleep(0)
 
+    def _queue_full(self) -> bool:
+        return self._queued >= _MAX_QUEUED_RECORDS or self._queued_bytes >= _MAX_QUEUED_BYTES
+
     def _wait_for_room(self, pid: int) -> None:
         """Wait (holding ``_queue_lock``) until the flusher takes the queue; the record is not
         queued if that takes longer than the timeout."""
         self._wake.set()
         deadline = time.monotonic() + self.timeout_s
         where = self._partitions[pid]
-        while self._queued >= _MAX_QUEUED_RECORDS:
+        while self._queue_full():
             remaining = deadline - time.monotonic()
             if self._closed or remaining <= 0:
                 raise TransportError(
@@ -210,6 +217,7 @@ class EmbeddedTransport(Transport):
         with self._commit_lock:
             with self._queue_lock:
                 batch, self._queue, self._queued = self._queue, {}, 0
+                self._queued_bytes = 0
                 self._queue_room.notify_all()
             if batch:
                 self._committing = True

@@ -70,6 +70,10 @@ class NativeParser:
         intervals: npt.NDArray[np.int64],
         ids: npt.NDArray[np.uint64] | None,
         fmt_bytes: bytes,
+        head: bytes | None = None,
+        packet_ids: npt.NDArray[np.uint64] | None = None,
     ) -> list[bytes]:
-        """PeriodicDataPacket bytes (see ``numpy.encode.encode_columns`` for the arguments)."""
-        return encode_periodic(vals, stat, starts, intervals, ids, fmt_bytes)
+        """PeriodicDataPacket bytes (see ``numpy.encode.encode_columns`` for the arguments),
+        each in its Packet envelope when ``head`` is given (see ``_codec.encode_periodic``).
+        ``vals`` and ``stat`` may be strided views."""
+        return encode_periodic(vals, stat, starts, intervals, ids, fmt_bytes, head, packet_ids)

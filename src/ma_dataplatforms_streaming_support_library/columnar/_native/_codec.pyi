@@ -26,6 +26,8 @@ def encode_periodic(
     intervals: _I64,
     ids: _U64 | None,
     fmt_bytes: bytes,
+    head: bytes | None = None,
+    packet_ids: _U64 | None = None,
 ) -> list[bytes]: ...
 def peek_headers(
     buffer: bytes, starts: _I64, ends: _I64, kind: int

@@ -2,7 +2,7 @@
 """Compiled wire codecs: sample packets and Packet envelopes to arrays, doubles to packets.
 
 Every read is bounded by the end of the message it belongs to (see _wire.pxd), and every write
-by the capacity counted in a first pass. What this module cannot prove it reads exactly as
+by the capacity of the array or bytes object it goes to (checked per sample). What this module cannot prove it reads exactly as
 protobuf would (duplicated or mistyped fields, merged oneofs, unpacked times, statuses outside
 0..127, invalid UTF-8, anything malformed) it declines with a reason code; the caller hands
 those packets to the protobuf reference path, which also reports the corrupt ones.
@@ -11,7 +11,7 @@ those packets to the protobuf reference path, which also reports the corrupt one
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.math cimport NAN
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcmp, memcpy, memset
 
 import numpy as np
@@ -29,6 +29,7 @@ cdef enum:
     SAMPLES = 6
     TEXT = 7
     ENVELOPE = 8
+    ROOM = 9  # internal, never a reason: an output array is full (the passes disagree)
 
 # Packet kinds (argument ``kind``), and the list kinds of columnar.model.ColumnKind.
 cdef enum:
@@ -52,7 +53,7 @@ cdef uint64_t LOW32 = 0xFFFFFFFFULL  # uint32 fields keep the low 32 bits of the
 
 
 cdef struct Out:
-    # per packet, written by both passes
+    # per packet, written by every pass
     uint8_t* format_kind
     uint64_t* format_id
     int64_t* format_start
@@ -62,7 +63,7 @@ cdef struct Out:
     int64_t* time_count
     int64_t* list_count
     int64_t* sample_count
-    # the second pass fills these up to their capacities
+    # a filling pass (``fill``) writes these up to their capacities, a counting pass does not
     bint fill
     uint64_t* times
     Py_ssize_t t
@@ -82,7 +83,7 @@ cdef struct Out:
 cdef inline int put_sample(Out* o, int kind, uint64_t bits, uint64_t st) noexcept nogil:
     cdef double v
     if o.s >= o.s_cap:
-        return MALFORMED
+        return ROOM
     if kind == K_DOUBLE:
         memcpy(&v, &bits, 8)
     elif kind == K_INT32:
@@ -97,24 +98,82 @@ cdef inline int put_sample(Out* o, int kind, uint64_t bits, uint64_t st) noexcep
     return OK
 
 
+cdef inline Py_ssize_t plain_doubles(const uint8_t* b, Py_ssize_t* pos, Py_ssize_t end,
+                                     double* values, int8_t* status,
+                                     Py_ssize_t room) noexcept nogil:
+    """DoubleSamples from ``b[pos[0]:end]`` for as long as they come in one of the layouts
+    encoders write (field 1 the 8-byte value, field 2 a one-byte status, each omitted when 0):
+
+        0A 0B 09 <value> 10 <status>    0A 09 09 <value>    0A 02 10 <status>    0A 00
+
+    Stores at most ``room`` of them (none when ``values`` is NULL: the counting pass), moves
+    pos[0] past them and returns how many. Every byte read is checked against ``end``; any
+    other layout stops the run and the caller's general walk reads that sample."""
+    cdef Py_ssize_t p = pos[0], n = 0
+    cdef uint8_t length
+    cdef uint32_t head
+    cdef uint16_t tail
+    cdef bint fill = values != NULL
+    while end - p >= 2:
+        if fill and n >= room:
+            break
+        if end - p >= 13:
+            # The common layout in two compares: bytes 0..2 and 11..12 (status < 0x80).
+            memcpy(&head, b + p, 4)
+            memcpy(&tail, b + p + 11, 2)
+            if (head & 0xFFFFFF) == 0x090B0A and (tail & 0x80FF) == 0x0010:
+                if fill:
+                    memcpy(values + n, b + p + 3, 8)
+                    status[n] = <int8_t>(tail >> 8)
+                p += 13
+                n += 1
+                continue
+        if b[p] != 0x0A:
+            break
+        length = b[p + 1]
+        if length == 0x02:
+            if end - p < 4 or b[p + 2] != 0x10 or b[p + 3] >= 0x80:
+                break
+            if fill:
+                values[n] = 0.0
+                status[n] = <int8_t>b[p + 3]
+            p += 4
+        elif length == 0x09:
+            if end - p < 11 or b[p + 2] != 0x09:
+                break
+            if fill:
+                memcpy(values + n, b + p + 3, 8)
+                status[n] = 0
+            p += 11
+        elif length == 0x00:
+            if fill:
+                values[n] = 0.0
+                status[n] = 0
+            p += 2
+        else:
+            break
+        n += 1
+    pos[0] = p
+    return n
+
+
 cdef int walk_list(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, int kind, Out* o,
                    int64_t* count) noexcept nogil:
     """The samples of one typed sample list ``b[p:end]``."""
     cdef Field f, g
     cdef int64_t n = 0
     cdef uint64_t bits, st
-    cdef Py_ssize_t q
+    cdef Py_ssize_t q, run
     while p < end:
-        # The layout encoders write: 0A 0B 09 <8-byte value> 10 <one-byte status>.
-        if (kind == K_DOUBLE and end - p >= 13 and b[p] == 0x0A and b[p + 1] == 0x0B
-                and b[p + 2] == 0x09 and b[p + 11] == 0x10 and b[p + 12] < 0x80):
+        if kind == K_DOUBLE:
             if o.fill:
-                memcpy(&bits, b + p + 3, 8)
-                if put_sample(o, kind, bits, b[p + 12]):
-                    return MALFORMED
-            n += 1
-            p += 13
-            continue
+                run = plain_doubles(b, &p, end, o.values + o.s, o.status + o.s, o.s_cap - o.s)
+                o.s += run
+            else:
+                run = plain_doubles(b, &p, end, NULL, NULL, 0)
+            n += run
+            if p >= end:
+                break
         if not next_field(b, &p, end, &f):
             return MALFORMED
         if f.number != 1:
@@ -146,7 +205,7 @@ cdef int walk_list(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, int kind, Out
         if st > 127:
             return SAMPLES
         if o.fill and put_sample(o, kind, bits, st):
-            return MALFORMED
+            return ROOM
         n += 1
     count[0] = n
     return OK
@@ -187,7 +246,7 @@ cdef int walk_times(const uint8_t* b, Field* f, int kind, Out* o, int64_t* count
         n = (f.stop - f.start) // 8
         if o.fill:
             if o.t + n > o.t_cap:
-                return MALFORMED
+                return ROOM
             memcpy(o.times + o.t, b + f.start, <size_t>(8 * n))
             o.t += n
     else:
@@ -196,7 +255,7 @@ cdef int walk_times(const uint8_t* b, Field* f, int kind, Out* o, int64_t* count
                 return MALFORMED
             if o.fill:
                 if o.t >= o.t_cap:
-                    return MALFORMED
+                    return ROOM
                 o.times[o.t] = t & LOW32
                 o.t += 1
             n += 1
@@ -230,7 +289,7 @@ cdef int walk_column(const uint8_t* b, Field* f, Out* o, int64_t* count) noexcep
             return code
     if o.fill:
         if o.l >= o.l_cap:
-            return MALFORMED
+            return ROOM
         o.list_kinds[o.l] = member
         o.list_samples[o.l] = count[0]
         o.text_start[o.l] = ls if member == K_STRING else 0
@@ -365,80 +424,102 @@ cdef void check_spans(const int64_t[::1] starts, const int64_t[::1] ends, Py_ssi
             reasons[i] = MALFORMED
 
 
+cdef int walk_packets(const uint8_t* b, const int64_t[::1] starts, const int64_t[::1] ends,
+                      int kind, uint8_t[::1] reasons, Out* o) noexcept nogil:
+    """Walk every packet still without a reason into ``o`` (counting, or filling its arrays).
+    A packet that fails gets its reason, its partial output taken back and its per-packet
+    fields cleared. Returns ROOM as soon as an output array is full, else OK."""
+    cdef Py_ssize_t i, t, l, s
+    cdef int code
+    for i in range(starts.shape[0]):
+        code = reasons[i]
+        if code == OK:
+            t, l, s = o.t, o.l, o.s
+            code = walk_packet(b, starts[i], ends[i], kind, i, o)
+            if code == ROOM:
+                return ROOM
+            if code != OK:
+                reasons[i] = code
+                o.t, o.l, o.s = t, l, s
+        if code != OK:
+            clear_packet(o, i)
+    return OK
+
+
+cdef void bind_packets(Out* o, list arrays):
+    """Point ``o`` at the per-packet arrays (all of one length, at least 1): format kind, id,
+    list start and stop, start ns, interval ns, time, list and sample counts."""
+    cdef uint8_t[::1] fk = arrays[0]
+    cdef uint64_t[::1] fi = arrays[1], sn = arrays[4]
+    cdef int64_t[::1] fs = arrays[2], fe = arrays[3], iv = arrays[5]
+    cdef int64_t[::1] tc = arrays[6], lc = arrays[7], sc = arrays[8]
+    o.format_kind, o.format_id, o.format_start, o.format_stop = &fk[0], &fi[0], &fs[0], &fe[0]
+    o.start_ns, o.interval_ns = &sn[0], &iv[0]
+    o.time_count, o.list_count, o.sample_count = &tc[0], &lc[0], &sc[0]
+
+
+cdef tuple bind_outputs(Out* o, Py_ssize_t times, Py_ssize_t lists, Py_ssize_t samples):
+    """New times, per-list and sample arrays of exactly the given counts, for ``o`` to fill
+    from the start (an empty array gets no pointer: nothing is written to it)."""
+    arrays = (
+        np.empty(times, np.uint64),
+        np.empty(lists, np.uint8),
+        np.empty(lists, np.int64),
+        np.empty(lists, np.int64),
+        np.empty(lists, np.int64),
+        np.empty(samples, np.float64),
+        np.empty(samples, np.int8),
+    )
+    cdef uint64_t[::1] tv = arrays[0]
+    cdef uint8_t[::1] lk = arrays[1]
+    cdef int64_t[::1] ls = arrays[2], ts = arrays[3], te = arrays[4]
+    cdef double[::1] vv = arrays[5]
+    cdef int8_t[::1] st = arrays[6]
+    o.fill = True
+    o.t = o.l = o.s = 0
+    o.t_cap, o.l_cap, o.s_cap = times, lists, samples
+    if times:
+        o.times = &tv[0]
+    if lists:
+        o.list_kinds, o.list_samples = &lk[0], &ls[0]
+        o.text_start, o.text_stop = &ts[0], &te[0]
+    if samples:
+        o.values, o.status = &vv[0], &st[0]
+    return arrays
+
+
 def parse_samples(bytes buffer, const int64_t[::1] starts, const int64_t[::1] ends, int kind):
     """Read the sample packets ``buffer[starts[i]:ends[i]]`` of one kind (0 periodic,
     1 synchro, 2 row). Returns ``(reasons, per-packet arrays, per-list arrays, samples, texts,
-    format lists)``; packets with a nonzero reason come back empty."""
+    format lists)``; packets with a nonzero reason come back empty.
+
+    A first pass counts every packet's times, lists and samples, a second fills arrays of
+    exactly that size. (Arrays sized from the byte count would save the first pass but cost
+    more than it in page faults: the allocator hands out fresh memory for every oversized
+    array, where exact arrays reuse what the last batch freed.)"""
     cdef Py_ssize_t n = starts.shape[0]
     cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
     cdef const uint8_t* b = <const uint8_t*>PyBytes_AS_STRING(buffer)
-    cdef Py_ssize_t i
-    cdef int code = OK
+    cdef int code
     reasons_arr = np.zeros(n, np.uint8)
     cdef uint8_t[::1] reasons = reasons_arr
-    format_kind = np.zeros(n, np.uint8)
-    format_id = np.zeros(n, np.uint64)
-    format_start = np.zeros(n, np.int64)
-    format_stop = np.zeros(n, np.int64)
-    start_ns = np.zeros(n, np.uint64)
-    interval_ns = np.zeros(n, np.int64)
-    time_count = np.zeros(n, np.int64)
-    list_count = np.zeros(n, np.int64)
-    sample_count = np.zeros(n, np.int64)
-    cdef uint8_t[::1] fk = format_kind
-    cdef uint64_t[::1] fi = format_id
-    cdef int64_t[::1] fs = format_start, fe = format_stop, iv = interval_ns
-    cdef uint64_t[::1] sn = start_ns
-    cdef int64_t[::1] tc = time_count, lc = list_count, sc = sample_count
+    per_packet = [np.zeros(n, dtype) for dtype in (
+        np.uint8, np.uint64, np.int64, np.int64, np.uint64, np.int64, np.int64, np.int64, np.int64)]
+    format_kind, format_id, format_start, format_stop, start_ns, interval_ns = per_packet[:6]
+    time_count, list_count, sample_count = per_packet[6:]
     cdef Out o
-    o.fill = False
+    memset(&o, 0, sizeof(Out))
     if n:
-        o.format_kind = &fk[0]
-        o.format_id = &fi[0]
-        o.format_start = &fs[0]
-        o.format_stop = &fe[0]
-        o.start_ns = &sn[0]
-        o.interval_ns = &iv[0]
-        o.time_count = &tc[0]
-        o.list_count = &lc[0]
-        o.sample_count = &sc[0]
+        bind_packets(&o, per_packet)
     with nogil:
         check_spans(starts, ends, size, reasons)
-        for i in range(n):
-            if reasons[i] == OK:
-                reasons[i] = walk_packet(b, starts[i], ends[i], kind, i, &o)
-            if reasons[i] != OK:
-                clear_packet(&o, i)
-    times_arr = np.empty(int(time_count.sum()), np.uint64)
-    lists = int(list_count.sum())
-    list_kinds = np.zeros(lists, np.uint8)
-    list_samples = np.zeros(lists, np.int64)
-    text_start = np.zeros(lists, np.int64)
-    text_stop = np.zeros(lists, np.int64)
-    values = np.empty(int(sample_count.sum()), np.float64)
-    status = np.empty(values.size, np.int8)
-    cdef uint64_t[::1] tv = times_arr
-    cdef uint8_t[::1] lk = list_kinds
-    cdef int64_t[::1] ls = list_samples, ts = text_start, te = text_stop
-    cdef double[::1] vv = values
-    cdef int8_t[::1] st = status
-    o.fill = True
-    o.t = o.l = o.s = 0
-    o.t_cap, o.l_cap, o.s_cap = tv.shape[0], lk.shape[0], vv.shape[0]
-    o.times = &tv[0] if o.t_cap else NULL
-    if o.l_cap:
-        o.list_kinds, o.list_samples = &lk[0], &ls[0]
-        o.text_start, o.text_stop = &ts[0], &te[0]
-    if o.s_cap:
-        o.values, o.status = &vv[0], &st[0]
+        walk_packets(b, starts, ends, kind, reasons, &o)
+    arrays = bind_outputs(&o, time_count.sum(), list_count.sum(), sample_count.sum())
     with nogil:
-        for i in range(n):
-            if reasons[i] == OK:
-                code = walk_packet(b, starts[i], ends[i], kind, i, &o)
-                if code != OK:
-                    break
+        code = walk_packets(b, starts, ends, kind, reasons, &o)
     if code != OK or o.t != o.t_cap or o.l != o.l_cap or o.s != o.s_cap:
         raise RuntimeError("native columnar decoder: second pass disagrees with the first")
+    times_arr, list_kinds, list_samples, text_start, text_stop, values, status = arrays
     formats = {}
     cache = {}
     for i in np.flatnonzero((format_kind == FORMAT_LIST) & (reasons_arr == OK)).tolist():
@@ -578,71 +659,163 @@ cdef inline Py_ssize_t put_varint(uint8_t* out, Py_ssize_t at, uint64_t v) noexc
     return at + 1
 
 
-cdef Py_ssize_t packet_size(const double[:, :, ::1] vals, const uint8_t[:, :, ::1] stat,
-                            Py_ssize_t p, int64_t[::1] list_size, Py_ssize_t header) noexcept nogil:
-    """Bytes of packet ``p`` (``header`` bytes before its columns); fills ``list_size``."""
-    cdef Py_ssize_t c, k, total = header
-    cdef int64_t size, column
+cdef struct Column:
+    # one column of doubles and its statuses, ``n`` samples ``step`` bytes apart (0: repeated)
+    const uint8_t* values
+    Py_ssize_t value_step
+    const uint8_t* status
+    Py_ssize_t status_step
+    Py_ssize_t n
+
+
+cdef inline void column_at(Column* col, const double[:, :, :] vals, const uint8_t[:, :, :] stat,
+                           Py_ssize_t p, Py_ssize_t c) noexcept nogil:
+    col.n = vals.shape[2]
+    col.value_step, col.status_step = vals.strides[2], stat.strides[2]
+    if col.n:
+        col.values = <const uint8_t*>&vals[p, c, 0]
+        col.status = &stat[p, c, 0]
+
+
+cdef int64_t samples_size(const Column* col) noexcept nogil:
+    """Bytes of a column's sample records: each 0A <len>, then 09 <value> unless the value's
+    bits are 0 and 10 <status> unless the status is 0."""
+    cdef Py_ssize_t k
+    cdef int64_t size = 2 * col.n
     cdef uint64_t bits
+    for k in range(col.n):
+        memcpy(&bits, col.values + k * col.value_step, 8)
+        size += (9 if bits != 0 else 0) + (2 if col.status[k * col.status_step] != 0 else 0)
+    return size
+
+
+cdef Py_ssize_t put_samples(uint8_t* out, Py_ssize_t at, Py_ssize_t limit,
+                            const Column* col) noexcept nogil:
+    """The column's sample records from ``out[at]``; -1 rather than write past ``limit`` (the
+    arrays changed since they were sized: another thread may write them while this one runs
+    without the GIL)."""
+    cdef Py_ssize_t k
+    cdef uint64_t bits
+    cdef uint8_t s
+    for k in range(col.n):
+        memcpy(&bits, col.values + k * col.value_step, 8)
+        s = col.status[k * col.status_step]
+        if limit - at < 2 + (9 if bits != 0 else 0) + (2 if s != 0 else 0):
+            return -1
+        if bits != 0 and s != 0:
+            out[at] = 0x0A
+            out[at + 1] = 0x0B
+            out[at + 2] = 0x09
+            memcpy(out + at + 3, &bits, 8)
+            out[at + 11] = 0x10
+            out[at + 12] = s
+            at += 13
+            continue
+        out[at] = 0x0A
+        out[at + 1] = (9 if bits != 0 else 0) + (2 if s != 0 else 0)
+        at += 2
+        if bits != 0:
+            out[at] = 0x09
+            memcpy(out + at + 1, &bits, 8)
+            at += 9
+        if s != 0:
+            out[at] = 0x10
+            out[at + 1] = s
+            at += 2
+    return at
+
+
+cdef Py_ssize_t content_size(const double[:, :, :] vals, const uint8_t[:, :, :] stat,
+                             Py_ssize_t p, int64_t[::1] list_size, Py_ssize_t header) noexcept nogil:
+    """Bytes of packet ``p`` (``header`` bytes before its columns); fills ``list_size``."""
+    cdef Py_ssize_t c, total = header
+    cdef int64_t size, column
+    cdef Column col
     for c in range(vals.shape[1]):
-        size = 0
-        for k in range(vals.shape[2]):
-            memcpy(&bits, &vals[p, c, k], 8)
-            size += 2 + (9 if bits != 0 else 0) + (2 if stat[p, c, k] != 0 else 0)
+        column_at(&col, vals, stat, p, c)
+        size = samples_size(&col)
         list_size[c] = size
         column = 1 + varint_size(<uint64_t>size) + size
         total += 1 + varint_size(<uint64_t>column) + column
     return total
 
 
-cdef Py_ssize_t put_columns(uint8_t* out, Py_ssize_t at, const double[:, :, ::1] vals,
-                            const uint8_t[:, :, ::1] stat, Py_ssize_t p,
-                            const int64_t[::1] list_size) noexcept nogil:
-    cdef Py_ssize_t c, k
+cdef Py_ssize_t put_columns(uint8_t* out, Py_ssize_t at, Py_ssize_t limit,
+                            const double[:, :, :] vals, const uint8_t[:, :, :] stat,
+                            Py_ssize_t p, const int64_t[::1] list_size) noexcept nogil:
+    """The columns of packet ``p`` from ``out[at]``, each sized by ``list_size``; -1 when a
+    column's samples no longer fit its size (see put_samples)."""
+    cdef Py_ssize_t c
     cdef int64_t size
-    cdef uint64_t bits
-    cdef uint8_t s
+    cdef Column col
     for c in range(vals.shape[1]):
         size = list_size[c]
         out[at] = 0x22
         at = put_varint(out, at + 1, <uint64_t>(1 + varint_size(<uint64_t>size) + size))
         out[at] = 0x0A
         at = put_varint(out, at + 1, <uint64_t>size)
-        for k in range(vals.shape[2]):
-            memcpy(&bits, &vals[p, c, k], 8)
-            s = stat[p, c, k]
-            out[at] = 0x0A
-            out[at + 1] = (9 if bits != 0 else 0) + (2 if s != 0 else 0)
-            at += 2
-            if bits != 0:
-                out[at] = 0x09
-                memcpy(out + at + 1, &bits, 8)
-                at += 9
-            if s != 0:
-                out[at] = 0x10
-                out[at + 1] = s
-                at += 2
+        column_at(&col, vals, stat, p, c)
+        if size > limit - at:
+            return -1
+        at = put_samples(out, at, at + size, &col)
+        if at < 0:
+            return -1
     return at
 
 
-def encode_periodic(const double[:, :, ::1] vals, const uint8_t[:, :, ::1] stat,
+cdef Py_ssize_t put_header(uint8_t* out, Py_ssize_t at, const uint64_t[::1] ids,
+                           const uint8_t* fmt, Py_ssize_t fmt_len, uint64_t start,
+                           int64_t interval, Py_ssize_t p) noexcept nogil:
+    """A packet's data_format, start_time and interval fields (the last two left off when 0)."""
+    cdef uint64_t fid
+    if ids is not None:
+        fid = ids[p]
+        out[at] = 0x0A
+        out[at + 1] = <uint8_t>(1 + varint_size(fid))
+        out[at + 2] = 0x08
+        at = put_varint(out, at + 3, fid)
+    else:
+        memcpy(out + at, fmt, <size_t>fmt_len)
+        at += fmt_len
+    if start != 0:
+        out[at] = 0x11
+        memcpy(out + at + 1, &start, 8)
+        at += 9
+    if interval != 0:
+        out[at] = 0x18
+        at = put_varint(out, at + 1, <uint64_t>interval)
+    return at
+
+
+def encode_periodic(const double[:, :, :] vals, const uint8_t[:, :, :] stat,
                     const uint64_t[::1] starts, const int64_t[::1] intervals,
-                    const uint64_t[::1] ids, bytes fmt_bytes):
+                    const uint64_t[::1] ids, bytes fmt_bytes, bytes head=None,
+                    const uint64_t[::1] packet_ids=None):
     """Serialized PeriodicDataPackets, byte-identical to protobuf's (arguments checked by the
     caller: statuses 0..127, intervals within uint32, ``ids`` per packet or None with
-    ``fmt_bytes`` the serialized data_format field of an explicit list)."""
-    cdef Py_ssize_t packets = vals.shape[0], p, header, total, at
-    cdef uint64_t fid
+    ``fmt_bytes`` the serialized data_format field of an explicit list). ``vals`` and ``stat``
+    may have any strides (a transposed or broadcast view is read in place).
+
+    With ``head`` (the serialized Packet fields before ``content``) each packet comes in its
+    Packet envelope: ``head``, the content field, then the id from ``packet_ids`` (None: no
+    ids), left off when 0 as protobuf does."""
+    cdef Py_ssize_t packets = vals.shape[0], p, header, content, total, at, begin, written
     cdef int64_t interval
+    cdef uint64_t packet_id
     cdef uint8_t* out
     cdef const uint8_t* fmt = <const uint8_t*>PyBytes_AS_STRING(fmt_bytes)
     cdef Py_ssize_t fmt_len = PyBytes_GET_SIZE(fmt_bytes)
+    cdef bint wrap = head is not None
+    cdef const uint8_t* head_at = <const uint8_t*>PyBytes_AS_STRING(head) if wrap else NULL
+    cdef Py_ssize_t head_len = PyBytes_GET_SIZE(head) if wrap else 0
     if stat.shape[0] != packets or stat.shape[1] != vals.shape[1] or stat.shape[2] != vals.shape[2]:
         raise ValueError("status must have the shape of values")
     if starts.shape[0] != packets or intervals.shape[0] != packets:
         raise ValueError("one start time and one interval per packet")
     if ids is not None and ids.shape[0] != packets:
         raise ValueError("one data-format id per packet")
+    if packet_ids is not None and packet_ids.shape[0] != packets:
+        raise ValueError("one packet id per packet")
     sizes_arr = np.zeros(vals.shape[1], np.int64)
     cdef int64_t[::1] list_size = sizes_arr
     result = []
@@ -650,28 +823,32 @@ def encode_periodic(const double[:, :, ::1] vals, const uint8_t[:, :, ::1] stat,
         interval = intervals[p]
         header = (3 + varint_size(ids[p])) if ids is not None else fmt_len
         header += (9 if starts[p] != 0 else 0) + ((1 + varint_size(<uint64_t>interval)) if interval != 0 else 0)
-        total = packet_size(vals, stat, p, list_size, header)
+        with nogil:
+            # Without the GIL: the store's thread commits earlier packets meanwhile.
+            content = content_size(vals, stat, p, list_size, header)
+        packet_id = packet_ids[p] if packet_ids is not None else 0
+        total = content
+        if wrap:
+            total += head_len + ((1 + varint_size(<uint64_t>content)) if content else 0)
+            total += (1 + varint_size(packet_id)) if packet_id else 0
         blob = PyBytes_FromStringAndSize(NULL, total)
         out = <uint8_t*>PyBytes_AS_STRING(blob)
         with nogil:
-            if ids is not None:
-                fid = ids[p]
-                out[0] = 0x0A
-                out[1] = <uint8_t>(1 + varint_size(fid))
-                out[2] = 0x08
-                at = put_varint(out, 3, fid)
-            else:
-                memcpy(out, fmt, <size_t>fmt_len)
-                at = fmt_len
-            if starts[p] != 0:
-                out[at] = 0x11
-                memcpy(out + at + 1, &starts[p], 8)
-                at += 9
-            if interval != 0:
-                out[at] = 0x18
-                at = put_varint(out, at + 1, <uint64_t>interval)
-            at = put_columns(out, at, vals, stat, p, list_size)
-        if at != total:
+            at = 0
+            if wrap:
+                memcpy(out, head_at, <size_t>head_len)
+                at = head_len
+                if content:
+                    out[at] = 0x22
+                    at = put_varint(out, at + 1, <uint64_t>content)
+            begin = at
+            at = put_header(out, at, ids, fmt, fmt_len, starts[p], interval, p)
+            at = put_columns(out, at, begin + content, vals, stat, p, list_size)
+            written = at - begin
+            if written == content and packet_id:
+                out[at] = 0x28
+                at = put_varint(out, at + 1, packet_id)
+        if written != content or at != total:
             raise RuntimeError("native columnar encoder: size and bytes written disagree")
         result.append(blob)
     return result
