@@ -81,3 +81,14 @@ def test_a_periodic_peek_reads_format_and_times_of_many_packets(impl: str) -> No
 def test_garbage_is_not_known(impl: str) -> None:
     headers = peek_headers([b"\xff\xff\xff", b"\x0a\x05\x08"], "SynchroData", impl=impl)  # type: ignore[arg-type]
     assert headers.known.tolist() == [False, False]
+
+
+@pytest.mark.parametrize("impl", PEEKERS)
+def test_a_sample_of_another_wire_type_does_not_count_as_a_sample(impl: str) -> None:
+    """Found by the property test: protobuf skips a list entry whose wire type is not a message
+    (an unknown field), so this packet has one sample, at its start time; the peek must not
+    count two (and so claim a later last time)."""
+    raw = bytes.fromhex("0a021200180122110a0f0a0210011809090000000000000080")
+    _check(raw, "periodic", impl)
+    [block] = decode_periodic([raw], impl="reference")
+    assert block.timestamps_ns.tolist() == [0]

@@ -891,6 +891,10 @@ cdef bint count_list(const uint8_t* b, Py_ssize_t p, Py_ssize_t end, uint64_t* c
                 if not next_field(b, &q, f.stop, &g):
                     return False
                 if g.number == 1:
+                    # A sample with another wire type is an unknown field to protobuf, not a
+                    # sample: the full decoder decides such a packet.
+                    if g.wire != WIRE_LEN:
+                        return False
                     n += 1
     count[0] = n
     return members <= 1
