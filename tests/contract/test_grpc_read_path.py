@@ -151,7 +151,10 @@ def test_stopping_the_server_ends_a_following_read_and_its_thread(
         # The stream ends (with OK, as the reads stop before the grace runs out) well before
         # the call's deadline.
         rest = [item.packet.id for response in call for item in response.response]
-        assert first + rest == [0, 1, 2]
+        # What the read had taken from the store before the stop is sent, in order, once;
+        # whether it had taken the last packet yet is a race the stop may win.
+        received = first + rest
+        assert first and received == [0, 1, 2][: len(received)]
         assert time.monotonic() - started < 10
         assert call.code() == grpc.StatusCode.OK
     for thread in ours:
