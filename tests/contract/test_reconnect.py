@@ -68,6 +68,9 @@ class FlakyConsumer:
         records: list[Record] = self._inner.poll(max_records, timeout_s)
         return records
 
+    def wake(self) -> None:
+        self._inner.wake()
+
     def close(self) -> None:
         self._inner.close()
 

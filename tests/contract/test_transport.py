@@ -465,6 +465,51 @@ def test_an_idle_partition_can_be_assigned_again_or_unassigned(
     assert extra == []
 
 
+#: a poll timeout no test waits out: a poll that ends did so because it was woken or fed
+HOUR_S = 3600.0
+
+
+def polling(consumer: Consumer) -> tuple[threading.Thread, list[list[Record]]]:
+    """A thread running one hour-long poll of ``consumer``, and where its result goes."""
+    results: list[list[Record]] = []
+    thread = threading.Thread(target=lambda: results.append(consumer.poll(100, HOUR_S)))
+    thread.start()
+    return thread, results
+
+
+def test_a_wake_before_a_poll_ends_that_poll_with_what_it_has(
+    transport: Transport, data_source: str
+) -> None:
+    transport.create_topics({data_source: 1})
+    with transport.consumer() as consumer:
+        consumer.assign({(data_source, 0): 0})
+        consumer.wake()
+        thread, results = polling(consumer)
+        thread.join(FOLLOW_TIMEOUT_S)
+        alive = thread.is_alive()
+        consumer.wake()  # lets the thread end when the assertion failed
+        thread.join(FOLLOW_TIMEOUT_S)
+
+        assert not alive and results == [[]]
+        produce_values(transport, data_source, 0, numbered("after", 3))
+        transport.flush(10)
+        assert values_of(collect(consumer, 3)) == numbered("after", 3)  # the wake is spent
+
+
+def test_a_wake_ends_a_poll_in_progress(transport: Transport, data_source: str) -> None:
+    if isinstance(transport, KafkaTransport):
+        pytest.skip("librdkafka's poll cannot be interrupted from another thread")
+    transport.create_topics({data_source: 1})
+    with transport.consumer() as consumer:
+        consumer.assign({(data_source, 0): 0})
+        thread, results = polling(consumer)
+        thread.join(0.2)  # most likely waiting in its poll by now (a wake before also ends it)
+        consumer.wake()
+        thread.join(FOLLOW_TIMEOUT_S)
+
+        assert not thread.is_alive() and results == [[]]
+
+
 def test_reading_a_missing_topic_raises(transport: Transport, data_source: str) -> None:
     transport.create_topics({data_source: 1})
     with transport.consumer() as consumer:

@@ -83,6 +83,12 @@ class Consumer(abc.ABC):
     def close(self) -> None:
         """Release the consumer; idempotent."""
 
+    @abc.abstractmethod
+    def wake(self) -> None:
+        """Make the poll in progress return soon with what it has (maybe nothing), or else the
+        next poll; callable from any thread, also after ``close``. A thread that follows a log
+        with long polls is woken this way to take a new assignment or to stop."""
+
     def __enter__(self) -> Consumer:
         return self
 

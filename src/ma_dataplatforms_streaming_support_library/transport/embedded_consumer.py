@@ -45,6 +45,8 @@ class EmbeddedConsumer(Consumer):
         self._positions: dict[TopicPartition, tuple[int, int]] = {}
         self._next_turn = 0
         self._closed = False
+        #: set by ``wake`` (under ``commit_signal``), cleared by the poll it ends
+        self._woken = False
 
     def assign(self, positions: Mapping[TopicPartition, int]) -> None:
         for (topic, partition), offset in positions.items():
@@ -66,12 +68,11 @@ class EmbeddedConsumer(Consumer):
         while True:
             version = self._connection.execute("PRAGMA data_version").fetchone()[0]
             records = self._fetch(max_records)
-            if records or self._closed:
-                return records
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return records
             with commit_signal:
+                if records or self._closed or self._woken or remaining <= 0:
+                    self._woken = False
+                    return records
                 commit_signal.wait(min(pause, remaining))
             pause = min(pause * 2, 0.005)
             if self._connection.execute("PRAGMA data_version").fetchone()[0] != version:
@@ -97,6 +98,11 @@ class EmbeddedConsumer(Consumer):
         if rows:
             records.extend(map(tuple.__new__, itertools.repeat(Record), rows))
             self._positions[where] = (pid, rows[-1][2] + 1)
+
+    def wake(self) -> None:
+        with commit_signal:
+            self._woken = True
+            commit_signal.notify_all()
 
     def close(self) -> None:
         if not self._closed:

@@ -169,6 +169,8 @@ class MemoryConsumer(Consumer):
         self._positions: dict[TopicPartition, int] = {}
         self._next_turn = 0
         self._closed = False
+        #: set by ``wake`` (under ``changed``), cleared by the poll it ends
+        self._woken = False
 
     def assign(self, positions: Mapping[TopicPartition, int]) -> None:
         with self._log.changed:
@@ -192,7 +194,8 @@ class MemoryConsumer(Consumer):
             while True:
                 records = self._fetch(max_records)
                 remaining = deadline - time.monotonic()
-                if records or self._closed or remaining <= 0:
+                if records or self._closed or self._woken or remaining <= 0:
+                    self._woken = False
                     return records
                 self._log.changed.wait(remaining)
 
@@ -207,6 +210,11 @@ class MemoryConsumer(Consumer):
         taken = self._log.partitions[where[0]][where[1]][offset : offset + room]
         records.extend(taken)
         self._positions[where] = offset + len(taken)
+
+    def wake(self) -> None:
+        with self._log.changed:
+            self._woken = True
+            self._log.changed.notify_all()
 
     def close(self) -> None:
         with self._log.changed:

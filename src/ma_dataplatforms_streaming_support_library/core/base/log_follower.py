@@ -37,7 +37,8 @@ class LogFollower(abc.ABC, Generic[C]):
 
     ``_apply`` turns a record into changes, which listeners receive on the follower's thread.
     ``_wait_applied`` blocks until the given end offsets have been applied, so a caller sees
-    everything written before its call. When reading fails with a ``TransportError``, the
+    everything written before its call. The thread waits in long polls and is woken (never
+    polled faster) when it has something to do: a new assignment (``_wake``) or ``stop``. When reading fails with a ``TransportError``, the
     follower reconnects as the retry policy allows and resumes after the last applied record;
     if it cannot, the failure is kept and reported by every later wait.
     """
@@ -60,6 +61,8 @@ class LogFollower(abc.ABC, Generic[C]):
         self._progress = threading.Condition(self._lock)
         self._listeners: list[Callable[[C], None]] = []
         self._thread: threading.Thread | None = None
+        #: the consumer the thread polls (replaced by a reconnect), for ``_wake``
+        self._consumer: Consumer | None = None
         self._stopping = threading.Event()
         self._failure: BaseException | None = None
         self._last_applied = 0.0
@@ -73,13 +76,27 @@ class LogFollower(abc.ABC, Generic[C]):
 
     def _launch(self, consumer: Consumer, thread_name: str) -> None:
         """Start the follower thread on ``consumer`` (call with ``_lock`` held, once)."""
+        self._consumer = consumer
         self._thread = threading.Thread(
             target=self._follow, args=(consumer,), name=thread_name, daemon=True
         )
         self._thread.start()
 
-    def stop(self) -> None:
+    def _wake(self) -> None:
+        """End the thread's current poll, so that it runs ``_before_poll`` or sees a stop now."""
+        with self._lock:
+            consumer = self._consumer
+        if consumer is not None:
+            consumer.wake()
+
+    def request_stop(self) -> None:
+        """Tell the thread to stop, without waiting for it (``stop`` waits)."""
         self._stopping.set()
+        self._wake()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it (at most the timeout) to close its consumer."""
+        self.request_stop()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(self._timeout_s)
@@ -131,6 +148,8 @@ class LogFollower(abc.ABC, Generic[C]):
                     current = with_retries(
                         self._reconnect, self._retry_policy, f"{name} reconnect", self._stopping
                     )
+                    with self._lock:
+                        self._consumer = current
         except BaseException as exc:  # the thread must record why it died
             logger.exception("%s stopped following its topics", name)
             with self._lock:

@@ -67,6 +67,15 @@ def format_key(identifiers: list[str]) -> str:
     return ",".join(identifiers)
 
 
+def _data_sources(topics: Iterable[str]) -> list[str]:
+    """The data sources of the essentials topics among ``topics``."""
+    return [
+        topic[: -len(ESSENTIAL_SUFFIX)]
+        for topic in topics
+        if topic.endswith(ESSENTIAL_SUFFIX) and len(topic) > len(ESSENTIAL_SUFFIX)
+    ]
+
+
 @dataclass(slots=True)
 class FormatEntry:
     data_source: str
@@ -114,19 +123,32 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
         self._next_discovery = time.monotonic() + _DISCOVERY_INTERVAL_S
 
     def start(self) -> None:
+        """Start following every essentials topic there is; the thread starts assigned to them,
+        so a first catch-up waits only for their records."""
         if not self._replay:
             return
         with self._lock:
             if self._thread is not None:
                 return
-            self._launch(self._transport.consumer(), "ma-streaming-data-formats")
-        self._discover()
+            consumer = self._transport.consumer()
+            topics = self._transport.list_topics()
+            positions: dict[TopicPartition, int] = {}
+            for data_source in _data_sources(topics):
+                self._tracked.add(data_source)
+                topic = essential_topic(data_source)
+                positions.update({(topic, p): 0 for p in range(topics[topic])})
+            self._assigned.update(positions)
+            try:
+                self._assign(consumer, positions)
+            except TransportError as exc:
+                logger.debug("assigning %s failed (%s); the follower retries", positions, exc)
+                self._assignments.put(positions)
+            self._launch(consumer, "ma-streaming-data-formats")
 
     # following -----------------------------------------------------------------------------
     def _discover(self) -> None:
-        for topic in self._transport.list_topics():
-            if topic.endswith(ESSENTIAL_SUFFIX) and len(topic) > len(ESSENTIAL_SUFFIX):
-                self.track(topic[: -len(ESSENTIAL_SUFFIX)], create=False)
+        for data_source in _data_sources(self._transport.list_topics()):
+            self.track(data_source, create=False)
 
     def track(self, data_source: str, create: bool = True) -> None:
         """Start following ``<data_source>_essential`` (created with 1 partition if missing)."""
@@ -149,6 +171,7 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
             self._assigned.update(missing)
         if missing:
             self._assignments.put(missing)
+            self._wake()
 
     def _before_poll(self, consumer: Consumer) -> None:
         while not self._assignments.empty():

@@ -68,7 +68,11 @@ class LibraryContext:
             self._known_topics.update(missing)
 
     def close(self) -> None:
-        self.sessions.stop()
-        self.data_formats.stop()
+        followers = (self.sessions, self.data_formats)
+        # Both stop at once: each one's thread may be finishing a poll (a Kafka poll is not woken).
+        for follower in followers:
+            follower.request_stop()
+        for follower in followers:
+            follower.stop()
         self.transport.close()
         self.keys.close()

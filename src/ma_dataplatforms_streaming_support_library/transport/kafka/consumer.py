@@ -149,6 +149,8 @@ class KafkaConsumer(Consumer):
         self._parking = PartitionParking() if park_idle_partitions else None
         self._pending: TransportError | None = None
         self._closed = False
+        #: set by ``wake``, cleared by the poll it ends
+        self._woken = False
 
     def assign(self, positions: Mapping[TopicPartition, int]) -> None:
         self._check_open()
@@ -230,7 +232,7 @@ class KafkaConsumer(Consumer):
             messages = self._consumer.consume(max_records - len(records), 0)
             if not messages:
                 remaining = deadline - now
-                if records or remaining <= 0:
+                if records or remaining <= 0 or self._woken:
                     break
                 wake = deadline if parking is None else parking.next_event(deadline)
                 first = self._consumer.poll(max(0.0, min(remaining, wake - now)))
@@ -238,7 +240,13 @@ class KafkaConsumer(Consumer):
                     continue
                 messages = [first]
             self._take(messages, records)
+        self._woken = False
         return records
+
+    def wake(self) -> None:
+        # librdkafka's poll cannot be interrupted from another thread: a poll waiting now ends
+        # at its timeout, one that is about to wait returns at once.
+        self._woken = True
 
     def _forget_parked(self, where: TopicPartition) -> bool:
         """Forget what parking knows of ``where``; True if it was parked (so not assigned)."""
