@@ -130,13 +130,15 @@ class DataFormatCatalog(LogFollower[DataFormatInfo]):
         with self._lock:
             if self._thread is not None:
                 return
-            consumer = self._transport.consumer()
             topics = self._transport.list_topics()
-            positions: dict[TopicPartition, int] = {}
-            for data_source in _data_sources(topics):
-                self._tracked.add(data_source)
-                topic = essential_topic(data_source)
-                positions.update({(topic, p): 0 for p in range(topics[topic])})
+            found = _data_sources(topics)
+            positions = {
+                (topic, partition): 0
+                for topic in map(essential_topic, found)
+                for partition in range(topics[topic])
+            }
+            consumer = self._transport.consumer()
+            self._tracked.update(found)
             self._assigned.update(positions)
             try:
                 self._assign(consumer, positions)
