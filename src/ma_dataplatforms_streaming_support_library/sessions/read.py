@@ -11,7 +11,7 @@ from ..core.session_management.registry import SessionRecord
 from .arguments import check_read_arguments
 from .collect import SessionCollector
 from .scan import SessionChunk, SessionScan, find_session, plan_scan, scan_records
-from .selection import Selection, TimeBound, selection_of, unknown_parameters_error
+from .selection import Selection, TimeBound, check_parameters_known, selection_of
 from .skim import skim_records, whole_records, worth_skimming
 from .types import ProgressCallback, SessionData
 
@@ -39,11 +39,7 @@ def read_in(
     selection = selection_of(parameters, start, end)
     record = find_session(context, session_key, data_source)
     result, seen = collect_in(context, record, selection, streams, mappings, progress)
-    if selection is not None and selection.parameters is not None:
-        known = seen | result.parameter_definitions.keys()
-        unknown = selection.parameters - known
-        if unknown:
-            raise unknown_parameters_error(unknown, known, session_key)
+    check_parameters_known(selection, seen, result.parameter_definitions, session_key)
     return result
 
 

@@ -23,7 +23,7 @@ from ..core.remote.reader import RemotePacketReaderService
 from ..core.remote.sessions import lookup_session
 from ..errors import ReaderTimeoutError, SessionNotFoundError, TransportError
 from .collect import SessionCollector
-from .selection import Selection, unknown_parameters_error
+from .selection import Selection, check_parameters_known
 from .types import Origin, ProgressCallback, SessionData
 
 __all__ = ["read_remote"]
@@ -96,11 +96,9 @@ def read_remote(
     finally:
         context.close()
     result = collector.finish(final, complete=final.historical, location=context.location)
-    if selection is not None and selection.parameters is not None:
-        known = collector.seen_parameters | result.parameter_definitions.keys()
-        unknown = selection.parameters - known
-        if unknown:
-            raise unknown_parameters_error(unknown, known, session_key)
+    check_parameters_known(
+        selection, collector.seen_parameters, result.parameter_definitions, session_key
+    )
     return result
 
 

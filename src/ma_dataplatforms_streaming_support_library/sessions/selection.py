@@ -22,6 +22,7 @@ __all__ = [
     "Selection",
     "TimeBound",
     "as_ns",
+    "check_parameters_known",
     "selection_of",
     "unknown_parameters_error",
 ]
@@ -226,6 +227,19 @@ def selection_of(
         return None
     wanted = None if parameters is None else frozenset(parameters)
     return Selection(wanted, start_ns, end_ns)
+
+
+def check_parameters_known(
+    selection: Selection | None, seen: Iterable[str], defined: Iterable[str], session: str
+) -> None:
+    """Raise the ``unknown_parameters_error`` for requested parameters that neither a data
+    format the session's packets use (``seen``) nor its configuration (``defined``) names."""
+    if selection is None or selection.parameters is None:
+        return
+    known = set(seen) | set(defined)
+    unknown = selection.parameters - known
+    if unknown:
+        raise unknown_parameters_error(unknown, known, session)
 
 
 def unknown_parameters_error(
