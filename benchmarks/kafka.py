@@ -27,7 +27,6 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from ma_dataplatforms_streaming_support_library import open_session_writer
-from ma_dataplatforms_streaming_support_library.columnar import wrap_packets
 from ma_dataplatforms_streaming_support_library.contracts.packet_reading.packet_reading_configuration import (
     PacketReadingConfiguration,
 )
@@ -55,7 +54,7 @@ from ma_dataplatforms_streaming_support_library.core.base.support_library_bootst
     SupportLibraryBootstrapper,
 )
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as od
-from ma_dataplatforms_streaming_support_library.sessions.packing import periodic_contents
+from ma_dataplatforms_streaming_support_library.sessions.packing import periodic_packets
 from ma_dataplatforms_streaming_support_library.sessions.write import DEFAULT_MAX_PACKET_BYTES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -235,8 +234,19 @@ def session_writer(bootstrap: str, values: np.ndarray) -> float:
 
 def session_writer_line(bootstrap: str, samples_per_channel: int, rounds: int) -> None:
     values = np.random.default_rng(0).normal(size=(CHANNELS, samples_per_channel))
-    contents = periodic_contents(1, T0, 1_000_000, values, None, DEFAULT_MAX_PACKET_BYTES)
-    packets = wrap_packets(list(contents), "PeriodicData", session_key="0" * 36)
+    packets = list(
+        periodic_packets(
+            1,
+            T0,
+            1_000_000,
+            values,
+            None,
+            DEFAULT_MAX_PACKET_BYTES,
+            None,
+            session_key="0" * 36,
+            first_id=1,
+        )
+    )
     best_raw = best_writer = float("inf")
     for _ in range(rounds):
         topic = new_topic(bootstrap, "bench_numpy")

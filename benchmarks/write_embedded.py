@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from ma_dataplatforms_streaming_support_library import open_session_writer
-from ma_dataplatforms_streaming_support_library.columnar import wrap_packets
 from ma_dataplatforms_streaming_support_library.contracts.packet_writing.packet_bytes import (
     PacketBytes,
 )
@@ -42,7 +41,7 @@ from ma_dataplatforms_streaming_support_library.core.base.support_library_bootst
     SupportLibraryBootstrapper,
 )
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2
-from ma_dataplatforms_streaming_support_library.sessions.packing import periodic_contents
+from ma_dataplatforms_streaming_support_library.sessions.packing import periodic_packets
 from ma_dataplatforms_streaming_support_library.sessions.write import DEFAULT_MAX_PACKET_BYTES
 from ma_dataplatforms_streaming_support_library.transport.sqlite_log import PAGE_SIZE
 
@@ -135,8 +134,18 @@ def session_writer(path: Path, values: np.ndarray) -> float:
 
 def encoded_packets(values: np.ndarray) -> list[bytes]:
     """The packets the session writer writes for ``values``, encoded once for the baseline."""
-    contents = list(periodic_contents(1, T0, 1_000_000, values, None, DEFAULT_MAX_PACKET_BYTES))
-    return wrap_packets(contents, "PeriodicData", session_key="0" * 36)
+    packets = periodic_packets(
+        1,
+        T0,
+        1_000_000,
+        values,
+        None,
+        DEFAULT_MAX_PACKET_BYTES,
+        None,
+        session_key="0" * 36,
+        first_id=1,
+    )
+    return list(packets)
 
 
 def remove_store(path: Path) -> None:

@@ -19,7 +19,6 @@ from ..protos import open_data_pb2 as pb
 __all__ = [
     "PACKET_OVERHEAD_BYTES",
     "as_status",
-    "periodic_contents",
     "periodic_packets",
     "row_contents",
 ]
@@ -163,33 +162,6 @@ def _typed_contents(
         yield packet.SerializeToString()
 
 
-def periodic_contents(
-    data_format_id: int,
-    start_ns: int,
-    interval_ns: int,
-    values: npt.ArrayLike,
-    status: npt.ArrayLike | None,
-    max_bytes: int,
-    samples_per_packet: int | None = None,
-) -> Iterator[bytes]:
-    """Serialized PeriodicDataPackets of ``values[channel, sample]``, each under ``max_bytes``
-    and holding at most ``samples_per_packet`` samples per channel when given."""
-    array, codes, step = _periodic_layout(
-        values, status, interval_ns, max_bytes, samples_per_packet
-    )
-    if array.dtype.kind != "f":
-        yield from _typed_contents(data_format_id, start_ns, interval_ns, array, codes, step)
-        return
-    for starts, vals, stat in _double_blocks(array, codes, step, start_ns, interval_ns):
-        yield from encode_periodic_batch(
-            vals,
-            stat,
-            start_times_ns=starts,
-            interval_ns=interval_ns,
-            data_format=data_format_id,
-        )
-
-
 def periodic_packets(
     data_format_id: int,
     start_ns: int,
@@ -202,8 +174,9 @@ def periodic_packets(
     session_key: str,
     first_id: int,
 ) -> Iterator[bytes]:
-    """The packets of ``periodic_contents`` in their ``Packet`` envelopes (type PeriodicData,
-    ``session_key``, ids counting up from ``first_id``). The arguments are checked at once;
+    """Serialized Packets (type PeriodicData, ``session_key``, ids counting up from ``first_id``)
+    of PeriodicDataPackets of ``values[channel, sample]``, each under ``max_bytes`` and holding at
+    most ``samples_per_packet`` samples per channel when given. The arguments are checked at once;
     doubles are then encoded straight into the envelopes a few megabytes at a time, so that
     the first packets can be stored while the next are encoded."""
     array, codes, step = _periodic_layout(
