@@ -90,6 +90,45 @@ def test_the_vectorised_table_equals_the_pipelines(
         assert bool(table["super_sampled"].any()) and int(table["missing_count"].sum()) > 0
 
 
+@pytest.fixture
+def all_valid(broker: str) -> Iterator[str]:
+    """Every sample VALID (the plain reductions), a NaN value in some buckets of one parameter,
+    single-sample buckets, gaps, and a parameter whose first sample comes late."""
+    writer = Writer(broker)
+    try:
+        key = writer.new_session("all valid")
+        shared = writer.format_id(PARAMETERS[:3])
+        for k in range(30):
+            if k % 7 == 3:
+                continue
+            columns = [
+                [(math.nan if (k, j, row) in {(2, 1, 0), (9, 0, 0)} else k + j / 4 + row, VALID)
+                 for j in range(5)]
+                for row in range(3)
+            ]  # fmt: skip
+            writer.periodic(key, "", shared, T0 + k * 30 * MS, 6 * MS, columns)
+            if k > 10:  # one sample per 30 ms
+                writer.periodic(key, "Chassis", ["lat:R"], T0 + k * 30 * MS + 1, MS, [[(k, VALID)]])
+        writer.end(key)
+        writer.flush()
+        yield key
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("hz", [100.0, 33.0, 10.0])
+def test_all_valid_sessions_equal_the_pipeline_too(all_valid: str, broker: str, hz: float) -> None:
+    with SessionStore(broker) as store:
+        table, _ = store.resample(all_valid, PARAMETERS, hz)
+    expected = _pipeline(broker, all_valid, PARAMETERS, hz)
+    for name, column in expected.items():
+        np.testing.assert_array_equal(table[name], column, err_msg=name)
+    assert int(table["nan_count"].sum()) == 2
+    assert int(table["missing_count"].sum() + table["error_count"].sum()) == 0
+    if hz == 100.0:  # the gaps leave buckets empty
+        assert bool(table["super_sampled"].any())
+
+
 def test_bad_rates_are_configuration_errors(ended: str, broker: str) -> None:
     with SessionStore(broker) as store, pytest.raises(ConfigurationError, match="hz"):
         store.resample(ended, ["rpm:R"], 0.0)

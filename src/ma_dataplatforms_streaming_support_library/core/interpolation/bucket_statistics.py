@@ -31,7 +31,7 @@ class BucketStatistics:
 
     Float fields hold NaN where the result has ``None``. Cells are
     ``[(first_cell + j)·cell_ns, (first_cell + j + 1)·cell_ns)``. ``first_time``/``last_time``
-    are the timestamps of the samples behind ``first``/``last``, meaningful where ``count > 0``.
+    are the timestamps of the samples behind ``first``/``last``, 0 where ``count`` is 0.
     """
 
     first_cell: int
@@ -142,53 +142,81 @@ def raw_statistics(cells: CompletedCells) -> BucketStatistics:
 
 
 def _fill_part(stats: BucketStatistics, part: CellPart) -> None:
-    bounds = part.bounds
-    sizes = np.diff(bounds)
-    cells = np.flatnonzero(sizes > 0)
-    if cells.size == 0:
+    width = part.timestamps.size
+    if width == 0:
         return
-    # Reducing over the occupied cells only keeps reduceat away from empty segments, for which
-    # it would return the element at the index instead of an identity.
-    starts = bounds[cells]
-    ends = bounds[cells + 1]
-    values, status = part.values, part.status
-    target = (part.slots[:, np.newaxis], cells[np.newaxis, :])
-    if int(status.min()) == _VALID == int(status.max()):
-        # Every sample VALID: plain reductions; a NaN value shows up as a NaN sum, and only
-        # the rows that have one are redone with the mask.
-        minimum = np.minimum.reduceat(values, starts, axis=1)
-        maximum = np.maximum.reduceat(values, starts, axis=1)
-        total = np.add.reduceat(values, starts, axis=1)
-        first = values[:, starts]
-        last = values[:, ends - 1]
-        first_at = np.tile(starts, (values.shape[0], 1))
-        last_at = np.tile(ends - 1, (values.shape[0], 1))
-        count = np.broadcast_to(sizes[cells], total.shape)
-        stats.count[target] = count
-        rows = np.flatnonzero(np.isnan(total).any(axis=1))
+    # Cells 0 … used - 1 hold every sample (the ones after them are empty) and are reduced all
+    # at once, so each result lands in its cell's column. reduceat gives an empty cell among
+    # them the element at its index instead of an identity: those cells are blanked after.
+    used = int(np.searchsorted(part.bounds[:-1], width))
+    starts, ends = part.bounds[:used], part.bounds[1 : used + 1]
+    if int(part.status.min()) == _VALID == int(part.status.max()):
+        rows = _fill_valid(stats, part, starts, ends)
     else:
-        shape = (values.shape[0], cells.size)
-        minimum, maximum, total, first, last = (np.empty(shape) for _ in range(5))
-        first_at, last_at = (np.empty(shape, dtype=np.intp) for _ in range(2))
-        rows = np.arange(values.shape[0])
+        rows = np.arange(part.slots.size)
     if rows.size:
-        masked = _masked_statistics(values[rows], status[rows], starts, ends)
-        results = (minimum, maximum, total, first, last, first_at, last_at)
-        for result, fixed in zip(results, (*masked[:5], *masked[10:]), strict=True):
-            result[rows] = fixed
-        where = (part.slots[rows][:, np.newaxis], cells[np.newaxis, :])
-        for name, counted in zip(_COUNT_FIELDS, masked[5:10], strict=True):
-            getattr(stats, name)[where] = counted
-        count = stats.count[target]
+        _fill_masked(stats, part, rows, starts, ends)
+
+
+def _fill_valid(
+    stats: BucketStatistics,
+    part: CellPart,
+    starts: npt.NDArray[np.intp],
+    ends: npt.NDArray[np.intp],
+) -> npt.NDArray[np.intp]:
+    """Every sample VALID: plain reductions. A NaN value shows up as a NaN sum; the rows that
+    have one are returned, to be redone with the mask."""
+    values = part.values
+    count = ends - starts
+    total = np.add.reduceat(values, starts, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
-    stats.first[target] = first
-    stats.last[target] = last
-    stats.first_time[target] = part.timestamps[first_at]
-    stats.last_time[target] = part.timestamps[last_at]
-    stats.min[target] = minimum
-    stats.max[target] = maximum
-    stats.mean[target] = np.where(count > 0, mean, np.nan)
+    floats = {
+        "first": values[:, starts],
+        "last": values[:, ends - 1],
+        "min": np.minimum.reduceat(values, starts, axis=1),
+        "max": np.maximum.reduceat(values, starts, axis=1),
+        "mean": mean,
+    }
+    first_time, last_time = part.timestamps[starts], part.timestamps[ends - 1]
+    empty = np.flatnonzero(count == 0)
+    if empty.size:
+        for result in floats.values():
+            result[:, empty] = np.nan
+        first_time[empty] = last_time[empty] = 0
+    where = (part.slots, slice(0, starts.size))
+    for name, result in floats.items():
+        getattr(stats, name)[where] = result
+    stats.count[where] = count
+    stats.first_time[where] = first_time
+    stats.last_time[where] = last_time
+    return np.flatnonzero(np.isnan(total).any(axis=1))
+
+
+def _fill_masked(
+    stats: BucketStatistics,
+    part: CellPart,
+    rows: npt.NDArray[np.intp],
+    starts: npt.NDArray[np.intp],
+    ends: npt.NDArray[np.intp],
+) -> None:
+    """Fill ``rows`` of ``part`` from their VALID non-NaN samples only."""
+    masked = _masked_statistics(part.values[rows], part.status[rows], starts, ends)
+    minimum, maximum, total, first, last = masked[:5]
+    count = masked[5]
+    first_time, last_time = part.timestamps[masked[10]], part.timestamps[masked[11]]
+    none = count == 0
+    first_time[none] = last_time[none] = 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+    where = (part.slots[rows], slice(0, starts.size))
+    floats = (first, last, minimum, maximum, mean)
+    for name, result in zip(_FLOAT_FIELDS, floats, strict=True):
+        getattr(stats, name)[where] = result
+    for name, counted in zip(_COUNT_FIELDS, masked[5:10], strict=True):
+        getattr(stats, name)[where] = counted
+    stats.first_time[where] = first_time
+    stats.last_time[where] = last_time
 
 
 def _masked_statistics(
@@ -266,15 +294,23 @@ def _masked_statistics(
 def hold_last_value(stats: BucketStatistics, last_before: F64Array) -> F64Array:
     """Fill each empty cell with the last value before it (super-sampled); the last values after."""
     cells = stats.cell_count
-    extended = np.concatenate([last_before[:, np.newaxis], stats.last], axis=1)
+    # A row without an empty cell keeps its statistics, and its last cell's ``last`` is the
+    # last value after it; only the rows with an empty cell are filled forward.
+    gaps = np.flatnonzero((stats.count == 0).any(axis=1))
+    result: F64Array = stats.last[:, -1].copy() if cells else last_before.copy()
+    if gaps.size == 0:
+        return result
+    extended = np.concatenate([last_before[gaps, np.newaxis], stats.last[gaps]], axis=1)
     index = np.where(np.isnan(extended), 0, np.arange(cells + 1))
     np.maximum.accumulate(index, axis=1, out=index)
     filled = np.take_along_axis(extended, index, axis=1)
     before = filled[:, :cells]
-    held = (stats.count == 0) & ~np.isnan(before)
+    result[gaps] = filled[:, cells]
+    held = np.zeros(stats.count.shape, dtype=np.bool_)
+    held[gaps] = (stats.count[gaps] == 0) & ~np.isnan(before)
     if held.any():
+        values = before[held[gaps]]
         for name in _FLOAT_FIELDS:
-            getattr(stats, name)[held] = before[held]
+            getattr(stats, name)[held] = values
         stats.super_sampled = held
-    result: F64Array = filled[:, cells].copy()
     return result
