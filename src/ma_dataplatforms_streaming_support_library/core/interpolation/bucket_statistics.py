@@ -22,6 +22,7 @@ _ERROR = int(ValueStatus.ERROR)
 _FLOAT_FIELDS = ("first", "last", "min", "max", "mean")
 _COUNT_FIELDS = ("count", "missing_count", "error_count", "unspecified_count", "nan_count")
 _TIME_FIELDS = ("first_time", "last_time")
+_VALID_FIELDS = (*_FLOAT_FIELDS, "count", *_TIME_FIELDS)
 _ALL_FIELDS = (*_FLOAT_FIELDS, *_COUNT_FIELDS, "super_sampled", *_TIME_FIELDS)
 
 
@@ -164,33 +165,41 @@ def _fill_valid(
     starts: npt.NDArray[np.intp],
     ends: npt.NDArray[np.intp],
 ) -> npt.NDArray[np.intp]:
-    """Every sample VALID: plain reductions. A NaN value shows up as a NaN sum; the rows that
-    have one are returned, to be redone with the mask."""
-    values = part.values
-    count = ends - starts
-    total = np.add.reduceat(values, starts, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / count
-    floats = {
-        "first": values[:, starts],
-        "last": values[:, ends - 1],
-        "min": np.minimum.reduceat(values, starts, axis=1),
-        "max": np.maximum.reduceat(values, starts, axis=1),
-        "mean": mean,
+    """Every sample VALID: plain reductions, written straight into ``stats`` when the part's
+    slots are consecutive. A NaN value shows up as a NaN sum; the rows that have one are
+    returned, to be redone with the mask."""
+    values, slots, used = part.values, part.slots, starts.size
+    lo = int(slots[0])
+    rows = slice(lo, lo + slots.size)
+    in_place = bool((np.diff(slots) == 1).all())
+    out = {
+        name: getattr(stats, name)[rows, :used]
+        if in_place
+        else np.empty((slots.size, used), getattr(stats, name).dtype)
+        for name in _VALID_FIELDS
     }
-    first_time, last_time = part.timestamps[starts], part.timestamps[ends - 1]
+    count = ends - starts
+    total = np.add.reduceat(values, starts, axis=1, out=out["mean"])
+    redo = np.flatnonzero(np.isnan(total).any(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(total, count, out=total)
+    # mode="clip" spares take() a buffer; an index it clips is an empty cell's, blanked below
+    np.take(values, starts, axis=1, out=out["first"], mode="clip")
+    np.take(values, ends - 1, axis=1, out=out["last"], mode="clip")
+    np.minimum.reduceat(values, starts, axis=1, out=out["min"])
+    np.maximum.reduceat(values, starts, axis=1, out=out["max"])
+    out["count"][...] = count
+    out["first_time"][...] = part.timestamps[starts]
+    out["last_time"][...] = part.timestamps[ends - 1]
     empty = np.flatnonzero(count == 0)
     if empty.size:
-        for result in floats.values():
-            result[:, empty] = np.nan
-        first_time[empty] = last_time[empty] = 0
-    where = (part.slots, slice(0, starts.size))
-    for name, result in floats.items():
-        getattr(stats, name)[where] = result
-    stats.count[where] = count
-    stats.first_time[where] = first_time
-    stats.last_time[where] = last_time
-    return np.flatnonzero(np.isnan(total).any(axis=1))
+        for name in _FLOAT_FIELDS:
+            out[name][:, empty] = np.nan
+        out["first_time"][:, empty] = out["last_time"][:, empty] = 0
+    if not in_place:
+        for name, result in out.items():
+            getattr(stats, name)[slots, :used] = result
+    return redo
 
 
 def _fill_masked(
