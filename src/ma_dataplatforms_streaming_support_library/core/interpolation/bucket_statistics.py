@@ -183,9 +183,9 @@ def _fill_valid(
     redo = np.flatnonzero(np.isnan(total).any(axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         np.divide(total, count, out=total)
-    # mode="clip" spares take() a buffer; an index it clips is an empty cell's, blanked below
-    np.take(values, starts, axis=1, out=out["first"], mode="clip")
-    np.take(values, ends - 1, axis=1, out=out["last"], mode="clip")
+    # Indexing rather than take(), which copies a non-contiguous input (rows of a larger array)
+    out["first"][...] = values[:, starts]
+    out["last"][...] = values[:, ends - 1]
     np.minimum.reduceat(values, starts, axis=1, out=out["min"])
     np.maximum.reduceat(values, starts, axis=1, out=out["max"])
     out["count"][...] = count
