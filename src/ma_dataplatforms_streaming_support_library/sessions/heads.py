@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arrays import BoolArray, I64Array, U8Array, U64Array
+from ..columnar.numpy.wire import WIRE_LEN, WIRE_VARINT, read_varint
 from .selection import Chooser
 
 __all__ = ["HEAD_BYTES", "Heads", "needed_records", "read_heads"]
@@ -32,7 +33,6 @@ _KINDS = {name.encode(): kind for kind, name in enumerate(DATA_TYPES)}
 _LAYOUTS = 16
 # Packet fields: type (1), session key (2), is_essential (3) before the content (tag 0x22).
 _TYPE_TAG, _CONTENT_TAG = 0x0A, 0x22
-_WIRE_VARINT, _WIRE_LEN = 0, 2
 # The content opens with its data format (tag 0x0A, its size) holding an id (tag 0x08, varint).
 _FORMAT_TAG, _FORMAT_ID_TAG = 0x0A, 0x08
 _VARINT_BYTES = 10
@@ -69,17 +69,6 @@ def _varints(block: U8Array) -> tuple[U64Array, I64Array]:
     return value, length
 
 
-def _python_varint(head: bytes, at: int) -> tuple[int, int] | None:
-    """The varint at ``head[at]`` and the position after it; None when the head ends first."""
-    value = shift = 0
-    for position in range(at, min(len(head), at + _VARINT_BYTES)):
-        value |= (head[position] & 0x7F) << shift
-        shift += 7
-        if head[position] < 0x80:
-            return value, position + 1
-    return None
-
-
 def _layout(head: bytes) -> tuple[int, bytes] | None:
     """Where the content's length field starts in a Packet, and the packet's type, when the
     fields before the content are read plainly from ``head``."""
@@ -88,13 +77,12 @@ def _layout(head: bytes) -> tuple[int, bytes] | None:
         tag = head[position]
         if tag == _CONTENT_TAG:
             return position + 1, packet_type
-        if tag >= 0x80 or tag & 7 not in (_WIRE_VARINT, _WIRE_LEN):
+        if tag >= 0x80 or tag & 7 not in (WIRE_VARINT, WIRE_LEN):
             return None
-        found = _python_varint(head, position + 1)
-        if found is None:
+        value, position = read_varint(head, position + 1)
+        if position < 0:
             return None
-        value, position = found
-        if tag & 7 == _WIRE_LEN:
+        if tag & 7 == WIRE_LEN:
             if tag == _TYPE_TAG:
                 packet_type = head[position : position + value]
             position += value

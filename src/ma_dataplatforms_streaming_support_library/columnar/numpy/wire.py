@@ -16,6 +16,7 @@ __all__ = [
     "WIRE_VARINT",
     "FieldTable",
     "decode_packed_varints",
+    "read_varint",
     "read_varints",
     "scan_fields",
 ]
@@ -129,7 +130,7 @@ def scan_fields(data: bytes, starts: I64Array, ends: I64Array) -> FieldTable:
     return FieldTable(msg, number, wire, start, stop, varints[order], malformed)
 
 
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
     """``(value, next position)``; next position -1 when invalid (same rule as read_varints)."""
     value = 0
     for k in range(10):
@@ -154,17 +155,17 @@ def _scan_tail(
     for m in active.tolist():
         pos, end = int(cursor[m]), int(ends[m])
         while pos < end:
-            tag, pos = _read_varint(data, pos)
+            tag, pos = read_varint(data, pos)
             number, wire = tag >> 3, tag & 7
             if pos < 0 or number == 0 or tag >= 1 << 32:
                 bad.append(m)
                 break
             value = 0
             if wire == WIRE_VARINT:
-                value, stop = _read_varint(data, pos)
+                value, stop = read_varint(data, pos)
                 start = pos
             elif wire == WIRE_LEN:
-                length, start = _read_varint(data, pos)
+                length, start = read_varint(data, pos)
                 stop = start + length if start >= 0 else -1
             elif wire in (WIRE_I64, WIRE_I32):
                 start, stop = pos, pos + (8 if wire == WIRE_I64 else 4)
