@@ -13,7 +13,7 @@ from ._parsed import PacketEnvelopes
 from .model import DecodeStats, Impl
 from .parsers import get_parser
 
-__all__ = ["PacketEnvelopes", "envelope_head", "read_envelopes", "wrap_packets"]
+__all__ = ["PacketEnvelopes", "envelope_head", "read_envelopes", "varint", "wrap_packets"]
 
 
 def read_envelopes(
@@ -33,16 +33,19 @@ def read_envelopes(
     return outcome.result
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
+    """``value`` (>= 0) as a protobuf varint; one- and two-byte values, the common lengths and
+    sizes, without a loop."""
+    if value < 0x80:
+        return bytes((value,))
+    if value < 0x4000:
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
     out = bytearray()
-    while True:
-        byte = value & 0x7F
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
         value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+    out.append(value)
+    return bytes(out)
 
 
 def envelope_head(type_name: str, session_key: str = "", is_essential: bool = False) -> bytes:
@@ -51,10 +54,10 @@ def envelope_head(type_name: str, session_key: str = "", is_essential: bool = Fa
     head = b""
     if type_name:
         raw = type_name.encode("utf-8")
-        head += b"\x0a" + _varint(len(raw)) + raw
+        head += b"\x0a" + varint(len(raw)) + raw
     if session_key:
         raw = session_key.encode("utf-8")
-        head += b"\x12" + _varint(len(raw)) + raw
+        head += b"\x12" + varint(len(raw)) + raw
     if is_essential:
         head += b"\x18\x01"
     return head
@@ -83,8 +86,8 @@ def wrap_packets(
             raise ValueError(f"packet id {packet_id} is not a uint64")
         parts = [prefix]
         if content:
-            parts += [b"\x22", _varint(len(content)), content]
+            parts += [b"\x22", varint(len(content)), content]
         if packet_id:
-            parts += [b"\x28", _varint(packet_id)]
+            parts += [b"\x28", varint(packet_id)]
         out.append(b"".join(parts))
     return out

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ...columnar.envelope import varint
+
 __all__ = [
     "data_packets_request",
     "decode_packet_responses",
@@ -28,28 +30,15 @@ _FIELD_3 = b"\x1a"
 _FIELD_4 = b"\x22"
 
 
-def _varint(value: int) -> bytes:
-    if value < 0x80:
-        return bytes((value,))
-    if value < 0x4000:
-        return bytes(((value & 0x7F) | 0x80, value >> 7))
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def _field(tag: bytes, payload: bytes) -> bytes:
-    return tag + _varint(len(payload)) + payload
+    return tag + varint(len(payload)) + payload
 
 
 def timestamp_bytes(timestamp_ms: int) -> bytes:
     """A ``google.protobuf.Timestamp`` of ``timestamp_ms`` (ms since the Unix epoch, >= 0)."""
     seconds, millis = divmod(timestamp_ms, 1000)
-    out = b"\x08" + _varint(seconds) if seconds else b""
-    return out + (b"\x10" + _varint(millis * 1_000_000) if millis else b"")
+    out = b"\x08" + varint(seconds) if seconds else b""
+    return out + (b"\x10" + varint(millis * 1_000_000) if millis else b"")
 
 
 def stream_field_bytes(stream: str) -> bytes:
@@ -67,9 +56,9 @@ def response_head(packet_size: int, tail_size: int) -> bytes:
     (field 1), when ``tail_size`` bytes of encoded stream and submit time fields follow them.
     Head, packet bytes and tail joined are the item: the packet's bytes are copied once, by the
     join, and a head serves every packet of the same size and tail size."""
-    length = _varint(packet_size)
+    length = varint(packet_size)
     inner = 1 + len(length) + packet_size + tail_size
-    return _FIELD_1 + _varint(inner) + _FIELD_1 + length
+    return _FIELD_1 + varint(inner) + _FIELD_1 + length
 
 
 def data_packets_request(details: Iterable[tuple[bytes, str, str, str]]) -> bytes:
