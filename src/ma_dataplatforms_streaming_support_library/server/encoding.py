@@ -10,10 +10,9 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Final
 
-from google.protobuf.message import DecodeError
-
 from ..core.remote import wire
 from ..protos import open_data_pb2
+from ..protos.packets import parse_packet
 from ..transport.base import Record
 
 __all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_PACKETS", "ResponseEncoder", "responses"]
@@ -58,12 +57,10 @@ class ResponseEncoder:
         size = 0
         heads = self._heads
         tails = self._tails
-        parse = open_data_pb2.Packet.FromString
         for record, stream in batch:
             value = record.value
-            try:
-                packet = parse(value)
-            except DecodeError:
+            packet = parse_packet(value)
+            if packet is None:
                 logger.warning(
                     "skipping a record that is not an Open Data Packet at %s:%d offset %d",
                     record.topic,
