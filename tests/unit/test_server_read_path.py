@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from google.protobuf import timestamp_pb2
 
+from ma_dataplatforms_streaming_support_library.core.base.ahead import made_ahead
 from ma_dataplatforms_streaming_support_library.protos import api_pb2, open_data_pb2
 from ma_dataplatforms_streaming_support_library.server import encoding
 from ma_dataplatforms_streaming_support_library.server.encoding import ResponseEncoder, responses
-from ma_dataplatforms_streaming_support_library.server.prefetch import prefetched
 from ma_dataplatforms_streaming_support_library.transport.base import Record
 
 
@@ -118,8 +118,8 @@ def test_batches_hold_at_most_the_csharp_batch_size() -> None:
     assert sizes == [encoding.MAX_BATCH_PACKETS, 3]
 
 
-# prefetch -----------------------------------------------------------------------------------------
-def test_prefetched_yields_every_item_in_order_from_another_thread() -> None:
+# made ahead -----------------------------------------------------------------------------------------
+def test_made_ahead_yields_every_item_in_order_from_another_thread() -> None:
     threads: set[str] = set()
 
     def produce(stop: Callable[[], bool]) -> Iterator[int]:
@@ -127,7 +127,7 @@ def test_prefetched_yields_every_item_in_order_from_another_thread() -> None:
             threads.add(threading.current_thread().name)
             yield index
 
-    assert list(prefetched(produce, lambda: False, name="producer")) == list(range(100))
+    assert list(made_ahead(produce, lambda: False, name="producer")) == list(range(100))
     assert threads == {"producer"}
 
 
@@ -141,7 +141,7 @@ def test_the_producer_stays_a_bounded_number_of_items_ahead() -> None:
             yield index
             index += 1
 
-    items = prefetched(produce, lambda: False, depth=2)
+    items = made_ahead(produce, lambda: False, depth=2)
     assert next(items) == 0
     time.sleep(0.3)
     # the one taken, two queued, one made and waiting for room
@@ -159,7 +159,7 @@ def test_closing_the_consumer_ends_the_producer_before_close_returns() -> None:
         finally:
             ended.set()
 
-    items = prefetched(produce, lambda: False)
+    items = made_ahead(produce, lambda: False)
     next(items)
     items.close()
     assert ended.is_set()
@@ -175,7 +175,7 @@ def test_the_stop_condition_ends_producer_and_consumer() -> None:
 
     thread = threading.Timer(0.2, stopping.set)
     thread.start()
-    assert list(prefetched(produce, stopping.is_set)) == []
+    assert list(made_ahead(produce, stopping.is_set)) == []
     thread.join()
 
 
@@ -184,7 +184,7 @@ def test_a_producer_failure_is_raised_to_the_consumer_after_its_items() -> None:
         yield 1
         raise OSError("store gone")
 
-    items = prefetched(produce, lambda: False)
+    items = made_ahead(produce, lambda: False)
     assert next(items) == 1
     with pytest.raises(OSError, match="store gone"):
         next(items)

@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 
+from ..core.base.ahead import made_ahead
 from ..core.data_format_management.data_format_management_service import (
     DataFormatManagementService,
 )
@@ -20,7 +21,6 @@ from .connections import Connection, ConnectionRegistry
 from .encoding import ResponseEncoder, responses
 from .filters import DataPacketFilter
 from .metrics import ServerMetrics
-from .prefetch import prefetched
 from .reading import RouteReader
 from .routes import Route, connection_routes, essentials_routes
 
@@ -69,7 +69,7 @@ class PacketReaderServicer:
     the packets of one poll (what the store has ready, up to ``encoding.MAX_BATCH_PACKETS`` and
     ``encoding.MAX_BATCH_BYTES``) in one response; else each response holds one packet, as in
     the C# server. A record that is not an Open Data Packet is skipped. Polling and encoding run
-    on a thread of the call's own, ahead of the sending (see ``prefetch``). With a session key,
+    on a thread of the call's own, ahead of the sending (see ``core.base.ahead``). With a session key,
     ``ReadPackets`` and ``ReadDataPackets`` start no earlier than the session's start offsets,
     so reading one session skips the sessions before it instead of filtering them out: the
     packets delivered are the same as the C# server's.
@@ -206,7 +206,7 @@ class PacketReaderServicer:
             return self._encoded(reader, connection, should_stop, keep, essentials)
 
         should_stop = stop_condition(context, self._stopping, connection.closed)
-        for chunk in prefetched(produce, should_stop):
+        for chunk in made_ahead(produce, should_stop, name="ma-streaming-read"):
             yield from chunk
 
     def _encoded(

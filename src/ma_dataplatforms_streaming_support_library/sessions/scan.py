@@ -18,13 +18,13 @@ from ..columnar import ContentBatch
 from ..contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from ..contracts.packet_reading.packet_reading_type import PacketReadingType
 from ..contracts.shared.stream_creation_strategy import StreamCreationStrategy
+from ..core.base.ahead import made_ahead
 from ..core.library.context import LibraryContext
 from ..core.packet_reading.session_reading import plan_partitions
 from ..core.session_management.registry import SessionRecord
 from ..errors import SessionNotFoundError, TransportError
 from ..layout import main_topic, stream_of
 from ..transport.base import Consumer, Record, TopicPartition, Transport
-from .ahead import read_ahead
 from .types import Origin
 
 __all__ = [
@@ -288,11 +288,11 @@ def scan_records(
     source: Callable[[], Generator[SessionChunk, None, None]] | None = None,
 ) -> Iterator[SessionChunk]:
     """Yield the session's records in chunks of at most ``batch_bytes`` of values (or one larger
-    record) until all are read: from a consumer, or the chunks ``source()`` yields; read ahead
-    (``read_ahead``)."""
-    if source is None:
-        return read_ahead(lambda: _consumed(transport, scan, timeout_s, batch_bytes))
-    return read_ahead(source)
+    record) until all are read: from a consumer, or the chunks ``source()`` yields; made ahead on
+    a thread of their own while the caller decodes (the store or broker client releases the GIL
+    while it waits or steps, so both go on at once)."""
+    chunks = source or (lambda: _consumed(transport, scan, timeout_s, batch_bytes))
+    return made_ahead(lambda _stop: chunks(), name="ma-streaming-session-scan")
 
 
 def _consumed(
