@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -24,12 +24,12 @@ from ..columnar import (
     decode_synchro_batch,
     read_envelopes,
 )
+from ..columnar.heads import read_heads
 from ..contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ..contracts.session_management.session_info import SessionInfo
 from ..protos import open_data_pb2 as pb
 from ..protos.packets import parse_message, parse_packet
 from .groups import MAX_FIRST_CAPACITY, Group, Where, assemble, by_kind
-from .heads import needed_records, read_heads
 from .parameters import Parameter, parameter_of
 from .selection import Chooser, Selection
 from .types import CorruptRecord, EventRecord, MarkerRecord, Origin, SessionData
@@ -145,7 +145,11 @@ class SessionCollector:
     def needed_records(self, heads: Sequence[bytes]) -> tuple[BoolArray, Counter[str]]:
         """Which records (by the heads of their values) the selection needs, and how many
         packets of each type the others are: those hold none of its parameters."""
-        return needed_records(read_heads(heads), self._chooser)
+        return self._chooser.needed_records(read_heads(heads))
+
+    def needed_formats(self, format_ids: Iterable[int]) -> list[int]:
+        """Which of these data format ids the selection needs."""
+        return self._chooser.needed_formats(format_ids)
 
     def skipped_records(self, stream: str, packets: Counter[str]) -> None:
         """Count packets of a stream left unread (they hold no selected parameter) as read."""

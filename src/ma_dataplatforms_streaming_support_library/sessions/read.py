@@ -8,11 +8,18 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from ..core.library.context import LibraryContext
 from ..core.session_management.registry import SessionRecord
+from ..transport.base import KeyedReader
 from .arguments import check_read_arguments
 from .collect import SessionCollector
 from .scan import SessionChunk, SessionScan, find_session, plan_scan, scan_records
 from .selection import Selection, TimeBound, check_parameters_known, selection_of
-from .skim import skim_records, whole_records, worth_skimming
+from .skim import (
+    label_plan,
+    labelled_records,
+    skim_records,
+    whole_records,
+    worth_skimming,
+)
 from .types import ProgressCallback, SessionData
 
 __all__ = ["collect_in", "read_in"]
@@ -86,25 +93,50 @@ def session_chunks(
     context: LibraryContext, scan: SessionScan, collector: SessionCollector | None = None
 ) -> Iterator[SessionChunk]:
     """The scan's records in chunks, through the transport's keyed reader where it has one.
-    With the ``collector`` of a selection, where few records hold the selected parameters, the
-    heads are read first and only the records the collector needs are read whole."""
+    With the ``collector`` of a selection, where few records hold the selected parameters, only
+    the records the collector needs are read whole: found by the store's packet labels, or else
+    by reading the heads of all first."""
     transport = context.transport
     reader = transport.keyed_reader()
     if reader is None:
         yield from scan_records(transport, scan, context.timeout_s)
         return
     with reader:
-        if collector is not None and worth_skimming(reader, scan, collector.needed_records):
-            needed, skipped = collector.needed_records, collector.skipped_records
-            yield from skim_records(reader, scan, needed, skipped)
-        else:
-            yield from scan_records(
-                transport, scan, context.timeout_s, source=lambda: whole_records(reader, scan)
+        chosen = None if collector is None else _chosen_records(reader, scan, collector)
+        if chosen is None:
+            chosen = (
+                "all",
+                scan_records(
+                    transport, scan, context.timeout_s, source=lambda: whole_records(reader, scan)
+                ),
             )
+        way, chunks = chosen
+        yield from chunks
         logger.debug(
-            "%s: %d records (%d bytes) of %d read whole",
+            "%s: %d records (%d bytes) of %d read whole (%s)",
             transport.location,
             reader.whole_records,
             reader.whole_bytes,
             scan.total_records,
+            way,
         )
+
+
+def _chosen_records(
+    reader: KeyedReader, scan: SessionScan, collector: SessionCollector
+) -> tuple[str, Iterator[SessionChunk]] | None:
+    """How, and which, records the collector's selection needs, where some can be left unread:
+    by the store's packet labels, or where it has none for the session's sample packets, by
+    reading the heads of all first; None: all are needed."""
+    plan = label_plan(reader, scan, collector.needed_formats)
+    if plan is not None:
+        if plan.reads_all:
+            return None
+        return "by packet labels", labelled_records(
+            reader, scan, plan, collector.needed_records, collector.skipped_records
+        )
+    if worth_skimming(reader, scan, collector.needed_records):
+        return "by record heads", skim_records(
+            reader, scan, collector.needed_records, collector.skipped_records
+        )
+    return None

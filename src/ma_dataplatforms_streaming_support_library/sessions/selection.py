@@ -14,6 +14,7 @@ import numpy.typing as npt
 from ..arrays import BoolArray, I64Array
 from ..columnar import ContentBatch, PacketHeaders, peek_headers
 from ..columnar._parsed import FORMAT_ID, FORMAT_NONE
+from ..columnar.heads import DATA_TYPES, Heads
 from ..errors import ConfigurationError
 from .types import EventRecord, MarkerRecord
 
@@ -158,6 +159,26 @@ class Chooser:
         is unknown (its packets are then decoded, to be counted as unresolved)."""
         identifiers = self.identifiers(data_format_id)
         return identifiers is None or self.rows(identifiers) != _NONE
+
+    def needed_records(self, heads: Heads) -> tuple[BoolArray, Counter[str]]:
+        """Which records (by their heads) must be fetched whole, and how many packets of each
+        sample type the others are. A record whose head is not read plainly is fetched."""
+        needed = heads.kinds < 0
+        sample = np.flatnonzero(~needed)
+        ids = heads.format_ids[sample]
+        for data_format_id in np.unique(ids).tolist():
+            if self.holds_selected(int(data_format_id)):
+                needed[sample[ids == data_format_id]] = True
+        skipped_kinds = np.bincount(heads.kinds[~needed], minlength=len(DATA_TYPES))
+        skipped = Counter(
+            {DATA_TYPES[kind]: count for kind, count in enumerate(skipped_kinds.tolist()) if count}
+        )
+        return needed, skipped
+
+    def needed_formats(self, format_ids: Iterable[int]) -> list[int]:
+        """Of data format ids, those whose packets must be decoded: they hold a selected
+        parameter, or are unknown."""
+        return [fid for fid in format_ids if self.holds_selected(fid)]
 
     def pick(
         self, packet_type: str, contents: ContentBatch, unresolved: Counter[int]

@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..arrays import BoolArray, I64Array
-from ..transport.base import KeyedReader, RecordHeads, TopicPartition
-from .heads import HEAD_BYTES
+from ..arrays import BoolArray, I64Array, U64Array
+from ..columnar.heads import DATA_TYPES, HEAD_BYTES
+from ..transport.base import KeyedReader, PacketLabels, RecordHeads, TopicPartition
 from .scan import SessionChunk, SessionScan, pack_values
 
-__all__ = ["Needed", "Skipped", "skim_records", "whole_records", "worth_skimming"]
+__all__ = [
+    "LabelPlan",
+    "Needed",
+    "Skipped",
+    "Wanted",
+    "label_plan",
+    "labelled_records",
+    "skim_records",
+    "whole_records",
+    "worth_skimming",
+]
 
+#: which of these data format ids a selective read needs
+Wanted = Callable[[Iterable[int]], list[int]]
 #: which records, by the heads of their values, are needed whole, and how many packets of each
 #: type the others are
 Needed = Callable[[Sequence[bytes]], tuple[BoolArray, Counter[str]]]
@@ -52,6 +65,51 @@ def worth_skimming(reader: KeyedReader, scan: SessionScan, needed: Needed) -> bo
     return float(wanted.mean()) <= _SKIM_SHARE
 
 
+@dataclass(frozen=True)
+class LabelPlan:
+    """What a selective read takes from the store's packet labels: the labels of each range
+    (None for a range without them) and the data format ids whose records it reads."""
+
+    labels: dict[TopicPartition, PacketLabels | None]
+    formats: U64Array
+    #: every data format in the labels is wanted and no range is without them: a selective
+    #: read would read every record
+    reads_all: bool
+
+
+def label_plan(reader: KeyedReader, scan: SessionScan, wanted: Wanted) -> LabelPlan | None:
+    """The plan of a selective read by packet labels, or None where the store keeps none for
+    the session's records."""
+    key = scan.record.info.session_key.encode()
+    labels = {where: reader.packet_labels(where, *span, key) for where, span in scan.ranges.items()}
+    known = [found.format_ids[found.kinds >= 0] for found in labels.values() if found is not None]
+    if not known:
+        return None
+    present = np.unique(np.concatenate(known))
+    formats = np.asarray(wanted(present.tolist()), np.uint64)
+    gaps = len(known) < len(labels)
+    return LabelPlan(labels, formats, formats.size == present.size and not gaps)
+
+
+def labelled_records(
+    reader: KeyedReader, scan: SessionScan, plan: LabelPlan, needed: Needed, skipped: Skipped
+) -> Iterator[SessionChunk]:
+    """Yield the session's records of the plan's data formats (and those of no data format id)
+    in chunks, partition by partition; the others are told to ``skipped`` — no page of theirs
+    is read. A range without labels is skimmed by heads instead (``needed``)."""
+    for where, (start, end) in scan.ranges.items():
+        labels = plan.labels[where]
+        if labels is None:
+            yield from _skim_partition(reader, scan, where, needed, skipped)
+            continue
+        stream = scan.streams_by_partition[where]
+        keep = (labels.kinds < 0) | np.isin(labels.format_ids, plan.formats)
+        others = np.bincount(labels.kinds[~keep], minlength=len(DATA_TYPES)).tolist()
+        skipped(stream, Counter({DATA_TYPES[k]: n for k, n in enumerate(others) if n}))
+        offsets, sizes = labels.offsets[keep].tolist(), labels.sizes[keep].tolist()
+        yield from _whole(reader, where, stream, offsets, sizes, end - start)
+
+
 def skim_records(
     reader: KeyedReader, scan: SessionScan, needed: Needed, skipped: Skipped
 ) -> Iterator[SessionChunk]:
@@ -65,36 +123,56 @@ def skim_records(
 
     A chunk's ``scanned`` counts every record its heads covered, so progress reaches the total.
     """
-    for where, scanned, found in _heads(reader, scan):
-        stream = scan.streams_by_partition[where]
+    for where in scan.ranges:
+        yield from _skim_partition(reader, scan, where, needed, skipped)
+
+
+def _skim_partition(
+    reader: KeyedReader, scan: SessionScan, where: TopicPartition, needed: Needed, skipped: Skipped
+) -> Iterator[SessionChunk]:
+    stream = scan.streams_by_partition[where]
+    for scanned, found in _heads(reader, scan, where):
         if not found.heads:
             yield pack_values((), (), where, stream, scanned)
             continue
         keep, left = needed(found.heads)
         skipped(stream, left)
         offsets = np.asarray(found.offsets, np.int64)[keep]
-        pieces = _pieces(np.asarray(found.sizes, np.int64)[keep])
-        for first, stop in itertools.pairwise(pieces):
-            read = reader.chosen(where, offsets[first:stop].tolist())
-            yield pack_values(read.offsets, read.values, where, stream, scanned)
-            scanned = 0
-        if scanned:
-            yield pack_values((), (), where, stream, scanned)
+        sizes = np.asarray(found.sizes, np.int64)[keep]
+        yield from _whole(reader, where, stream, offsets.tolist(), sizes.tolist(), scanned)
+
+
+def _whole(
+    reader: KeyedReader,
+    where: TopicPartition,
+    stream: str,
+    offsets: Sequence[int],
+    sizes: Sequence[int],
+    scanned: int,
+) -> Iterator[SessionChunk]:
+    """The records at ``offsets`` (of ``sizes``) read whole, in chunks; the first chunk counts
+    the ``scanned`` records their choice covered (one chunk with none, if none is read)."""
+    pieces = _pieces(np.asarray(sizes, np.int64))
+    for first, stop in itertools.pairwise(pieces):
+        read = reader.chosen(where, offsets[first:stop])
+        yield pack_values(read.offsets, read.values, where, stream, scanned)
+        scanned = 0
+    if scanned:
+        yield pack_values((), (), where, stream, scanned)
 
 
 def _heads(
-    reader: KeyedReader, scan: SessionScan
-) -> Generator[tuple[TopicPartition, int, RecordHeads], None, None]:
-    """Each partition's heads in batches, with the count of records each batch covers."""
+    reader: KeyedReader, scan: SessionScan, where: TopicPartition
+) -> Generator[tuple[int, RecordHeads], None, None]:
+    """A partition's heads in batches, with the count of records each batch covers."""
     key = scan.record.info.session_key.encode()
-    for where, (start, end) in scan.ranges.items():
-        position = start
-        while position < end:
-            found = reader.heads(where, position, end, key, HEAD_BYTES, _HEADS_PER_READ)
-            last = len(found.offsets) < _HEADS_PER_READ
-            following = end if last else found.offsets[-1] + 1
-            yield where, following - position, found
-            position = following
+    position, end = scan.ranges[where]
+    while position < end:
+        found = reader.heads(where, position, end, key, HEAD_BYTES, _HEADS_PER_READ)
+        last = len(found.offsets) < _HEADS_PER_READ
+        following = end if last else found.offsets[-1] + 1
+        yield following - position, found
+        position = following
 
 
 def whole_records(

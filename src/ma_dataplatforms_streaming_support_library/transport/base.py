@@ -8,6 +8,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+
+from ..arrays import I64Array, U64Array
 from ..errors import TransportError
 
 __all__ = [
@@ -16,6 +19,7 @@ __all__ = [
     "DeliveryFailure",
     "KeyedReader",
     "KeyedValues",
+    "PacketLabels",
     "Record",
     "RecordHeads",
     "TopicPartition",
@@ -114,6 +118,23 @@ class KeyedValues:
     values: tuple[bytes, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class PacketLabels:
+    """The packet labels of some records of one partition, in offset order: each one's offset,
+    its packet's sample kind (index into ``columnar.heads.DATA_TYPES``; -1 for a record that is
+    no sample packet with a data format id), data format id, and value size."""
+
+    offsets: I64Array
+    kinds: I64Array
+    format_ids: U64Array
+    sizes: I64Array
+
+    @classmethod
+    def empty(cls) -> PacketLabels:
+        none = np.zeros(0, np.int64)
+        return cls(none, none, np.zeros(0, np.uint64), none)
+
+
 class KeyedReader(abc.ABC):
     """Reads the records of one key in a partition's offset range, for less than a consumer
     costs: only their values, only the first bytes of them (heads), or whole values chosen by
@@ -158,6 +179,14 @@ class KeyedReader(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the reader; idempotent."""
+
+    def packet_labels(
+        self, where: TopicPartition, start: int, end: int, key: bytes
+    ) -> PacketLabels | None:
+        """The packet labels of the records keyed ``key`` with ``start <= offset < end``, which
+        a store may keep for each record it commits; None where it has none for some record of
+        the range (committed by a writer that does not label), or keeps none at all."""
+        return None
 
     def __enter__(self) -> KeyedReader:
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -9,8 +10,9 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from .base import (
     Consumer,
@@ -22,6 +24,7 @@ from .base import (
     check_record_size,
 )
 from .embedded_consumer import EmbeddedConsumer, EmbeddedKeyedReader
+from .labels import label_batch
 from .sqlite_log import StoreCatalog, commit_signal, connect, id_range
 
 __all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
@@ -44,7 +47,11 @@ _YIELD_EVERY = 8
 _Queued = tuple[bytes | None, bytes, int]
 
 _ROWS_PER_INSERT = 64
-_MULTI_ROW_INSERT = "INSERT INTO records VALUES " + ", ".join(["(?, ?, ?, ?)"] * _ROWS_PER_INSERT)
+
+
+@functools.cache
+def _statement(table: str, width: int, rows: int) -> str:
+    return f"INSERT INTO {table} VALUES " + ", ".join([f"({', '.join('?' * width)})"] * rows)
 
 
 def default_store_path() -> Path:
@@ -57,22 +64,37 @@ def default_store_path() -> Path:
     return platformdirs.user_data_path("ma-streaming", appauthor=False) / "sessions.db"
 
 
-def _insert(connection: sqlite3.Connection, first_id: int, records: list[_Queued]) -> None:
-    """Insert one partition's records with ids from ``first_id``, _ROWS_PER_INSERT to a statement.
+def _insert(
+    connection: sqlite3.Connection, pid: int, first_id: int, records: list[_Queued]
+) -> None:
+    """Insert one partition's records with ids from ``first_id``, and their packet labels."""
+    keys, values, timestamps = zip(*records, strict=True)
+    labels = label_batch(pid, first_id - id_range(pid)[0], keys, values)
+    connection.execute("INSERT INTO record_labels VALUES (?, ?, ?, ?, ?, ?, ?, ?)", labels)
+    rows = zip(itertools.count(first_id), keys, values, timestamps, strict=False)
+    _insert_rows(connection, "records", 4, rows, len(records))
+
+
+def _insert_rows(
+    connection: sqlite3.Connection,
+    table: str,
+    width: int,
+    rows: Iterator[tuple[Any, ...]],
+    count: int,
+) -> None:
+    """Insert ``count`` rows of ``width`` fields, _ROWS_PER_INSERT to a statement.
 
     sqlite3 releases the GIL around each statement, and a producer thread holding it in between
     would otherwise delay every row; the rows are laid out by C iterators, not a Python loop.
     """
-    keys, values, timestamps = zip(*records, strict=True)
-    rows = zip(itertools.count(first_id), keys, values, timestamps, strict=False)
-    whole = len(records) - len(records) % _ROWS_PER_INSERT
+    whole = count - count % _ROWS_PER_INSERT
     if whole:
         fields = itertools.chain.from_iterable(itertools.islice(rows, whole))
-        # One iterator repeated: each statement takes the next 4 * _ROWS_PER_INSERT fields.
-        statements = zip(*[fields] * (4 * _ROWS_PER_INSERT), strict=False)
-        connection.executemany(_MULTI_ROW_INSERT, statements)
-    if whole < len(records):
-        connection.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", rows)
+        # One iterator repeated: each statement takes the next width * _ROWS_PER_INSERT fields.
+        statements = zip(*[fields] * (width * _ROWS_PER_INSERT), strict=False)
+        connection.executemany(_statement(table, width, _ROWS_PER_INSERT), statements)
+    if whole < count:
+        connection.executemany(_statement(table, width, 1), rows)
 
 
 class EmbeddedTransport(Transport):
@@ -236,7 +258,7 @@ class EmbeddedTransport(Transport):
                     last = connection.execute(
                         "SELECT MAX(id) FROM records WHERE id >= ? AND id < ?", (low, high)
                     ).fetchone()[0]
-                    _insert(connection, low if last is None else last + 1, records)
+                    _insert(connection, pid, low if last is None else last + 1, records)
                 connection.execute("COMMIT")
             except BaseException:
                 # SQLite ends the transaction itself on some errors (a full disk: SQLITE_FULL);

@@ -14,15 +14,18 @@ from .base import (
     Consumer,
     KeyedReader,
     KeyedValues,
+    PacketLabels,
     Record,
     RecordHeads,
     TopicPartition,
     TransportError,
     fetch_fairly,
 )
+from .labels import labels_in
 from .sqlite_log import StoreCatalog, commit_signal, connect, id_range
 
 __all__ = ["EmbeddedConsumer", "EmbeddedKeyedReader"]
+
 
 # Whole records are fetched by runs of consecutive offsets; runs shorter than this go by offset
 # lists of _LISTED_OFFSETS (a range query per short run would cost more than the rows).
@@ -140,6 +143,21 @@ class EmbeddedKeyedReader(KeyedReader):
             return RecordHeads((), (), ())
         offsets, sizes, heads = zip(*rows, strict=True)
         return RecordHeads(offsets, sizes, heads)
+
+    def packet_labels(
+        self, where: TopicPartition, start: int, end: int, key: bytes
+    ) -> PacketLabels | None:
+        pid = self._catalog.pid(*where)
+        (first,) = self._connection.execute(
+            "SELECT max(first_offset) FROM record_labels WHERE pid = ? AND first_offset <= ?",
+            (pid, max(0, start)),
+        ).fetchone()
+        rows = self._connection.execute(
+            "SELECT * FROM record_labels WHERE pid = ? AND first_offset >= ? AND first_offset < ? "
+            "ORDER BY first_offset",
+            (pid, max(0, start) if first is None else first, end),
+        ).fetchall()
+        return labels_in(rows, max(0, start), end, key)
 
     def values(
         self, where: TopicPartition, start: int, end: int, key: bytes, max_records: int

@@ -2,6 +2,8 @@
 
 One file (WAL mode) holds topics, partitions and records. Opening a store creates missing
 folders (0700) and the file (0600) — telemetry is confidential.
+
+Beside the records, ``record_labels`` (see ``labels``) keeps their packet labels.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from pathlib import Path
 
 from .base import TopicPartition, TransportError
+from .labels import LABELS_SCHEMA
 
 __all__ = ["OFFSET_BITS", "PAGE_SIZE", "StoreCatalog", "commit_signal", "connect", "id_range"]
 
@@ -95,7 +98,7 @@ def _open(path: Path, timeout_s: float) -> sqlite3.Connection:
         connection.execute(f"PRAGMA page_size={PAGE_SIZE}")
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-        connection.executescript(_SCHEMA)
+        connection.executescript(_SCHEMA + LABELS_SCHEMA)
     except BaseException:
         connection.close()
         raise

@@ -1050,3 +1050,70 @@ def peek_headers(bytes buffer, const int64_t[::1] starts, const int64_t[::1] end
         else:
             formats[i] = found
     return known_arr, kinds_arr, ids_arr, formats, first_arr, last_arr
+
+
+# Packet labels (columnar.heads): the sample kind, as an index of DATA_TYPES, and data format id
+# of Packets read plainly from their first bytes, by the rules of heads.read_heads.
+cdef inline int8_t sample_kind(const uint8_t* b, Py_ssize_t size) noexcept nogil:
+    if size == 12 and memcmp(b, b"PeriodicData", 12) == 0:
+        return 0
+    if size == 7 and memcmp(b, b"RowData", 7) == 0:
+        return 1
+    if size == 11 and memcmp(b, b"SynchroData", 11) == 0:
+        return 2
+    return -1
+
+
+cdef int8_t label_packet(const uint8_t* b, Py_ssize_t end, uint64_t* format_id) noexcept nogil:
+    """The kind of the Packet in b[0:end] whose fields up to its content are single-byte tags
+    of varint or length-delimited fields, and whose content opens with a data format id; -1
+    for any other bytes. ``format_id`` gets the id."""
+    cdef Py_ssize_t p = 0, type_at = 0, type_size = -1, q
+    cdef uint64_t value, fid
+    cdef uint8_t tag
+    cdef int8_t kind
+    while p < end:
+        tag = b[p]
+        p += 1
+        if tag == 0x22:  # the content
+            if not read_varint(b, &p, end, &value) or value == 0 or p >= end:
+                return -1
+            kind = sample_kind(b + type_at, type_size)
+            if kind < 0 or p + 3 > end or b[p] != 0x0A or b[p + 2] != 0x08:
+                return -1
+            q = p + 3
+            if not read_varint(b, &q, end, &fid) or b[p + 1] != 1 + (q - p - 3):
+                return -1
+            format_id[0] = fid
+            return kind
+        if tag >= 0x80 or (tag & 7) not in (WIRE_VARINT, WIRE_LEN):
+            return -1
+        if not read_varint(b, &p, end, &value):
+            return -1
+        if tag & 7 == WIRE_LEN:
+            if value > <uint64_t>(end - p):
+                return -1
+            if tag == 0x0A:
+                type_at, type_size = p, <Py_ssize_t>value
+            p += <Py_ssize_t>value
+    return -1
+
+
+def packet_labels(list values, Py_ssize_t head_bytes):
+    """(kinds int8, format ids uint64) of the Packets in ``values`` (bytes), each read from its
+    first ``head_bytes`` bytes; kind -1 (id 0) where a value is not read plainly."""
+    cdef Py_ssize_t n = len(values), i, size
+    kinds_array = np.full(n, -1, np.int8)
+    ids_array = np.zeros(n, np.uint64)
+    cdef int8_t[::1] kinds = kinds_array
+    cdef uint64_t[::1] ids = ids_array
+    cdef uint64_t fid
+    cdef bytes value
+    for i in range(n):
+        value = values[i]
+        size = min(PyBytes_GET_SIZE(value), head_bytes)
+        fid = 0
+        kinds[i] = label_packet(<const uint8_t*>PyBytes_AS_STRING(value), size, &fid)
+        if kinds[i] >= 0:
+            ids[i] = fid
+    return kinds_array, ids_array
