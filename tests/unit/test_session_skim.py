@@ -63,10 +63,10 @@ def _as_stored(broker: str, store: str) -> None:
     path = broker.removeprefix("embedded:")
     script = {
         "labelled": "",
-        "unlabelled": "DELETE FROM record_labels;",
-        "from before labels": "DROP TABLE record_labels;",
-        "with a gap": "DELETE FROM record_labels WHERE (pid, first_offset) ="
-        " (SELECT pid, first_offset FROM record_labels ORDER BY count DESC LIMIT 1);",
+        "unlabelled": "DELETE FROM label_commits; DELETE FROM record_labels;",
+        "from before labels": "DROP TABLE label_commits; DROP TABLE record_labels;",
+        "with a gap": "DELETE FROM label_commits WHERE (pid, first_offset) ="
+        " (SELECT pid, first_offset FROM label_commits ORDER BY count DESC LIMIT 1);",
     }[store]
     with sqlite3.connect(path) as connection:
         connection.executescript(script)

@@ -24,7 +24,7 @@ from .base import (
     check_record_size,
 )
 from .embedded_consumer import EmbeddedConsumer, EmbeddedKeyedReader
-from .labels import label_batch
+from .labels import add_labels
 from .sqlite_log import StoreCatalog, commit_signal, connect, id_range
 
 __all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
@@ -69,8 +69,7 @@ def _insert(
 ) -> None:
     """Insert one partition's records with ids from ``first_id``, and their packet labels."""
     keys, values, timestamps = zip(*records, strict=True)
-    labels = label_batch(pid, first_id - id_range(pid)[0], keys, values)
-    connection.execute("INSERT INTO record_labels VALUES (?, ?, ?, ?, ?, ?, ?, ?)", labels)
+    add_labels(connection, pid, first_id - id_range(pid)[0], keys, values)
     rows = zip(itertools.count(first_id), keys, values, timestamps, strict=False)
     _insert_rows(connection, "records", 4, rows, len(records))
 

@@ -147,17 +147,7 @@ class EmbeddedKeyedReader(KeyedReader):
     def packet_labels(
         self, where: TopicPartition, start: int, end: int, key: bytes
     ) -> PacketLabels | None:
-        pid = self._catalog.pid(*where)
-        (first,) = self._connection.execute(
-            "SELECT max(first_offset) FROM record_labels WHERE pid = ? AND first_offset <= ?",
-            (pid, max(0, start)),
-        ).fetchone()
-        rows = self._connection.execute(
-            "SELECT * FROM record_labels WHERE pid = ? AND first_offset >= ? AND first_offset < ? "
-            "ORDER BY first_offset",
-            (pid, max(0, start) if first is None else first, end),
-        ).fetchall()
-        return labels_in(rows, max(0, start), end, key)
+        return labels_in(self._connection, self._catalog.pid(*where), max(0, start), end, key)
 
     def values(
         self, where: TopicPartition, start: int, end: int, key: bytes, max_records: int

@@ -1,114 +1,130 @@
 """Packet labels of the embedded store: each record's sample kind and data format id, read from
-its packet's head when it is committed, kept per commit in one row of packed arrays.
+its packet's head when it is committed, and kept beside it in packed arrays.
 
-A selective read of a session finds the records holding the parameters it wants in these rows
-(a few bytes a record, one row a commit) instead of reading every record's pages. A record that
-is no sample packet with a data format id has kind -1 and is read whole. Records committed
-without labels (by an older version, or before the store had them) leave a gap in the rows; a
-range with a gap has no labels, and readers then read its records' heads instead.
+A selective read of a session finds the records holding the parameters it wants in these arrays
+(a few bytes a record) instead of reading every record's pages. A record that is no sample
+packet with a data format id has kind -1 and is read whole.
+
+Each commit adds a row per partition to ``label_commits`` (the offsets it covers) and a row per
+partition and key to ``record_labels`` (that key's records: offsets, kinds, data format ids and
+value sizes). Records committed without labels (by an older version, or before the store had
+them) leave a gap in ``label_commits``; a range with a gap has no labels, and readers then read
+its records' heads instead.
 """
 
 from __future__ import annotations
 
-import struct
+import sqlite3
 from collections.abc import Sequence
 
 import numpy as np
 
-from ..arrays import I64Array, U64Array
 from ..columnar.heads import packet_labels
 from .base import PacketLabels
 
-__all__ = ["LABELS_SCHEMA", "label_batch", "labels_in"]
+__all__ = ["LABELS_SCHEMA", "add_labels", "labels_in"]
 
 LABELS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS record_labels (
+CREATE TABLE IF NOT EXISTS label_commits (
     pid INTEGER NOT NULL,
     first_offset INTEGER NOT NULL,
     count INTEGER NOT NULL,
-    keys BLOB NOT NULL,
-    key_index BLOB NOT NULL,
+    PRIMARY KEY (pid, first_offset)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS record_labels (
+    pid INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    first_offset INTEGER NOT NULL,
+    offsets BLOB NOT NULL,
     kinds BLOB NOT NULL,
     format_ids BLOB NOT NULL,
     sizes BLOB NOT NULL,
-    PRIMARY KEY (pid, first_offset)
+    PRIMARY KEY (pid, key, first_offset)
 ) WITHOUT ROWID;
 """
 
-# The distinct keys of a batch, each as its length (u32, _NO_KEY for a record without a key)
-# and bytes; then per record the index of its key (u32), kind (i8), data format id (u64) and
-# value size (u32), little-endian.
-_LENGTH = struct.Struct("<I")
-_NO_KEY = 0xFFFFFFFF
-_KEY_INDEX, _KIND, _FORMAT_ID, _SIZE = "<u4", "i1", "<u8", "<u4"
-
-#: one ``record_labels`` row: pid, first offset, count, keys, key index, kinds, format ids, sizes
-LabelRow = tuple[int, int, int, bytes, bytes, bytes, bytes, bytes]
+# Per record, little-endian: offset (i64), kind (i8), data format id (u64), value size (u32).
+_OFFSET, _KIND, _FORMAT_ID, _SIZE = "<i8", "i1", "<u8", "<u4"
 
 
-def label_batch(
-    pid: int, first_offset: int, keys: Sequence[bytes | None], values: Sequence[bytes]
-) -> LabelRow:
-    """The ``record_labels`` row of records committed together at consecutive offsets."""
+def add_labels(
+    connection: sqlite3.Connection,
+    pid: int,
+    first_offset: int,
+    keys: Sequence[bytes | None],
+    values: Sequence[bytes],
+) -> None:
+    """Label records committed together at consecutive offsets from ``first_offset`` (in the
+    caller's transaction). Records without a key are covered but keep no labels: no session
+    reads them."""
     heads = packet_labels(values)
-    index_of: dict[bytes | None, int] = {}
-    key_index = np.fromiter(
-        (index_of.setdefault(key, len(index_of)) for key in keys), _KEY_INDEX, len(keys)
+    offsets = np.arange(first_offset, first_offset + len(values), dtype=_OFFSET)
+    kinds = heads.kinds.astype(_KIND)
+    format_ids = heads.format_ids.astype(_FORMAT_ID)
+    sizes = np.fromiter(map(len, values), _SIZE, len(values))
+    connection.execute(
+        "INSERT INTO label_commits VALUES (?, ?, ?)", (pid, first_offset, len(values))
     )
-    packed_keys = b"".join(
-        _LENGTH.pack(_NO_KEY) if key is None else _LENGTH.pack(len(key)) + key for key in index_of
-    )
-    return (
-        pid,
-        first_offset,
-        len(values),
-        packed_keys,
-        key_index.tobytes(),
-        heads.kinds.astype(_KIND).tobytes(),
-        heads.format_ids.astype(_FORMAT_ID).tobytes(),
-        np.fromiter(map(len, values), _SIZE, len(values)).tobytes(),
-    )
-
-
-def _keys(packed: bytes) -> list[bytes | None]:
-    keys: list[bytes | None] = []
-    position = 0
-    while position < len(packed):
-        (length,) = _LENGTH.unpack_from(packed, position)
-        position += _LENGTH.size
-        if length == _NO_KEY:
-            keys.append(None)
+    by_key = dict.fromkeys(keys)
+    rows = []
+    for key in by_key:
+        if key is None:
             continue
-        keys.append(packed[position : position + length])
-        position += length
-    return keys
-
-
-def labels_in(rows: Sequence[LabelRow], start: int, end: int, key: bytes) -> PacketLabels | None:
-    """The labels of the records keyed ``key`` with ``start <= offset < end``, from the rows of
-    a partition's commits that overlap the range (in offset order); None if they leave a gap."""
-    covered = start
-    parts: list[tuple[I64Array, I64Array, U64Array, I64Array]] = []
-    for _, first, count, keys, key_index, kinds, format_ids, sizes in rows:
-        if first > covered:
-            return None
-        covered = max(covered, first + count)
-        if key not in (found := _keys(keys)):
-            continue
-        offsets = np.arange(first, first + count, dtype=np.int64)
-        mine = (np.frombuffer(key_index, _KEY_INDEX) == found.index(key)) & (
-            (offsets >= start) & (offsets < end)
-        )
-        parts.append(
+        mine = slice(None) if len(by_key) == 1 else np.fromiter((k == key for k in keys), bool)
+        rows.append(
             (
-                offsets[mine],
-                np.frombuffer(kinds, _KIND)[mine].astype(np.int64),
-                np.frombuffer(format_ids, _FORMAT_ID)[mine],
-                np.frombuffer(sizes, _SIZE)[mine].astype(np.int64),
+                pid,
+                key,
+                first_offset,
+                offsets[mine].tobytes(),
+                kinds[mine].tobytes(),
+                format_ids[mine].tobytes(),
+                sizes[mine].tobytes(),
             )
         )
-    if covered < end:
+    connection.executemany("INSERT INTO record_labels VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def labels_in(
+    connection: sqlite3.Connection, pid: int, start: int, end: int, key: bytes
+) -> PacketLabels | None:
+    """The labels of the records keyed ``key`` with ``start <= offset < end`` in partition
+    ``pid``; None if some record of the range was committed without labels."""
+    (first,) = connection.execute(
+        "SELECT max(first_offset) FROM label_commits WHERE pid = ? AND first_offset <= ?",
+        (pid, start),
+    ).fetchone()
+    if first is None:
         return None
-    if not parts:
+    commits = np.array(
+        connection.execute(
+            "SELECT first_offset, count FROM label_commits "
+            "WHERE pid = ? AND first_offset >= ? AND first_offset < ? ORDER BY first_offset",
+            (pid, first, end),
+        ).fetchall(),
+        np.int64,
+    ).reshape(-1, 2)
+    stops = commits[:, 0] + commits[:, 1]
+    if stops[-1] < end or np.any(commits[1:, 0] != stops[:-1]):
+        return None
+    rows = connection.execute(
+        "SELECT offsets, kinds, format_ids, sizes FROM record_labels "
+        "WHERE pid = ? AND key = ? AND first_offset >= ? AND first_offset < ? "
+        "ORDER BY first_offset",
+        (pid, key, first, end),
+    ).fetchall()
+    if not rows:
         return PacketLabels.empty()
-    return PacketLabels(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+    offsets, kinds, format_ids, sizes = (
+        np.frombuffer(b"".join(column), dtype)
+        for column, dtype in zip(
+            zip(*rows, strict=True), (_OFFSET, _KIND, _FORMAT_ID, _SIZE), strict=True
+        )
+    )
+    inside = (offsets >= start) & (offsets < end)
+    return PacketLabels(
+        offsets[inside].astype(np.int64),
+        kinds[inside].astype(np.int64),
+        format_ids[inside].astype(np.uint64),
+        sizes[inside].astype(np.int64),
+    )
