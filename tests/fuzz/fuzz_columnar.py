@@ -4,7 +4,8 @@ Default mode, a seeded mutation loop: real PeriodicData/SynchroData/RowData cont
 envelopes are mutated (bytes flipped, changed, inserted, dropped; lengths and varints made to
 run past their end; packets cut short) and decoded in batches by the native parser, bounded by
 a packet count and a time budget. Some packets of every batch are also decoded by the protobuf
-reference and the outcomes compared.
+reference and the outcomes compared; the envelopes are labelled (packet type and data format id
+from their heads, as the embedded store does) by the compiled reader, some compared with NumPy's.
 
 ``--atheris`` hands the same seeds to atheris' coverage-guided mutator instead (one packet per
 input; only the Python layers are coverage-instrumented unless the extension is rebuilt with
@@ -35,7 +36,11 @@ from ma_dataplatforms_streaming_support_library.columnar import (
     read_envelopes,
     wrap_packets,
 )
+from ma_dataplatforms_streaming_support_library.columnar._native._codec import (
+    packet_labels as native_labels,
+)
 from ma_dataplatforms_streaming_support_library.columnar._parsed import PacketKind
+from ma_dataplatforms_streaming_support_library.columnar.heads import HEAD_BYTES, read_heads
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
 
 KINDS = [PacketKind.PERIODIC, PacketKind.SYNCHRO, PacketKind.ROW]
@@ -123,6 +128,10 @@ def run_loop(packets: int, seconds: float, seed: int) -> int:
     rng = random.Random(seed)
     corpus = seeds(np.random.default_rng(seed))
     native = get_parser("native")
+    from ma_dataplatforms_streaming_support_library.columnar._native._codec import (
+        packet_labels as native_labels,
+    )
+
     envelopes = wrap_packets(
         corpus[PacketKind.PERIODIC], "PeriodicData", session_key="fuzz", ids=range(8)
     )
@@ -134,6 +143,7 @@ def run_loop(packets: int, seconds: float, seed: int) -> int:
         native.parse_samples(ContentBatch.from_messages(raws), kind)
         wrapped = [mutate(rng, rng.choice(envelopes)) for _ in range(BATCH // 4)]
         native.parse_envelopes(ContentBatch.from_messages(wrapped))
+        kinds, format_ids = native_labels(wrapped, HEAD_BYTES)
         for raw in raws[:COMPARED_PER_BATCH]:
             got = outcome(DECODERS[kind], [raw], "native")
             expected = outcome(DECODERS[kind], [raw], "reference")
@@ -143,6 +153,10 @@ def run_loop(packets: int, seconds: float, seed: int) -> int:
             read = [_envelope(raw, impl) for impl in ("native", "reference")]
             if read[0] != read[1]:
                 raise AssertionError(f"native and reference disagree on envelope {raw!r}")
+        for index, raw in enumerate(wrapped[:COMPARED_PER_BATCH]):
+            heads = read_heads([raw[:HEAD_BYTES]])
+            if (kinds[index], format_ids[index]) != (heads.kinds[0], heads.format_ids[0]):
+                raise AssertionError(f"native and NumPy labels disagree on {raw!r}")
         done += len(raws) + len(wrapped)
     return done
 
@@ -160,11 +174,15 @@ def run_atheris(packets: int) -> None:
 
     corpus = seeds(np.random.default_rng(0))
     native = get_parser("native")
+    from ma_dataplatforms_streaming_support_library.columnar._native._codec import (
+        packet_labels as native_labels,
+    )
 
     def one_input(data: bytes) -> None:
         for kind in KINDS:
             native.parse_samples(ContentBatch.from_messages([data]), kind)
         native.parse_envelopes(ContentBatch.from_messages([data]))
+        native_labels([data], HEAD_BYTES)
 
     atheris.Setup([sys.argv[0], f"-runs={packets}"], one_input)
     for kind in KINDS:
