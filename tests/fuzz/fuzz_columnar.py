@@ -36,9 +36,6 @@ from ma_dataplatforms_streaming_support_library.columnar import (
     read_envelopes,
     wrap_packets,
 )
-from ma_dataplatforms_streaming_support_library.columnar._native._codec import (
-    packet_labels as native_labels,
-)
 from ma_dataplatforms_streaming_support_library.columnar._parsed import PacketKind
 from ma_dataplatforms_streaming_support_library.columnar.heads import HEAD_BYTES, read_heads
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
