@@ -69,6 +69,18 @@ def _protobuf_label(packet: bytes) -> tuple[str, int] | None:
     return envelope.type, content.data_format.data_format_identifier
 
 
+def test_a_head_that_ends_with_the_content_tag_is_not_labelled() -> None:
+    # the content's length would start at the first byte past the head
+    key, other = b"\x12\x7e" + b"k" * 126, b"\x2a\x0f" + b"o" * 15  # fields of 128 and 17 bytes
+    head = b"\x0a\x0cPeriodicData" + key + other + b"\x22"
+    assert len(head) == HEAD_BYTES
+    for packet in (head, head + b"\x05\x0a\x02\x08\x07"):
+        heads = read_heads([packet[:HEAD_BYTES]])
+        assert (int(heads.kinds[0]), int(heads.format_ids[0])) == (-1, 0)
+        labels = packet_labels([packet])
+        assert (int(labels.kinds[0]), int(labels.format_ids[0])) == (-1, 0)
+
+
 @pytest.mark.parametrize("impl", available_implementations())
 # the implementation set is the same for every example: the fixture need not be reset
 @settings(

@@ -53,6 +53,8 @@ def _varints(block: U8Array) -> tuple[U64Array, I64Array]:
     """The varint opening each row of ``block`` (up to ten bytes wide) and its length in bytes
     (0: none ends within the row). Rows come in few lengths: each is summed column by column."""
     steps = min(block.shape[1], _VARINT_BYTES)
+    if not steps:  # the rows end before any varint byte
+        return np.zeros(block.shape[0], np.uint64), np.zeros(block.shape[0], np.int64)
     more = block[:, :steps] >= 0x80
     length = np.argmin(more, axis=1) + 1
     length[more[np.arange(length.size), length - 1]] = 0  # no last byte within the row
