@@ -152,10 +152,14 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         checked = self._checked(data_source, stream, session_key, packet_bytes)
         if isinstance(checked, ApiResult):
             return checked
+        route, packet, packet_bytes = checked
         transport = self._context.transport
+        key = session_key.encode()
         try:
-            for record in _records(data_source, session_key, *checked):
-                transport.produce(*record)
+            # _records' records, produced one by one (without building them: the common call)
+            if packet.is_essential:
+                transport.produce(*essential_route(data_source), key, packet_bytes.data)
+            transport.produce(route[0], route[1], key, packet_bytes.data)
         except TransportError as exc:
             return _refused(data_source, stream, session_key, exc)
         failures = transport.take_delivery_failures()
