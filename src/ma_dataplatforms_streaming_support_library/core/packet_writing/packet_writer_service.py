@@ -156,7 +156,8 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         transport = self._context.transport
         key = session_key.encode()
         try:
-            # _records' records, produced one by one (without building them: the common call)
+            # the records of _records, produced one by one without building them: one packet a
+            # call is the common use, and building its list would cost the call a tenth more
             if packet.is_essential:
                 transport.produce(*essential_route(data_source), key, packet_bytes.data)
             transport.produce(route[0], route[1], key, packet_bytes.data)
