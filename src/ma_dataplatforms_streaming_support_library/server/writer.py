@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import grpc
@@ -56,26 +56,32 @@ class PacketWriterServicer:
         self._metrics = metrics
         self.packets_written = 0
 
-    def _write_data(self, detail: api_pb2.DataPacketDetails, failure: _Failure) -> None:
-        result = self._writer.write_data(
-            detail.data_source,
-            detail.stream,
-            detail.session_key,
-            PacketBytes(detail.message.SerializeToString()),
+    def _write_data(self, details: Sequence[api_pb2.DataPacketDetails], failure: _Failure) -> None:
+        """Write the packets of ``details`` as one batch, counting each refusal in ``failure``."""
+        refused = self._writer.write_data_batch(
+            [
+                (detail.data_source, detail.stream, detail.session_key, detail.message)
+                for detail in details
+            ]
         )
-        if result.success:
-            self.packets_written += 1
-            if self._metrics is not None:
-                self._metrics.data_published.labels(detail.data_source, detail.stream).inc()
-            return
-        message = result.error_message.replace("write_data: ", "", 1)
-        code = grpc.StatusCode.INVALID_ARGUMENT
-        if any(fragment in message for fragment in _SESSION_ERRORS):
-            state = self._context.sessions.state(detail.session_key)
-            code = (
-                grpc.StatusCode.NOT_FOUND if state is None else grpc.StatusCode.FAILED_PRECONDITION
-            )
-        failure.add(code, f"detail: {message}")
+        self.packets_written += len(details) - len(refused)
+        if self._metrics is not None:
+            published = self._metrics.data_published
+            for index, detail in enumerate(details):
+                if index not in refused:
+                    published.labels(detail.data_source, detail.stream).inc()
+        for index, result in sorted(refused.items()):
+            detail = details[index]
+            message = result.error_message.replace("write_data: ", "", 1)
+            code = grpc.StatusCode.INVALID_ARGUMENT
+            if any(fragment in message for fragment in _SESSION_ERRORS):
+                state = self._context.sessions.state(detail.session_key)
+                code = (
+                    grpc.StatusCode.NOT_FOUND
+                    if state is None
+                    else grpc.StatusCode.FAILED_PRECONDITION
+                )
+            failure.add(code, f"detail: {message}")
 
     def _write_info(self, packet: Any, info_type: int, failure: _Failure) -> None:
         try:
@@ -106,7 +112,7 @@ class PacketWriterServicer:
         self, request: api_pb2.WriteDataPacketRequest, context: Any
     ) -> api_pb2.WriteDataPacketResponse:
         failure = _Failure()
-        self._write_data(request.detail, failure)
+        self._write_data([request.detail], failure)
         self._report(context, failure, 1)
         return api_pb2.WriteDataPacketResponse()
 
@@ -116,9 +122,8 @@ class PacketWriterServicer:
         failure = _Failure()
         total = 0
         for request in _until_disconnect(request_iterator, "WriteDataPackets"):
-            for detail in request.details:
-                total += 1
-                self._write_data(detail, failure)
+            total += len(request.details)
+            self._write_data(request.details, failure)
         self._report(context, failure, total)
         return api_pb2.WriteDataPacketsResponse()
 

@@ -19,6 +19,7 @@ __all__ = [
     "DeliveryFailure",
     "KeyedReader",
     "KeyedValues",
+    "Outgoing",
     "PacketLabels",
     "Record",
     "RecordHeads",
@@ -30,6 +31,10 @@ __all__ = [
 ]
 
 TopicPartition = tuple[str, int]
+
+#: a record to queue, as ``Transport.produce`` takes it: topic, partition (None: the key
+#: chooses), key, value
+Outgoing = tuple[str, int | None, bytes | None, bytes]
 
 #: largest record (key + value bytes) a transport accepts: librdkafka's default
 #: ``message.max.bytes``, so that every session stays copyable to Kafka
@@ -225,6 +230,18 @@ class Transport(abc.ABC):
         too large, queue full past the timeout). Later failures surface from ``flush`` or
         ``take_delivery_failures``.
         """
+
+    def produce_many(self, records: Sequence[Outgoing]) -> dict[int, TransportError]:
+        """Queue ``records`` in order, each as ``produce`` does (stamped with the time now): the
+        records rejected at once, by index; the others are queued. A transport overrides this
+        where a batch costs less than one ``produce`` per record."""
+        rejected: dict[int, TransportError] = {}
+        for index, (topic, partition, key, value) in enumerate(records):
+            try:
+                self.produce(topic, partition, key, value)
+            except TransportError as exc:
+                rejected[index] = exc
+        return rejected
 
     @abc.abstractmethod
     def flush(self, timeout_s: float) -> None:

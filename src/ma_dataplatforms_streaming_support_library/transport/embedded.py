@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from .base import (
     Consumer,
     DeliveryFailure,
     KeyedReader,
+    Outgoing,
     TopicPartition,
     Transport,
     TransportError,
@@ -42,6 +43,9 @@ _LINGER_S = 0.002
 _LINGER_RECORDS = 256
 # While a commit runs, a producer yields the GIL every this many records.
 _YIELD_EVERY = 8
+# ``produce_many`` takes the queue's lock, and yields, once every this many records: a commit
+# statement takes _ROWS_PER_INSERT records, so the committing thread still keeps up.
+_YIELD_EVERY_MANY = 32
 
 #: a queued record: key, value, timestamp (ms); queued per partition id, in produce order
 _Queued = tuple[bytes | None, bytes, int]
@@ -173,24 +177,11 @@ class EmbeddedTransport(Transport):
         check_record_size(topic, key, value)
         pid = self._pids.get((topic, partition)) if partition is not None else None
         if pid is None:
-            with self._read_lock:
-                if partition is None:
-                    count = self._catalog.count(topic) or 1
-                    partition = zlib.crc32(key) % count if key else 0
-                pid = self._catalog.pid(topic, partition)
-            self._pids[(topic, partition)] = pid
-            self._partitions[pid] = (topic, partition)
+            pid = self._new_pid(topic, partition, key)
         with self._queue_lock:
-            if self._queue_full():
-                self._wait_for_room(pid)
-            records = self._queue.get(pid)
-            if records is None:
-                records = self._queue[pid] = []
-            records.append(
-                (key, value, int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
+            self._enqueue(
+                pid, key, value, int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
             )
-            self._queued += 1
-            self._queued_bytes += len(value)
             queued = self._queued
         if not self._wake.is_set():
             self._wake.set()
@@ -198,6 +189,61 @@ class EmbeddedTransport(Transport):
             # Let the committing thread take the GIL back between its statements now; it would
             # otherwise wait a whole switch interval (5 ms) for it while this thread produces.
             time.sleep(0)
+
+    def produce_many(self, records: Sequence[Outgoing]) -> dict[int, TransportError]:
+        """``produce`` of each record, taking the queue's lock and yielding to the committing
+        thread once for the batch instead of per record. A record that waits for room past the
+        timeout is rejected, and so are the ones after it, without waiting again."""
+        self._check_open()
+        rejected: dict[int, TransportError] = {}
+        placed: list[tuple[int, int, bytes | None, bytes]] = []
+        for index, (topic, partition, key, value) in enumerate(records):
+            pid = self._pids.get((topic, partition)) if partition is not None else None
+            try:
+                check_record_size(topic, key, value)
+                if pid is None:
+                    pid = self._new_pid(topic, partition, key)
+            except TransportError as exc:
+                rejected[index] = exc
+                continue
+            placed.append((index, pid, key, value))
+        timestamp_ms = int(time.time() * 1000)
+        for start in range(0, len(placed), _YIELD_EVERY_MANY):
+            with self._queue_lock:
+                for position in range(start, min(start + _YIELD_EVERY_MANY, len(placed))):
+                    _, pid, key, value = placed[position]
+                    try:
+                        self._enqueue(pid, key, value, timestamp_ms)
+                    except TransportError as exc:
+                        rejected.update((later[0], exc) for later in placed[position:])
+                        return rejected
+            self._wake.set()
+            if self._committing:
+                time.sleep(0)
+        return rejected
+
+    def _new_pid(self, topic: str, partition: int | None, key: bytes | None) -> int:
+        """The store's id of the partition a record goes to (the key's where ``partition`` is
+        None), looked up in the store and remembered."""
+        with self._read_lock:
+            if partition is None:
+                count = self._catalog.count(topic) or 1
+                partition = zlib.crc32(key) % count if key else 0
+            pid = self._catalog.pid(topic, partition)
+        self._pids[(topic, partition)] = pid
+        self._partitions[pid] = (topic, partition)
+        return pid
+
+    def _enqueue(self, pid: int, key: bytes | None, value: bytes, timestamp_ms: int) -> None:
+        """Queue one record (holding ``_queue_lock``), once there is room."""
+        if self._queue_full():
+            self._wait_for_room(pid)
+        records = self._queue.get(pid)
+        if records is None:
+            records = self._queue[pid] = []
+        records.append((key, value, timestamp_ms))
+        self._queued += 1
+        self._queued_bytes += len(value)
 
     def _queue_full(self) -> bool:
         return self._queued >= _MAX_QUEUED_RECORDS or self._queued_bytes >= _MAX_QUEUED_BYTES

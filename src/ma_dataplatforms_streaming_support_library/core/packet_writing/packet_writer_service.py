@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ...contracts.packet_writing.i_packet_writer_service import IPacketWriterService
 from ...contracts.packet_writing.info_type import InfoType
@@ -15,14 +15,20 @@ from ...layout import SESSION_INFO_TOPIC, data_route, essential_route
 from ...protos import open_data_pb2
 from ...protos.packets import PacketType, parse_content, parse_packet
 from ...redaction import shown
-from ...transport.base import DeliveryFailure
+from ...transport.base import DeliveryFailure, Outgoing
 from ..base.service import ServiceBase
 from ..base.validation import data_source_error, session_key_error
 from ..library.context import LibraryContext
 
-__all__ = ["PacketWriterService", "parse_envelope", "write_data_arguments"]
+__all__ = ["DataWrite", "PacketWriterService", "parse_envelope", "write_data_arguments"]
 
 logger = logging.getLogger(__name__)
+
+#: one packet for ``PacketWriterService.write_data_batch``: ``write_data``'s arguments
+DataWrite = tuple[str, str, str, PacketBytes | open_data_pb2.Packet]
+
+#: packet types ``parse_envelope`` checks in full by itself
+_SHORT_WAY_TYPES = (PacketBytes, open_data_pb2.Packet)
 
 
 def _failures_message(failures: list[DeliveryFailure]) -> str:
@@ -30,6 +36,32 @@ def _failures_message(failures: list[DeliveryFailure]) -> str:
     return (
         f"{len(failures)} earlier record(s) were not delivered; first: topic {first.topic!r} "
         f"partition {first.partition}: {first.reason}"
+    )
+
+
+def _records(
+    data_source: str,
+    session_key: str,
+    route: tuple[str, int],
+    packet: open_data_pb2.Packet,
+    packet_bytes: PacketBytes,
+) -> list[Outgoing]:
+    """The records of one packet: its essentials copy first where it is essential, then the
+    packet on its stream's route; keyed by the session."""
+    key = session_key.encode()
+    data = packet_bytes.data
+    if packet.is_essential:
+        essential_topic, essential_partition = essential_route(data_source)
+        return [(essential_topic, essential_partition, key, data), (*route, key, data)]
+    return [(*route, key, data)]
+
+
+def _refused(
+    data_source: str, stream: str, session_key: str, error: TransportError
+) -> ApiResult[bool]:
+    return ApiResult.fail(
+        f"write_data: data source {data_source!r} stream {stream!r} session {session_key!r}: "
+        f"{error}"
     )
 
 
@@ -117,7 +149,65 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         packet_bytes: PacketBytes | open_data_pb2.Packet,
     ) -> ApiResult[bool]:
         """Queue one packet, given as ``PacketBytes`` or as a protobuf ``Packet`` (the C# shape)."""
+        checked = self._checked(data_source, stream, session_key, packet_bytes)
+        if isinstance(checked, ApiResult):
+            return checked
+        route, packet, packet_bytes = checked
+        transport = self._context.transport
+        key = session_key.encode()
+        try:
+            # the records of _records, produced one by one without building them: one packet a
+            # call is the common use, and building its list would cost the call a tenth more
+            if packet.is_essential:
+                transport.produce(*essential_route(data_source), key, packet_bytes.data)
+            transport.produce(route[0], route[1], key, packet_bytes.data)
+        except TransportError as exc:
+            return _refused(data_source, stream, session_key, exc)
+        failures = transport.take_delivery_failures()
+        if failures:
+            return ApiResult.fail(f"write_data: {_failures_message(failures)}")
+        return ApiResult(True, True)
+
+    def write_data_batch(self, writes: Sequence[DataWrite]) -> dict[int, ApiResult[bool]]:
+        """``write_data`` of each packet of ``writes``, in order, queued with one call to the
+        transport rather than one per packet: the results of the packets that were refused, by
+        index (each as ``write_data`` would answer; a refusal does not stop the others); every
+        other packet is queued. Failures of earlier writes that the transport reports meanwhile
+        are the result of the last packet queued, as they would be of a later ``write_data``."""
+        refused: dict[int, ApiResult[bool]] = {}
+        records: list[Outgoing] = []
+        owners: list[int] = []  # the write each record is of
+        for index, (data_source, stream, session_key, packet_bytes) in enumerate(writes):
+            checked = self._checked(data_source, stream, session_key, packet_bytes)
+            if isinstance(checked, ApiResult):
+                refused[index] = checked
+                continue
+            records += _records(data_source, session_key, *checked)
+            owners += [index] * (len(records) - len(owners))
+        if not records:
+            return refused
+        transport = self._context.transport
+        try:
+            rejected = transport.produce_many(records)
+        except TransportError as exc:
+            rejected = dict.fromkeys(range(len(records)), exc)
+        for position, error in rejected.items():
+            owner = owners[position]
+            if owner not in refused:
+                refused[owner] = _refused(*writes[owner][:3], error)
+        queued = [owner for owner in owners if owner not in refused]
+        failures = transport.take_delivery_failures() if queued else []
+        if failures:
+            refused[queued[-1]] = ApiResult.fail(f"write_data: {_failures_message(failures)}")
+        return refused
+
+    def _checked(
+        self, data_source: str, stream: str, session_key: str, packet_bytes: object
+    ) -> tuple[tuple[str, int], open_data_pb2.Packet, PacketBytes] | ApiResult[bool]:
+        """Where a packet goes, its envelope and its bytes; or ``write_data``'s refusal. A route
+        and session seen before take the short way: only the packet is parsed."""
         route = self._routes.get((data_source, stream))
+        parsed: tuple[open_data_pb2.Packet, PacketBytes] | str
         if not self._checks_sessions:
             state: tuple[str, bool] | None = (data_source, False)
         elif type(session_key) is str:
@@ -128,18 +218,32 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
             route is None
             or state != (data_source, False)
             or not self.is_started
-            or type(packet_bytes) is not PacketBytes
+            or type(packet_bytes) not in _SHORT_WAY_TYPES
         ):
-            return self._write_checked(data_source, stream, session_key, packet_bytes)
-        parsed = parse_envelope(packet_bytes)
-        if isinstance(parsed, str):
-            return ApiResult(False, None, f"write_data: {parsed}")
-        return self._produce(data_source, stream, session_key, route, *parsed)
+            checked = self._check_all(data_source, stream, session_key, packet_bytes)
+            if isinstance(checked, ApiResult):
+                return checked
+            route, parsed = checked
+        else:
+            parsed = parse_envelope(packet_bytes)
+            if isinstance(parsed, str):
+                return ApiResult(False, None, f"write_data: {parsed}")
+        packet = parsed[0]
+        if self._checks_sessions and packet.session_key and packet.session_key != session_key:
+            # Readers find a session's packets by the record key: such a packet would be read
+            # as another session's than the one it names. Without session management the key
+            # is the caller's to choose, as in the Stream API (its tests key a whole class's
+            # packets by one key while each packet names its own run).
+            return ApiResult.fail(
+                f"write_data: the packet names session {shown(packet.session_key)}, but "
+                f"session_key is {shown(session_key)}"
+            )
+        return route, *parsed
 
-    def _write_checked(
+    def _check_all(
         self, data_source: str, stream: str, session_key: str, packet_bytes: object
-    ) -> ApiResult[bool]:
-        """write_data with every argument checked: the first write of a route or session, or bad input."""
+    ) -> tuple[tuple[str, int], tuple[open_data_pb2.Packet, PacketBytes]] | ApiResult[bool]:
+        """Every argument checked: the first write of a route or session, or bad input."""
         failure = self._not_started("write_data")
         if failure is not None:
             return failure
@@ -160,41 +264,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
             return ApiResult.fail(
                 f"write_data: data source {data_source!r} stream {stream!r}: {exc}"
             )
-        return self._produce(data_source, stream, session_key, route, *parsed)
-
-    def _produce(
-        self,
-        data_source: str,
-        stream: str,
-        session_key: str,
-        route: tuple[str, int],
-        packet: open_data_pb2.Packet,
-        packet_bytes: PacketBytes,
-    ) -> ApiResult[bool]:
-        if self._checks_sessions and packet.session_key and packet.session_key != session_key:
-            # Readers find a session's packets by the record key: such a packet would be read
-            # as another session's than the one it names. Without session management the key
-            # is the caller's to choose, as in the Stream API (its tests key a whole class's
-            # packets by one key while each packet names its own run).
-            return ApiResult.fail(
-                f"write_data: the packet names session {shown(packet.session_key)}, but "
-                f"session_key is {shown(session_key)}"
-            )
-        transport = self._context.transport
-        try:
-            key = session_key.encode()
-            if packet.is_essential:
-                essential_topic, essential_partition = essential_route(data_source)
-                transport.produce(essential_topic, essential_partition, key, packet_bytes.data)
-            transport.produce(route[0], route[1], key, packet_bytes.data)
-        except TransportError as exc:
-            return ApiResult.fail(
-                f"write_data: data source {data_source!r} stream {stream!r} session {session_key!r}: {exc}"
-            )
-        failures = transport.take_delivery_failures()
-        if failures:
-            return ApiResult.fail(f"write_data: {_failures_message(failures)}")
-        return ApiResult(True, True)
+        return route, parsed
 
     def write_info(
         self,
