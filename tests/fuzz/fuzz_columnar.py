@@ -5,7 +5,9 @@ envelopes are mutated (bytes flipped, changed, inserted, dropped; lengths and va
 run past their end; packets cut short) and decoded in batches by the native parser, bounded by
 a packet count and a time budget. Some packets of every batch are also decoded by the protobuf
 reference and the outcomes compared; the envelopes are labelled (packet type and data format id
-from their heads, as the embedded store does) by the compiled reader, some compared with NumPy's.
+from their heads, as the embedded store does) by the compiled reader, some compared with NumPy's,
+and marked by the packet readers' record walk (``packet_marks``), every mark it decides held
+against protobuf's.
 
 ``--atheris`` hands the same seeds to atheris' coverage-guided mutator instead (one packet per
 input; only the Python layers are coverage-instrumented unless the extension is rebuilt with
@@ -38,6 +40,10 @@ from ma_dataplatforms_streaming_support_library.columnar import (
 )
 from ma_dataplatforms_streaming_support_library.columnar._parsed import PacketKind
 from ma_dataplatforms_streaming_support_library.columnar.heads import HEAD_BYTES, read_heads
+from ma_dataplatforms_streaming_support_library.core.packet_reading.marks import (
+    UNDECIDED,
+    mark_of,
+)
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as pb
 
 KINDS = [PacketKind.PERIODIC, PacketKind.SYNCHRO, PacketKind.ROW]
@@ -128,6 +134,7 @@ def run_loop(packets: int, seconds: float, seed: int) -> int:
     from ma_dataplatforms_streaming_support_library.columnar._native._codec import (
         packet_labels as native_labels,
     )
+    from ma_dataplatforms_streaming_support_library.columnar._native._codec import packet_marks
 
     envelopes = wrap_packets(
         corpus[PacketKind.PERIODIC], "PeriodicData", session_key="fuzz", ids=range(8)
@@ -141,6 +148,7 @@ def run_loop(packets: int, seconds: float, seed: int) -> int:
         wrapped = [mutate(rng, rng.choice(envelopes)) for _ in range(BATCH // 4)]
         native.parse_envelopes(ContentBatch.from_messages(wrapped))
         kinds, format_ids = native_labels(wrapped, HEAD_BYTES)
+        marks = packet_marks(wrapped)
         for raw in raws[:COMPARED_PER_BATCH]:
             got = outcome(DECODERS[kind], [raw], "native")
             expected = outcome(DECODERS[kind], [raw], "reference")
@@ -154,6 +162,9 @@ def run_loop(packets: int, seconds: float, seed: int) -> int:
             heads = read_heads([raw[:HEAD_BYTES]])
             if (kinds[index], format_ids[index]) != (heads.kinds[0], heads.format_ids[0]):
                 raise AssertionError(f"native and NumPy labels disagree on {raw!r}")
+        for raw, mark in zip(wrapped, marks, strict=True):
+            if mark != UNDECIDED and mark != mark_of(raw):
+                raise AssertionError(f"the native record mark {mark} is wrong for {raw!r}")
         done += len(raws) + len(wrapped)
     return done
 
@@ -174,12 +185,14 @@ def run_atheris(packets: int) -> None:
     from ma_dataplatforms_streaming_support_library.columnar._native._codec import (
         packet_labels as native_labels,
     )
+    from ma_dataplatforms_streaming_support_library.columnar._native._codec import packet_marks
 
     def one_input(data: bytes) -> None:
         for kind in KINDS:
             native.parse_samples(ContentBatch.from_messages([data]), kind)
         native.parse_envelopes(ContentBatch.from_messages([data]))
         native_labels([data], HEAD_BYTES)
+        packet_marks([data])
 
     atheris.Setup([sys.argv[0], f"-runs={packets}"], one_input)
     for kind in KINDS:

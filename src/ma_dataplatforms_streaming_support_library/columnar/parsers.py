@@ -12,7 +12,7 @@ import functools
 import importlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol, cast
 
 import numpy as np
@@ -33,6 +33,7 @@ __all__ = [
     "available_implementations",
     "get_parser",
     "native_encoder",
+    "native_packet_marks",
 ]
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ class _NativeParser(SampleParser, Protocol):
         head: bytes | None = None,
         packet_ids: npt.NDArray[np.uint64] | None = None,
     ) -> list[bytes]: ...
+
+    def packet_marks(self, values: Iterable[bytes]) -> bytes: ...
 
 
 @functools.cache
@@ -152,3 +155,10 @@ def native_encoder() -> PeriodicEncoder | None:
     """The compiled PeriodicData encoder when the native implementation is active, else None."""
     parser = get_parser()
     return cast(_NativeParser, parser).encode_periodic if parser.name == "native" else None
+
+
+def native_packet_marks() -> Callable[[Iterable[bytes]], bytes] | None:
+    """The compiled record-value classifier of packet readers (``_codec.packet_marks``) when
+    the native implementation is active, else None."""
+    parser = get_parser()
+    return cast(_NativeParser, parser).packet_marks if parser.name == "native" else None

@@ -7,6 +7,7 @@ install time) or cannot be used here; the registry then falls back to the NumPy 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -14,7 +15,7 @@ import numpy.typing as npt
 from .._batch import ContentBatch
 from .._fallback import envelopes_with_fallback, samples_with_fallback
 from .._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome, offsets_of
-from ._codec import encode_periodic, parse_envelopes, parse_samples
+from ._codec import encode_periodic, packet_marks, parse_envelopes, parse_samples
 
 __all__ = ["NativeParser"]
 
@@ -77,3 +78,7 @@ class NativeParser:
         each in its Packet envelope when ``head`` is given (see ``_codec.encode_periodic``).
         ``vals`` and ``stat`` may be strided views."""
         return encode_periodic(vals, stat, starts, intervals, ids, fmt_bytes, head, packet_ids)
+
+    def packet_marks(self, values: Iterable[bytes]) -> bytes:
+        """What each record value is to a packet reader (see ``_codec.packet_marks``)."""
+        return packet_marks(values)

@@ -1,5 +1,7 @@
 """Types of the compiled codec (see _codec.pyx)."""
 
+from collections.abc import Iterable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -19,6 +21,7 @@ def parse_samples(
 def parse_envelopes(
     buffer: bytes, starts: _I64, ends: _I64
 ) -> tuple[_U8, list[str], list[str], npt.NDArray[np.bool_], _U64, _I64, _I64]: ...
+def packet_marks(values: Iterable[bytes]) -> bytes: ...
 def encode_periodic(
     vals: npt.NDArray[np.float64],
     stat: _U8,

@@ -642,6 +642,82 @@ def parse_envelopes(bytes buffer, const int64_t[::1] starts, const int64_t[::1] 
     return reasons_arr, types, keys, essential_arr, ids_arr, cstart_arr, cstop_arr
 
 
+# Marks of packet_marks: what a record's value is, as far as a packet reader must know.
+cdef enum:
+    MARK_PACKET = 0
+    MARK_UNDECIDED = 1
+    MARK_END_OF_SESSION = 2
+    MARK_COVERAGE_CURSOR = 3
+
+# The Packet.type fields (field 1 leads the encoding) of the packets a reader acts on.
+cdef bytes END_OF_SESSION_HEAD = b"\x0a\x0cEndOfSession"
+cdef bytes COVERAGE_CURSOR_HEAD = b"\x0a\x12CoverageCursorInfo"
+
+
+cdef inline bint ascii(const uint8_t* b, Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(start, stop):
+        if b[i] >= 0x80:
+            return False
+    return True
+
+
+cdef inline bint starts_with(const uint8_t* b, Py_ssize_t size, bytes head):
+    cdef Py_ssize_t length = PyBytes_GET_SIZE(head)
+    return size >= length and memcmp(b, PyBytes_AS_STRING(head), <size_t>length) == 0
+
+
+cdef int envelope_mark(const uint8_t* b, Py_ssize_t end) noexcept nogil:
+    """MARK_PACKET for a ``Packet`` protobuf parses, with a non-empty type; MARK_UNDECIDED
+    for anything else this walk cannot vouch for (malformed, duplicated or mistyped fields,
+    non-ASCII text, no type): the caller asks protobuf about those."""
+    cdef Py_ssize_t p = 0
+    cdef Field f
+    cdef int seen = 0
+    cdef bint typed = False
+    while p < end:
+        if not next_field(b, &p, end, &f):
+            return MARK_UNDECIDED
+        if f.number < 1 or f.number > 5:
+            continue
+        if seen & (1 << f.number):
+            return MARK_UNDECIDED
+        seen |= 1 << f.number
+        if f.wire != (WIRE_VARINT if f.number in (3, 5) else WIRE_LEN):
+            return MARK_UNDECIDED
+        if f.number <= 2:
+            if not ascii(b, f.start, f.stop):
+                return MARK_UNDECIDED
+            if f.number == 1:
+                typed = f.stop > f.start
+    return MARK_PACKET if typed else MARK_UNDECIDED
+
+
+def packet_marks(values):
+    """One mark per record value of the iterable ``values``, as bytes: 0 for an Open Data
+    ``Packet`` envelope that names its type, 2 and 3 for one whose encoding starts with the
+    type EndOfSession or CoverageCursorInfo, 1 where protobuf must decide (anything this walk
+    cannot vouch for, and values that are not bytes)."""
+    marks = bytearray()
+    cdef const uint8_t* b
+    cdef Py_ssize_t size
+    cdef int mark
+    for value in values:
+        if type(value) is not bytes:
+            marks.append(MARK_UNDECIDED)
+            continue
+        b = <const uint8_t*>PyBytes_AS_STRING(value)
+        size = PyBytes_GET_SIZE(value)
+        mark = envelope_mark(b, size)
+        if mark == MARK_PACKET:
+            if starts_with(b, size, END_OF_SESSION_HEAD):
+                mark = MARK_END_OF_SESSION
+            elif starts_with(b, size, COVERAGE_CURSOR_HEAD):
+                mark = MARK_COVERAGE_CURSOR
+        marks.append(mark)
+    return bytes(marks)
+
+
 cdef inline int varint_size(uint64_t v) noexcept nogil:
     cdef int n = 1
     while v >= 0x80:
