@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import itertools
 import logging
 import os
 import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from .base import (
     Consumer,
@@ -25,8 +22,7 @@ from .base import (
     check_record_size,
 )
 from .embedded_consumer import EmbeddedConsumer, EmbeddedKeyedReader
-from .labels import add_labels
-from .sqlite_log import StoreCatalog, commit_signal, connect, id_range
+from .sqlite_log import StoreCatalog, commit_signal, connect, id_range, insert_records
 
 __all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
 
@@ -50,13 +46,6 @@ _YIELD_EVERY_MANY = 32
 #: a queued record: key, value, timestamp (ms); queued per partition id, in produce order
 _Queued = tuple[bytes | None, bytes, int]
 
-_ROWS_PER_INSERT = 64
-
-
-@functools.cache
-def _statement(table: str, width: int, rows: int) -> str:
-    return f"INSERT INTO {table} VALUES " + ", ".join([f"({', '.join('?' * width)})"] * rows)
-
 
 def default_store_path() -> Path:
     """The per-user store used for ``embedded:`` and an empty broker list: ``sessions.db`` in the
@@ -66,38 +55,6 @@ def default_store_path() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path("ma-streaming", appauthor=False) / "sessions.db"
-
-
-def _insert(
-    connection: sqlite3.Connection, pid: int, first_id: int, records: list[_Queued]
-) -> None:
-    """Insert one partition's records with ids from ``first_id``, and their packet labels."""
-    keys, values, timestamps = zip(*records, strict=True)
-    add_labels(connection, pid, first_id - id_range(pid)[0], keys, values)
-    rows = zip(itertools.count(first_id), keys, values, timestamps, strict=False)
-    _insert_rows(connection, "records", 4, rows, len(records))
-
-
-def _insert_rows(
-    connection: sqlite3.Connection,
-    table: str,
-    width: int,
-    rows: Iterator[tuple[Any, ...]],
-    count: int,
-) -> None:
-    """Insert ``count`` rows of ``width`` fields, _ROWS_PER_INSERT to a statement.
-
-    sqlite3 releases the GIL around each statement, and a producer thread holding it in between
-    would otherwise delay every row; the rows are laid out by C iterators, not a Python loop.
-    """
-    whole = count - count % _ROWS_PER_INSERT
-    if whole:
-        fields = itertools.chain.from_iterable(itertools.islice(rows, whole))
-        # One iterator repeated: each statement takes the next width * _ROWS_PER_INSERT fields.
-        statements = zip(*[fields] * (width * _ROWS_PER_INSERT), strict=False)
-        connection.executemany(_statement(table, width, _ROWS_PER_INSERT), statements)
-    if whole < count:
-        connection.executemany(_statement(table, width, 1), rows)
 
 
 class EmbeddedTransport(Transport):
@@ -303,7 +260,7 @@ class EmbeddedTransport(Transport):
                     last = connection.execute(
                         "SELECT MAX(id) FROM records WHERE id >= ? AND id < ?", (low, high)
                     ).fetchone()[0]
-                    _insert(connection, pid, low if last is None else last + 1, records)
+                    insert_records(connection, pid, low if last is None else last + 1, records)
                 connection.execute("COMMIT")
             except BaseException:
                 # SQLite ends the transaction itself on some errors (a full disk: SQLITE_FULL);
