@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -66,10 +67,13 @@ class PacketWriterServicer:
         )
         self.packets_written += len(details) - len(refused)
         if self._metrics is not None:
-            published = self._metrics.data_published
-            for index, detail in enumerate(details):
-                if index not in refused:
-                    published.labels(detail.data_source, detail.stream).inc()
+            routes = Counter(
+                (detail.data_source, detail.stream)
+                for index, detail in enumerate(details)
+                if index not in refused
+            )
+            for (data_source, stream), count in routes.items():
+                self._metrics.data_published.labels(data_source, stream).inc(count)
         for index, result in sorted(refused.items()):
             detail = details[index]
             message = result.error_message.replace("write_data: ", "", 1)
