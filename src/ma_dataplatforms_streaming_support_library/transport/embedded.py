@@ -22,7 +22,7 @@ from .base import (
     check_record_size,
 )
 from .embedded_consumer import EmbeddedConsumer, EmbeddedKeyedReader
-from .sqlite_log import StoreCatalog, commit_signal, connect, id_range, insert_records
+from .sqlite_log import StoreCatalog, connect, id_range, insert_records, note_commit, store_name
 
 __all__ = ["EmbeddedConsumer", "EmbeddedTransport", "default_store_path"]
 
@@ -68,6 +68,7 @@ class EmbeddedTransport(Transport):
     def __init__(self, path: str | os.PathLike[str] | None = None, timeout_s: float = 10.0) -> None:
         self.path = Path(path).expanduser() if path else default_store_path()
         self.location = f"embedded:{self.path}"
+        self._store = store_name(self.path)
         self.timeout_s = timeout_s
         self._writer = connect(self.path, timeout_s)
         self._reader = connect(self.path, timeout_s)
@@ -280,8 +281,7 @@ class EmbeddedTransport(Transport):
             with self._queue_lock:
                 self._failures.extend(failures)
             return
-        with commit_signal:
-            commit_signal.notify_all()
+        note_commit(self._store, batch)
 
     def flush(self, timeout_s: float) -> None:
         self._check_open()

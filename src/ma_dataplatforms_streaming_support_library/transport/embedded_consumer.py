@@ -22,9 +22,16 @@ from .base import (
     fetch_fairly,
 )
 from .labels import labels_in
-from .sqlite_log import StoreCatalog, commit_signal, connect, id_range
+from .sqlite_log import StoreCatalog, commit_signal, commits, connect, id_range, store_name
 
 __all__ = ["EmbeddedConsumer", "EmbeddedKeyedReader"]
+
+# A waiting poll looks for other processes' commits (PRAGMA data_version) after this long, then
+# twice as long each time up to _LAST_PAUSE_S. While this process commits to other partitions,
+# data_version cannot tell whether another process committed too: the poll then reads its
+# partitions again at most every _LAST_PAUSE_S.
+_FIRST_PAUSE_S = 0.0005
+_LAST_PAUSE_S = 0.005
 
 
 # Whole records are fetched by runs of consecutive offsets; runs shorter than this go by offset
@@ -39,10 +46,12 @@ _BY_RANGE = "SELECT id - ?, value FROM records WHERE id >= ? AND id < ? ORDER BY
 
 
 class EmbeddedConsumer(Consumer):
-    """Polls the SQLite log; wakes on commits from this process and on data_version changes."""
+    """Polls the SQLite log; wakes on commits from this process to its partitions and on
+    data_version changes (commits by other processes)."""
 
     def __init__(self, path: Path, timeout_s: float) -> None:
         self._location = f"embedded:{path}"
+        self._store = store_name(path)
         self._connection = connect(path, timeout_s)
         self._catalog = StoreCatalog(self._connection, self._location)
         self._positions: dict[TopicPartition, tuple[int, int]] = {}
@@ -67,19 +76,37 @@ class EmbeddedConsumer(Consumer):
 
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:
         deadline = time.monotonic() + max(0.0, timeout_s)
-        pause = 0.0005
+        pause = _FIRST_PAUSE_S
         while True:
-            version = self._connection.execute("PRAGMA data_version").fetchone()[0]
+            version = self._data_version()
+            marks = self._commit_marks()
             records = self._fetch(max_records)
-            remaining = deadline - time.monotonic()
-            with commit_signal:
-                if records or self._closed or self._woken or remaining <= 0:
-                    self._woken = False
-                    return records
-                commit_signal.wait(min(pause, remaining))
-            pause = min(pause * 2, 0.005)
-            if self._connection.execute("PRAGMA data_version").fetchone()[0] != version:
-                pause = 0.0005
+            fetched = time.monotonic()
+            while True:  # until something may be new to this consumer
+                remaining = deadline - time.monotonic()
+                with commit_signal:
+                    if records or self._closed or self._woken or remaining <= 0:
+                        self._woken = False
+                        return records
+                    commit_signal.wait(min(pause, remaining))
+                    latest = self._commit_marks()
+                pause = min(pause * 2, _LAST_PAUSE_S)
+                if latest[1] != marks[1]:
+                    break  # this process committed to this consumer's partitions
+                if self._data_version() == version:
+                    continue  # no other connection committed: nothing is new
+                if latest[0] == marks[0] or time.monotonic() - fetched >= _LAST_PAUSE_S:
+                    pause = _FIRST_PAUSE_S
+                    break  # another process committed (or may have, besides this one)
+
+    def _data_version(self) -> int:
+        version: int = self._connection.execute("PRAGMA data_version").fetchone()[0]
+        return version
+
+    def _commit_marks(self) -> tuple[int, int]:
+        """This process's commits to the store, and to this consumer's partitions."""
+        store = self._store
+        return commits[store], sum(commits[(store, pid)] for pid, _ in self._positions.values())
 
     def _fetch(self, max_records: int) -> list[Record]:
         self._next_turn += 1

@@ -14,7 +14,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .base import TopicPartition, TransportError
@@ -25,9 +26,12 @@ __all__ = [
     "PAGE_SIZE",
     "StoreCatalog",
     "commit_signal",
+    "commits",
     "connect",
     "id_range",
     "insert_records",
+    "note_commit",
+    "store_name",
 ]
 
 _SCHEMA = """
@@ -63,8 +67,26 @@ _MULTI_ROW_INSERT = "INSERT INTO records VALUES " + ", ".join(["(?, ?, ?, ?)"] *
 OFFSET_BITS = 40
 
 # Commits by this process wake its own consumers at once; other processes are seen by polling
-# PRAGMA data_version, which changes whenever another connection commits.
+# PRAGMA data_version, which changes whenever another connection commits. Under the signal's
+# lock, ``commits`` counts this process's commits per store and per (store, partition id), so
+# that a consumer woken by a commit to other partitions need not read its own again.
 commit_signal = threading.Condition()
+commits: Counter[str | tuple[str, int]] = Counter()
+
+
+def store_name(path: Path) -> str:
+    """The name ``commits`` knows a store by: its absolute path, links resolved."""
+    return str(path.resolve())
+
+
+def note_commit(store: str, pids: Iterable[int]) -> None:
+    """Count a commit of this process to the partitions ``pids`` of ``store`` and wake the
+    process's consumers."""
+    with commit_signal:
+        commits[store] += 1
+        for pid in pids:
+            commits[(store, pid)] += 1
+        commit_signal.notify_all()
 
 
 def _create_private(path: Path) -> None:
