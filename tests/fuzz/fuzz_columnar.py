@@ -132,9 +132,9 @@ def run_loop(packets: int, seconds: float, seed: int) -> int:
     corpus = seeds(np.random.default_rng(seed))
     native = get_parser("native")
     from ma_dataplatforms_streaming_support_library.columnar._native._codec import (
-        packet_labels as native_labels,
+        packet_labels,
+        packet_marks,
     )
-    from ma_dataplatforms_streaming_support_library.columnar._native._codec import packet_marks
 
     envelopes = wrap_packets(
         corpus[PacketKind.PERIODIC], "PeriodicData", session_key="fuzz", ids=range(8)
@@ -147,7 +147,7 @@ def run_loop(packets: int, seconds: float, seed: int) -> int:
         native.parse_samples(ContentBatch.from_messages(raws), kind)
         wrapped = [mutate(rng, rng.choice(envelopes)) for _ in range(BATCH // 4)]
         native.parse_envelopes(ContentBatch.from_messages(wrapped))
-        kinds, format_ids = native_labels(wrapped, HEAD_BYTES)
+        kinds, format_ids = packet_labels(wrapped, HEAD_BYTES)
         marks = packet_marks(wrapped)
         for raw in raws[:COMPARED_PER_BATCH]:
             got = outcome(DECODERS[kind], [raw], "native")
@@ -183,15 +183,15 @@ def run_atheris(packets: int) -> None:
     corpus = seeds(np.random.default_rng(0))
     native = get_parser("native")
     from ma_dataplatforms_streaming_support_library.columnar._native._codec import (
-        packet_labels as native_labels,
+        packet_labels,
+        packet_marks,
     )
-    from ma_dataplatforms_streaming_support_library.columnar._native._codec import packet_marks
 
     def one_input(data: bytes) -> None:
         for kind in KINDS:
             native.parse_samples(ContentBatch.from_messages([data]), kind)
         native.parse_envelopes(ContentBatch.from_messages([data]))
-        native_labels([data], HEAD_BYTES)
+        packet_labels([data], HEAD_BYTES)
         packet_marks([data])
 
     atheris.Setup([sys.argv[0], f"-runs={packets}"], one_input)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..arrays import BoolArray, I64Array, U8Array, U64Array
 from .numpy.wire import WIRE_LEN, WIRE_VARINT, read_varint
-from .parsers import get_parser
+from .parsers import native_packet_labels
 
 __all__ = ["DATA_TYPES", "HEAD_BYTES", "Heads", "packet_labels", "read_heads"]
 
@@ -171,9 +171,8 @@ def packet_labels(values: Sequence[bytes]) -> Heads:
     """The packet type and data format id of each Packet in ``values``, read from its first
     ``HEAD_BYTES`` bytes as ``read_heads`` reads them: by the compiled reader where the native
     parser is active (a few times faster on the small batches a store commits)."""
-    if get_parser().name == "native":
-        from ._native._codec import packet_labels as native_labels
-
-        kinds, format_ids = native_labels(list(values), HEAD_BYTES)
+    native = native_packet_labels()
+    if native is not None:
+        kinds, format_ids = native(values, HEAD_BYTES)
         return Heads(kinds.astype(np.int64), format_ids)
     return read_heads([value[:HEAD_BYTES] for value in values])

@@ -12,7 +12,7 @@ import functools
 import importlib
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, cast
 
 import numpy as np
@@ -33,6 +33,7 @@ __all__ = [
     "available_implementations",
     "get_parser",
     "native_encoder",
+    "native_packet_labels",
     "native_packet_marks",
 ]
 
@@ -86,6 +87,10 @@ class _NativeParser(SampleParser, Protocol):
     ) -> list[bytes]: ...
 
     def packet_marks(self, values: Iterable[bytes]) -> bytes: ...
+
+    def packet_labels(
+        self, values: Sequence[bytes], head_bytes: int
+    ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.uint64]]: ...
 
 
 @functools.cache
@@ -162,3 +167,12 @@ def native_packet_marks() -> Callable[[Iterable[bytes]], bytes] | None:
     the native implementation is active, else None."""
     parser = get_parser()
     return cast(_NativeParser, parser).packet_marks if parser.name == "native" else None
+
+
+def native_packet_labels() -> (
+    Callable[[Sequence[bytes], int], tuple[npt.NDArray[np.int8], npt.NDArray[np.uint64]]] | None
+):
+    """The compiled reader of record heads (``_codec.packet_labels``) when the native
+    implementation is active, else None."""
+    parser = get_parser()
+    return cast(_NativeParser, parser).packet_labels if parser.name == "native" else None

@@ -7,7 +7,7 @@ install time) or cannot be used here; the registry then falls back to the NumPy 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +15,7 @@ import numpy.typing as npt
 from .._batch import ContentBatch
 from .._fallback import envelopes_with_fallback, samples_with_fallback
 from .._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome, offsets_of
-from ._codec import encode_periodic, packet_marks, parse_envelopes, parse_samples
+from ._codec import encode_periodic, packet_labels, packet_marks, parse_envelopes, parse_samples
 
 __all__ = ["NativeParser"]
 
@@ -82,3 +82,10 @@ class NativeParser:
     def packet_marks(self, values: Iterable[bytes]) -> bytes:
         """What each record value is to a packet reader (see ``_codec.packet_marks``)."""
         return packet_marks(values)
+
+    def packet_labels(
+        self, values: Sequence[bytes], head_bytes: int
+    ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.uint64]]:
+        """The packet kind and data format id of each value's head (see
+        ``_codec.packet_labels``)."""
+        return packet_labels(list(values), head_bytes)
