@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -24,7 +24,7 @@ from ..columnar import (
     decode_synchro_batch,
     read_envelopes,
 )
-from ..columnar.heads import read_heads
+from ..columnar.heads import Heads, read_heads
 from ..contracts.data_format_management.data_format_info_type import DataFormatInfoType
 from ..contracts.session_management.session_info import SessionInfo
 from ..protos import open_data_pb2 as pb
@@ -147,9 +147,9 @@ class SessionCollector:
         packets of each type the others are: those hold none of its parameters."""
         return self._chooser.needed_records(read_heads(heads))
 
-    def needed_formats(self, format_ids: Iterable[int]) -> list[int]:
-        """Which of these data format ids the selection needs."""
-        return self._chooser.needed_formats(format_ids)
+    def needed_by_heads(self, heads: Heads) -> tuple[BoolArray, Counter[str]]:
+        """The same, from the packet types and data format ids of the records' heads."""
+        return self._chooser.needed_records(heads)
 
     def skipped_records(self, stream: str, packets: Counter[str]) -> None:
         """Count packets of a stream left unread (they hold no selected parameter) as read."""

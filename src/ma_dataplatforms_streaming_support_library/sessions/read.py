@@ -128,7 +128,7 @@ def _chosen_records(
     """How, and which, records the collector's selection needs, where some can be left unread:
     by the store's packet labels, or where it has none for the session's sample packets, by
     reading the heads of all first; None: all are needed."""
-    plan = label_plan(reader, scan, collector.needed_formats)
+    plan = label_plan(reader, scan, collector.needed_by_heads)
     if plan is not None:
         if plan.reads_all:
             return None

@@ -175,11 +175,6 @@ class Chooser:
         )
         return needed, skipped
 
-    def needed_formats(self, format_ids: Iterable[int]) -> list[int]:
-        """Of data format ids, those whose packets must be decoded: they hold a selected
-        parameter, or are unknown."""
-        return [fid for fid in format_ids if self.holds_selected(fid)]
-
     def pick(
         self, packet_type: str, contents: ContentBatch, unresolved: Counter[int]
     ) -> I64Array | None:

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..arrays import BoolArray, I64Array, U64Array
-from ..columnar.heads import DATA_TYPES, HEAD_BYTES
-from ..transport.base import KeyedReader, PacketLabels, RecordHeads, TopicPartition
+from ..arrays import BoolArray, I64Array
+from ..columnar.heads import HEAD_BYTES, Heads
+from ..transport.base import KeyedReader, RecordHeads, TopicPartition
 from .scan import SessionChunk, SessionScan, pack_values
 
 __all__ = [
     "LabelPlan",
     "Needed",
+    "Picked",
     "Skipped",
-    "Wanted",
     "label_plan",
     "labelled_records",
     "skim_records",
@@ -27,8 +27,9 @@ __all__ = [
     "worth_skimming",
 ]
 
-#: which of these data format ids a selective read needs
-Wanted = Callable[[Iterable[int]], list[int]]
+#: which records, by the packet types and data format ids of their heads, are needed whole, and
+#: how many packets of each type the others are
+Picked = Callable[[Heads], tuple[BoolArray, Counter[str]]]
 #: which records, by the heads of their values, are needed whole, and how many packets of each
 #: type the others are
 Needed = Callable[[Sequence[bytes]], tuple[BoolArray, Counter[str]]]
@@ -67,47 +68,50 @@ def worth_skimming(reader: KeyedReader, scan: SessionScan, needed: Needed) -> bo
 
 @dataclass(frozen=True)
 class LabelPlan:
-    """What a selective read takes from the store's packet labels: the labels of each range
-    (None for a range without them) and the data format ids whose records it reads."""
+    """Per range of a scan, by the store's packet labels: the offsets and sizes of the records a
+    selective read needs, and how many packets of each type the others are; None for a range
+    the store has no labels for."""
 
-    labels: dict[TopicPartition, PacketLabels | None]
-    formats: U64Array
-    #: every data format in the labels is wanted and no range is without them: a selective
-    #: read would read every record
-    reads_all: bool
+    ranges: dict[TopicPartition, tuple[I64Array, I64Array, Counter[str]] | None]
+
+    @property
+    def reads_all(self) -> bool:
+        """Every range has labels, and they leave no record unread."""
+        return all(chosen is not None and not chosen[2] for chosen in self.ranges.values())
 
 
-def label_plan(reader: KeyedReader, scan: SessionScan, wanted: Wanted) -> LabelPlan | None:
+def label_plan(reader: KeyedReader, scan: SessionScan, picked: Picked) -> LabelPlan | None:
     """The plan of a selective read by packet labels, or None where the store keeps none for
     the session's records."""
     key = scan.record.info.session_key.encode()
-    labels = {where: reader.packet_labels(where, *span, key) for where, span in scan.ranges.items()}
-    known = [found.format_ids[found.kinds >= 0] for found in labels.values() if found is not None]
-    if not known:
+    ranges: dict[TopicPartition, tuple[I64Array, I64Array, Counter[str]] | None] = {}
+    for where, span in scan.ranges.items():
+        labels = reader.packet_labels(where, *span, key)
+        if labels is None:
+            ranges[where] = None
+            continue
+        keep, left = picked(Heads(labels.kinds, labels.format_ids))
+        ranges[where] = (labels.offsets[keep], labels.sizes[keep], left)
+    if all(chosen is None for chosen in ranges.values()):
         return None
-    present = np.unique(np.concatenate(known))
-    formats = np.asarray(wanted(present.tolist()), np.uint64)
-    gaps = len(known) < len(labels)
-    return LabelPlan(labels, formats, formats.size == present.size and not gaps)
+    return LabelPlan(ranges)
 
 
 def labelled_records(
     reader: KeyedReader, scan: SessionScan, plan: LabelPlan, needed: Needed, skipped: Skipped
 ) -> Iterator[SessionChunk]:
-    """Yield the session's records of the plan's data formats (and those of no data format id)
-    in chunks, partition by partition; the others are told to ``skipped`` — no page of theirs
-    is read. A range without labels is skimmed by heads instead (``needed``)."""
+    """Yield the records the plan needs in chunks, partition by partition; the others are told
+    to ``skipped`` — no page of theirs is read. A range without labels is skimmed by heads
+    instead (``needed``)."""
     for where, (start, end) in scan.ranges.items():
-        labels = plan.labels[where]
-        if labels is None:
+        chosen = plan.ranges[where]
+        if chosen is None:
             yield from _skim_partition(reader, scan, where, needed, skipped)
             continue
+        offsets, sizes, left = chosen
         stream = scan.streams_by_partition[where]
-        keep = (labels.kinds < 0) | np.isin(labels.format_ids, plan.formats)
-        others = np.bincount(labels.kinds[~keep], minlength=len(DATA_TYPES)).tolist()
-        skipped(stream, Counter({DATA_TYPES[k]: n for k, n in enumerate(others) if n}))
-        offsets, sizes = labels.offsets[keep].tolist(), labels.sizes[keep].tolist()
-        yield from _whole(reader, where, stream, offsets, sizes, end - start)
+        skipped(stream, left)
+        yield from _whole(reader, where, stream, offsets.tolist(), sizes.tolist(), end - start)
 
 
 def skim_records(
