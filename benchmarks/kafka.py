@@ -54,10 +54,10 @@ from ma_dataplatforms_streaming_support_library.core.base.support_library_bootst
     SupportLibraryBootstrapper,
 )
 from ma_dataplatforms_streaming_support_library.protos import open_data_pb2 as od
-from ma_dataplatforms_streaming_support_library.sessions.packing import periodic_packets
-from ma_dataplatforms_streaming_support_library.sessions.write import DEFAULT_MAX_PACKET_BYTES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from write_embedded import encoded_packets  # the same packets as that benchmark's baseline
+
 from tests.kafka_broker import BrokerProcess
 
 PRODUCER_SETTINGS = {"compression.type": "zstd", "acks": "all", "enable.idempotence": True}
@@ -238,19 +238,7 @@ def session_writer(bootstrap: str, values: np.ndarray) -> float:
 
 def session_writer_line(bootstrap: str, samples_per_channel: int, rounds: int) -> None:
     values = np.random.default_rng(0).normal(size=(CHANNELS, samples_per_channel))
-    packets = list(
-        periodic_packets(
-            1,
-            T0,
-            1_000_000,
-            values,
-            None,
-            DEFAULT_MAX_PACKET_BYTES,
-            None,
-            session_key="0" * 36,
-            first_id=1,
-        )
-    )
+    packets = encoded_packets(values)
     best_raw = best_writer = float("inf")
     for _ in range(rounds):
         topic = new_topic(bootstrap, "bench_numpy")
