@@ -65,12 +65,13 @@ def add_labels(
     connection.execute(
         "INSERT INTO label_commits VALUES (?, ?, ?)", (pid, first_offset, len(values))
     )
-    by_key = dict.fromkeys(keys)
+    index: dict[bytes | None, int] = {}
+    codes = np.fromiter((index.setdefault(key, len(index)) for key in keys), np.int64, len(keys))
     rows = []
-    for key in by_key:
+    for key, code in index.items():
         if key is None:
             continue
-        mine = slice(None) if len(by_key) == 1 else np.fromiter((k == key for k in keys), bool)
+        mine = slice(None) if len(index) == 1 else codes == code
         rows.append(
             (
                 pid,
