@@ -8,12 +8,13 @@ numpy → reference runs; ``MA_STREAMING_COLUMNAR=native|numpy|reference`` force
 
 from __future__ import annotations
 
+import datetime
 import functools
 import importlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -27,12 +28,14 @@ from .reference import ReferenceParser
 __all__ = [
     "IMPLEMENTATIONS",
     "IMPL_ENVIRONMENT_VARIABLE",
+    "PacketRunDelivery",
     "PeriodicEncoder",
     "SampleParser",
     "active_implementation",
     "available_implementations",
     "get_parser",
     "native_encoder",
+    "native_packet_delivery",
     "native_packet_labels",
     "native_packet_marks",
 ]
@@ -57,6 +60,28 @@ PeriodicEncoder = Callable[
     ],
     list[bytes],
 ]
+
+
+class PacketRunDelivery(Protocol):
+    """A packet reader's compiled delivery of a run of plain packets (``_codec.PacketDelivery``):
+    returns the index of the first record not delivered, and the last timestamp and submit
+    time."""
+
+    def __call__(
+        self,
+        records: list[Any],
+        marks: bytes,
+        start: int,
+        data_source: str,
+        session_key: str,
+        stream: str,
+        handlers: tuple[Any, ...],
+        is_stopping: Callable[[], bool],
+        last_ms: int,
+        submit_time: datetime.datetime,
+        submit_time_of: Callable[[int], datetime.datetime],
+        handler_failed: Callable[[Any, Any], None],
+    ) -> tuple[int, int, datetime.datetime]: ...
 
 
 class SampleParser(Protocol):
@@ -91,6 +116,10 @@ class _NativeParser(SampleParser, Protocol):
     def packet_labels(
         self, values: Sequence[bytes], head_bytes: int
     ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.uint64]]: ...
+
+    def packet_delivery(
+        self, dto_type: type, dto_fields: tuple[str, ...], bytes_type: type, bytes_field: str
+    ) -> PacketRunDelivery: ...
 
 
 @functools.cache
@@ -176,3 +205,21 @@ def native_packet_labels() -> (
     implementation is active, else None."""
     parser = get_parser()
     return cast(_NativeParser, parser).packet_labels if parser.name == "native" else None
+
+
+def native_packet_delivery(
+    dto_type: type, dto_fields: tuple[str, ...], bytes_type: type, bytes_field: str
+) -> PacketRunDelivery | None:
+    """The compiled delivery of packet runs building ``dto_type`` objects (see
+    ``_codec.PacketDelivery``) when the native implementation is active and the types keep
+    those fields in slots, else None."""
+    parser = get_parser()
+    if parser.name != "native":
+        return None
+    try:
+        return cast(_NativeParser, parser).packet_delivery(
+            dto_type, dto_fields, bytes_type, bytes_field
+        )
+    except ValueError as exc:
+        logger.debug("columnar: no compiled packet delivery (%s)", exc)
+        return None

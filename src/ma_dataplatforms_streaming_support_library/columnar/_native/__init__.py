@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +16,17 @@ import numpy.typing as npt
 from .._batch import ContentBatch
 from .._fallback import envelopes_with_fallback, samples_with_fallback
 from .._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome, offsets_of
-from ._codec import encode_periodic, packet_labels, packet_marks, parse_envelopes, parse_samples
+from ._codec import (
+    PacketDelivery,
+    encode_periodic,
+    packet_labels,
+    packet_marks,
+    parse_envelopes,
+    parse_samples,
+)
+
+if TYPE_CHECKING:
+    from ..parsers import PacketRunDelivery
 
 __all__ = ["NativeParser"]
 
@@ -89,3 +100,9 @@ class NativeParser:
         """The packet kind and data format id of each value's head (see
         ``_codec.packet_labels``)."""
         return packet_labels(list(values), head_bytes)
+
+    def packet_delivery(
+        self, dto_type: type, dto_fields: tuple[str, ...], bytes_type: type, bytes_field: str
+    ) -> PacketRunDelivery:
+        """A packet reader's compiled delivery loop (see ``_codec.PacketDelivery``)."""
+        return PacketDelivery(dto_type, dto_fields, bytes_type, bytes_field).deliver

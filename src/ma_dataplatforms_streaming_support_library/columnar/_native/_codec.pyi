@@ -1,6 +1,8 @@
 """Types of the compiled codec (see _codec.pyx)."""
 
-from collections.abc import Iterable
+import datetime
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,3 +38,23 @@ def peek_headers(
     buffer: bytes, starts: _I64, ends: _I64, kind: int
 ) -> tuple[npt.NDArray[np.bool_], _U8, _U64, dict[int, tuple[str, ...]], _I64, _I64]: ...
 def packet_labels(values: list[bytes], head_bytes: int) -> tuple[npt.NDArray[np.int8], _U64]: ...
+
+class PacketDelivery:
+    def __init__(
+        self, dto_type: type, dto_fields: tuple[str, ...], bytes_type: type, bytes_field: str
+    ) -> None: ...
+    def deliver(
+        self,
+        records: list[Any],
+        marks: bytes,
+        start: int,
+        data_source: str,
+        session_key: str,
+        stream: str,
+        handlers: tuple[Any, ...],
+        is_stopping: Callable[[], bool],
+        last_ms: int,
+        submit_time: datetime.datetime,
+        submit_time_of: Callable[[int], datetime.datetime],
+        handler_failed: Callable[[Any, Any], None],
+    ) -> tuple[int, int, datetime.datetime]: ...

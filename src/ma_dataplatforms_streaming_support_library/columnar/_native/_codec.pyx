@@ -1193,3 +1193,6 @@ def packet_labels(list values, Py_ssize_t head_bytes):
         if kinds[i] >= 0:
             ids[i] = fid
     return kinds_array, ids_array
+
+
+include "_delivery.pxi"

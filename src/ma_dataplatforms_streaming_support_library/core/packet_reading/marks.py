@@ -8,9 +8,8 @@ without it, are marked ``UNDECIDED`` and decided by ``mark_of`` (protobuf) when 
 
 from __future__ import annotations
 
-import itertools
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from ...columnar.parsers import native_packet_marks
 from ...protos.packets import parse_packet
@@ -37,6 +36,7 @@ CORRUPT = 4
 _END_OF_SESSION_TYPE = b"\x0a\x0cEndOfSession"
 _COVERAGE_CURSOR_TYPE = b"\x0a\x12CoverageCursorInfo"
 _value = operator.itemgetter(4)
+_UNDECIDED = bytes([UNDECIDED])
 
 
 def mark_of(value: bytes) -> int:
@@ -52,10 +52,11 @@ def mark_of(value: bytes) -> int:
     return PACKET
 
 
-def poll_marker() -> Callable[[list[Record]], Iterable[int]]:
-    """A function giving the marks of a poll's records, one per record in order: the compiled
-    codec's where the native columnar implementation is active, else ``UNDECIDED`` for all."""
+def poll_marker() -> Callable[[list[Record]], bytes]:
+    """A function giving the marks of a poll's records, one byte per record in order: the
+    compiled codec's where the native columnar implementation is active, else ``UNDECIDED``
+    for all."""
     native = native_packet_marks()
     if native is None:
-        return lambda _records: itertools.repeat(UNDECIDED)
+        return lambda records: _UNDECIDED * len(records)
     return lambda records: native(map(_value, records))

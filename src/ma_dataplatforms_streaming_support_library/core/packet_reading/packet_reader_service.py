@@ -8,6 +8,7 @@ import gc
 import logging
 import time
 
+from ...columnar.parsers import native_packet_delivery
 from ...contracts.packet_reading.coverage_cursor_info import CoverageCursorInfo
 from ...contracts.packet_reading.packet_reading_configuration import PacketReadingConfiguration
 from ...contracts.packet_reading.received_packet_dto import ReceivedPacketDto
@@ -15,6 +16,7 @@ from ...contracts.packet_reading.stream_info import StreamInfo
 from ...contracts.packet_writing.packet_bytes import PacketBytes
 from ...contracts.session_management.session_info import SessionInfo
 from ...contracts.shared.event import Event
+from ...contracts.shared.i_handler import IHandler
 from ...errors import TransportError
 from ...layout import stream_of
 from ...protos import open_data_pb2
@@ -43,6 +45,9 @@ _BEHIND_REFRESH_INTERVAL_S = 2.0
 # event is raised. A program that wired its events first starts reading at once.
 _HANDLER_GRACE_S = 0.1
 _UNLABELLED = "\x00unlabelled"
+# The slots the compiled delivery fills, by role: data source, session key, stream, packet
+# bytes, submit time.
+_DTO_FIELDS = ("data_source", "session_key", "stream", "packet_bytes", "submit_time")
 
 
 def _poll_records() -> int:
@@ -57,8 +62,19 @@ def _poll_records() -> int:
     return max(50, min(_MAX_POLL_RECORDS, threshold // 3))
 
 
+_UTC_RANGE = (
+    datetime.datetime.min.replace(tzinfo=datetime.timezone.utc),
+    datetime.datetime.max.replace(tzinfo=datetime.timezone.utc),
+)
+
+
 def _utc(timestamp_ms: int) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(timestamp_ms / 1000, tz=datetime.timezone.utc)
+    """A record's timestamp as a submit time; a broker keeps any 64-bit timestamp, so one past
+    what ``datetime`` holds becomes its first or last instant rather than stopping the reader."""
+    try:
+        return datetime.datetime.fromtimestamp(timestamp_ms / 1000, tz=datetime.timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return _UTC_RANGE[timestamp_ms > 0]
 
 
 class PacketReaderService(PacketReaderBase):
@@ -80,6 +96,9 @@ class PacketReaderService(PacketReaderBase):
         #: its topic, partition and offset, and skipped (never handed to a handler).
         self.corrupt_records = 0
         self._marks = poll_marker()
+        self._deliver_run = native_packet_delivery(
+            ReceivedPacketDto, _DTO_FIELDS, PacketBytes, "_data"
+        )
         self._poll_records = _poll_records()
 
     # lifecycle --------------------------------------------------------------------------------
@@ -306,9 +325,14 @@ class PacketReaderService(PacketReaderBase):
         """Hand one poll's records to the handlers, in log order; other sessions' records are skipped.
 
         Consecutive records of one partition and session form a run: the session, partition
-        progress, stream and consumer position are looked up and stored once per run."""
+        progress, stream and consumer position are looked up and stored once per run. Where the
+        native columnar implementation is active, the plain packets of a run are delivered by
+        its compiled loop (``_codec.PacketDelivery``), which builds the same DTOs; the records
+        a reader acts on (a session's end, a coverage cursor, anything corrupt) come back here."""
         handlers = self._handlers
         is_stopping = self._stopping.is_set
+        deliver_run = self._deliver_run
+        marks = self._marks(records)
         run_key: bytes | None
         run_topic, run_partition, run_key = "", -1, b"\x00"
         reading: SessionReading | None = None
@@ -317,10 +341,14 @@ class PacketReaderService(PacketReaderBase):
         next_offset = 0
         run_started = False
         last_ms, submit_time = self._last_submit_ms, self._last_submit_time
+        index, count = 0, len(records)
         try:
-            for record, mark in zip(records, self._marks(records), strict=False):
+            while index < count:
                 if is_stopping():
                     return
+                record = records[index]
+                mark = marks[index]
+                index += 1
                 topic, partition, offset, key, value, timestamp_ms = record
                 if partition != run_partition or key != run_key or topic != run_topic:
                     self._end_run(reading, progress, (run_topic, run_partition), next_offset)
@@ -337,6 +365,23 @@ class PacketReaderService(PacketReaderBase):
                     run_started = True
                     reading.last_packet_at = now
                     self._start_stream(reading, stream, now)
+                if not mark and deliver_run is not None:
+                    index, last_ms, submit_time = deliver_run(
+                        records,
+                        marks,
+                        index - 1,
+                        data_source,
+                        session_key,
+                        stream,
+                        handlers,
+                        is_stopping,
+                        last_ms,
+                        submit_time,
+                        _utc,
+                        self._handler_failed,
+                    )
+                    next_offset = records[index - 1].offset + 1
+                    continue
                 if mark:
                     if mark == UNDECIDED:
                         mark = mark_of(value)
@@ -352,13 +397,7 @@ class PacketReaderService(PacketReaderBase):
                     try:
                         handler.handle(dto)
                     except Exception:
-                        logger.exception(
-                            "packet handler %r raised on %s:%d offset %d; reading continues",
-                            handler,
-                            topic,
-                            partition,
-                            offset,
-                        )
+                        self._handler_failed(handler, record)
                 if not mark:
                     continue
                 if mark == END_OF_SESSION:
@@ -368,6 +407,17 @@ class PacketReaderService(PacketReaderBase):
         finally:
             self._end_run(reading, progress, (run_topic, run_partition), next_offset)
             self._last_submit_ms, self._last_submit_time = last_ms, submit_time
+
+    @staticmethod
+    def _handler_failed(handler: IHandler[ReceivedPacketDto], record: Record) -> None:
+        """Log the exception a handler raised on ``record`` (called while it is handled)."""
+        logger.exception(
+            "packet handler %r raised on %s:%d offset %d; reading continues",
+            handler,
+            record.topic,
+            record.partition,
+            record.offset,
+        )
 
     def _end_run(
         self,
