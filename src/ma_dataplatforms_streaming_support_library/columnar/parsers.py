@@ -8,13 +8,12 @@ numpy → reference runs; ``MA_STREAMING_COLUMNAR=native|numpy|reference`` force
 
 from __future__ import annotations
 
-import datetime
 import functools
 import importlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -25,10 +24,12 @@ from ._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome
 from .numpy import NumpyParser
 from .reference import ReferenceParser
 
+if TYPE_CHECKING:
+    from ._native._codec import PacketDelivery
+
 __all__ = [
     "IMPLEMENTATIONS",
     "IMPL_ENVIRONMENT_VARIABLE",
-    "PacketRunDelivery",
     "PeriodicEncoder",
     "SampleParser",
     "active_implementation",
@@ -60,28 +61,6 @@ PeriodicEncoder = Callable[
     ],
     list[bytes],
 ]
-
-
-class PacketRunDelivery(Protocol):
-    """A packet reader's compiled delivery of a run of plain packets (``_codec.PacketDelivery``):
-    returns the index of the first record not delivered, and the last timestamp and submit
-    time."""
-
-    def __call__(
-        self,
-        records: list[Any],
-        marks: bytes,
-        start: int,
-        data_source: str,
-        session_key: str,
-        stream: str,
-        handlers: tuple[Any, ...],
-        is_stopping: Callable[[], bool],
-        last_ms: int,
-        submit_time: datetime.datetime,
-        submit_time_of: Callable[[int], datetime.datetime],
-        handler_failed: Callable[[Any, Any], None],
-    ) -> tuple[int, int, datetime.datetime]: ...
 
 
 class SampleParser(Protocol):
@@ -119,7 +98,7 @@ class _NativeParser(SampleParser, Protocol):
 
     def packet_delivery(
         self, dto_type: type, dto_fields: tuple[str, ...], bytes_type: type, bytes_field: str
-    ) -> PacketRunDelivery: ...
+    ) -> PacketDelivery: ...
 
 
 @functools.cache
@@ -209,9 +188,9 @@ def native_packet_labels() -> (
 
 def native_packet_delivery(
     dto_type: type, dto_fields: tuple[str, ...], bytes_type: type, bytes_field: str
-) -> PacketRunDelivery | None:
-    """The compiled delivery of packet runs building ``dto_type`` objects (see
-    ``_codec.PacketDelivery``) when the native implementation is active and the types keep
+) -> PacketDelivery | None:
+    """The compiled delivery of packet runs building ``dto_type`` objects (its ``deliver``;
+    see ``_codec.PacketDelivery``) when the native implementation is active and the types keep
     those fields in slots, else None."""
     parser = get_parser()
     if parser.name != "native":

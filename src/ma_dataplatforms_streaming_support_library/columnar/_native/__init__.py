@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -24,9 +23,6 @@ from ._codec import (
     parse_envelopes,
     parse_samples,
 )
-
-if TYPE_CHECKING:
-    from ..parsers import PacketRunDelivery
 
 __all__ = ["NativeParser"]
 
@@ -103,6 +99,6 @@ class NativeParser:
 
     def packet_delivery(
         self, dto_type: type, dto_fields: tuple[str, ...], bytes_type: type, bytes_field: str
-    ) -> PacketRunDelivery:
+    ) -> PacketDelivery:
         """A packet reader's compiled delivery loop (see ``_codec.PacketDelivery``)."""
-        return PacketDelivery(dto_type, dto_fields, bytes_type, bytes_field).deliver
+        return PacketDelivery(dto_type, dto_fields, bytes_type, bytes_field)

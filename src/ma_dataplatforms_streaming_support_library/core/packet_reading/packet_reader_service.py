@@ -96,9 +96,8 @@ class PacketReaderService(PacketReaderBase):
         #: its topic, partition and offset, and skipped (never handed to a handler).
         self.corrupt_records = 0
         self._marks = poll_marker()
-        self._deliver_run = native_packet_delivery(
-            ReceivedPacketDto, _DTO_FIELDS, PacketBytes, "_data"
-        )
+        delivery = native_packet_delivery(ReceivedPacketDto, _DTO_FIELDS, PacketBytes, "_data")
+        self._deliver_run = None if delivery is None else delivery.deliver
         self._poll_records = _poll_records()
 
     # lifecycle --------------------------------------------------------------------------------
