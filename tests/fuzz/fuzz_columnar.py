@@ -7,7 +7,8 @@ a packet count and a time budget. Some packets of every batch are also decoded b
 reference and the outcomes compared; the envelopes are labelled (packet type and data format id
 from their heads, as the embedded store does) by the compiled reader, some compared with NumPy's,
 and marked by the packet readers' record walk (``packet_marks``), every mark it decides held
-against protobuf's.
+against protobuf's, as are the session key and essential flag the writers read with the same
+walk (``envelope_facts``).
 
 ``--atheris`` hands the same seeds to atheris' coverage-guided mutator instead (one packet per
 input; only the Python layers are coverage-instrumented unless the extension is rebuilt with
@@ -132,6 +133,7 @@ def run_loop(packets: int, seconds: float, seed: int) -> int:
     corpus = seeds(np.random.default_rng(seed))
     native = get_parser("native")
     from ma_dataplatforms_streaming_support_library.columnar._native._codec import (
+        envelope_facts,
         packet_labels,
         packet_marks,
     )
@@ -163,8 +165,16 @@ def run_loop(packets: int, seconds: float, seed: int) -> int:
             if (kinds[index], format_ids[index]) != (heads.kinds[0], heads.format_ids[0]):
                 raise AssertionError(f"native and NumPy labels disagree on {raw!r}")
         for raw, mark in zip(wrapped, marks, strict=True):
-            if mark != UNDECIDED and mark != mark_of(raw):
+            facts = envelope_facts(raw)
+            if mark == UNDECIDED:
+                if facts is not None:
+                    raise AssertionError(f"envelope facts {facts} of an undecided {raw!r}")
+                continue
+            if mark != mark_of(raw):
                 raise AssertionError(f"the native record mark {mark} is wrong for {raw!r}")
+            packet = pb.Packet.FromString(raw)
+            if facts != (packet.session_key, packet.is_essential):
+                raise AssertionError(f"envelope facts {facts} are wrong for {raw!r}")
         done += len(raws) + len(wrapped)
     return done
 
@@ -183,6 +193,7 @@ def run_atheris(packets: int) -> None:
     corpus = seeds(np.random.default_rng(0))
     native = get_parser("native")
     from ma_dataplatforms_streaming_support_library.columnar._native._codec import (
+        envelope_facts,
         packet_labels,
         packet_marks,
     )
@@ -193,6 +204,7 @@ def run_atheris(packets: int) -> None:
         native.parse_envelopes(ContentBatch.from_messages([data]))
         packet_labels([data], HEAD_BYTES)
         packet_marks([data])
+        envelope_facts(data)
 
     atheris.Setup([sys.argv[0], f"-runs={packets}"], one_input)
     for kind in KINDS:

@@ -98,6 +98,39 @@ def test_native_marks_decide_well_formed_envelopes_themselves() -> None:
 
 
 @needs_native
+@pytest.mark.parametrize(
+    ("value", "facts"),
+    [
+        (envelope(essential=True), ("0f8fad5b-d9cb-469f-a165-70867728950e", True)),
+        (envelope(session_key=""), ("", False)),
+        (b"\x0a\x01x\x18\x02", ("", True)),  # a bool written as 2 is true, as protobuf reads it
+        (b"\x18\x01\x12\x01k\x0a\x01x", ("k", True)),  # fields in any order
+        (envelope("Ünïcode"), None),
+        (envelope(""), None),
+        (envelope() + b"\x12\x01k", None),  # a second session key
+        (b"\x0a\x01x\x1a\x01\x01", None),  # is_essential length-delimited
+    ],
+    ids=[
+        "essential",
+        "keyless",
+        "bool-2",
+        "any-order",
+        "unicode",
+        "untyped",
+        "dup-key",
+        "mistyped",
+    ],
+)
+def test_native_envelope_facts(value: bytes, facts: tuple[str, bool] | None) -> None:
+    from ma_dataplatforms_streaming_support_library.columnar._native._codec import envelope_facts
+
+    assert envelope_facts(value) == facts
+    if facts is not None:
+        packet = pb.Packet.FromString(value)
+        assert (packet.session_key, packet.is_essential) == facts
+
+
+@needs_native
 def test_native_marks_leave_what_they_cannot_vouch_for_to_protobuf() -> None:
     duplicated = envelope() + b"\x0a\x03abc"
     grouped = envelope() + b"\x33\x34"  # a group (field 6), which this walk does not read
@@ -106,9 +139,15 @@ def test_native_marks_leave_what_they_cannot_vouch_for_to_protobuf() -> None:
 
 
 def _agree(value: bytes) -> None:
+    from ma_dataplatforms_streaming_support_library.columnar._native._codec import envelope_facts
+
     (native,) = native_marks([value])
+    facts = envelope_facts(value)
+    assert (facts is None) == (native == marks.UNDECIDED), value
     if native != marks.UNDECIDED:
         assert native == marks.mark_of(value), value
+        packet = pb.Packet.FromString(value)
+        assert facts == (packet.session_key, packet.is_essential), value
 
 
 @needs_native
@@ -136,6 +175,7 @@ def test_native_marks_agree_with_protobuf_on_envelopes_and_their_damage(
     if ascii_text and type_name:
         (native,) = native_marks([value])
         assert native == marks.mark_of(value) != marks.UNDECIDED
+    _agree(value)
     # an unknown field (number 9, length-delimited) is skipped by both
     _agree(value + b"\x4a" + bytes([len(unknown)]) + unknown)
     rng = random.Random(seed)

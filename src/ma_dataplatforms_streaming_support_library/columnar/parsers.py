@@ -36,6 +36,7 @@ __all__ = [
     "available_implementations",
     "get_parser",
     "native_encoder",
+    "native_envelope_facts",
     "native_packet_delivery",
     "native_packet_labels",
     "native_packet_marks",
@@ -91,6 +92,8 @@ class _NativeParser(SampleParser, Protocol):
     ) -> list[bytes]: ...
 
     def packet_marks(self, values: Iterable[bytes]) -> bytes: ...
+
+    def envelope_facts(self, value: bytes) -> tuple[str, bool] | None: ...
 
     def packet_labels(
         self, values: Sequence[bytes], head_bytes: int
@@ -175,6 +178,13 @@ def native_packet_marks() -> Callable[[Iterable[bytes]], bytes] | None:
     the native implementation is active, else None."""
     parser = get_parser()
     return cast(_NativeParser, parser).packet_marks if parser.name == "native" else None
+
+
+def native_envelope_facts() -> Callable[[bytes], tuple[str, bool] | None] | None:
+    """The compiled reader of a ``Packet`` envelope's session key and essential flag
+    (``_codec.envelope_facts``) when the native implementation is active, else None."""
+    parser = get_parser()
+    return cast(_NativeParser, parser).envelope_facts if parser.name == "native" else None
 
 
 def native_packet_labels() -> (

@@ -18,6 +18,7 @@ from .._parsed import PacketEnvelopes, PacketKind, ParsedPackets, ParseOutcome, 
 from ._codec import (
     PacketDelivery,
     encode_periodic,
+    envelope_facts,
     packet_labels,
     packet_marks,
     parse_envelopes,
@@ -89,6 +90,10 @@ class NativeParser:
     def packet_marks(self, values: Iterable[bytes]) -> bytes:
         """What each record value is to a packet reader (see ``_codec.packet_marks``)."""
         return packet_marks(values)
+
+    #: the session key and essential flag of a ``Packet`` envelope, or None where protobuf must
+    #: read it (``_codec.envelope_facts``; called per write, so not wrapped)
+    envelope_facts = staticmethod(envelope_facts)
 
     def packet_labels(
         self, values: Sequence[bytes], head_bytes: int

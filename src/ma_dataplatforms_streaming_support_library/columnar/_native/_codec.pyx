@@ -667,14 +667,22 @@ cdef inline bint starts_with(const uint8_t* b, Py_ssize_t size, bytes head):
     return size >= length and memcmp(b, PyBytes_AS_STRING(head), <size_t>length) == 0
 
 
-cdef int envelope_mark(const uint8_t* b, Py_ssize_t end) noexcept nogil:
+cdef struct Envelope:
+    Py_ssize_t key_start  # the session key: b[key_start:key_stop]
+    Py_ssize_t key_stop
+    bint essential
+
+
+cdef int envelope_mark(const uint8_t* b, Py_ssize_t end, Envelope* out) noexcept nogil:
     """MARK_PACKET for a ``Packet`` protobuf parses, with a non-empty type; MARK_UNDECIDED
     for anything else this walk cannot vouch for (malformed, duplicated or mistyped fields,
-    non-ASCII text, no type): the caller asks protobuf about those."""
+    non-ASCII text, no type): the caller asks protobuf about those. ``out`` gets the session
+    key's span and the essential flag of a vouched envelope."""
     cdef Py_ssize_t p = 0
     cdef Field f
     cdef int seen = 0
     cdef bint typed = False
+    out.key_start, out.key_stop, out.essential = 0, 0, False
     while p < end:
         if not next_field(b, &p, end, &f):
             return MARK_UNDECIDED
@@ -690,7 +698,22 @@ cdef int envelope_mark(const uint8_t* b, Py_ssize_t end) noexcept nogil:
                 return MARK_UNDECIDED
             if f.number == 1:
                 typed = f.stop > f.start
+            else:
+                out.key_start, out.key_stop = f.start, f.stop
+        elif f.number == 3:
+            out.essential = f.varint != 0
     return MARK_PACKET if typed else MARK_UNDECIDED
+
+
+def envelope_facts(bytes value):
+    """``(session_key, is_essential)`` of the ``Packet`` envelope ``value``, as protobuf reads
+    them, where the walk of ``packet_marks`` vouches for the envelope (it parses and names its
+    type); None for anything else, which the caller hands to protobuf."""
+    cdef Envelope envelope
+    cdef const uint8_t* b = <const uint8_t*>PyBytes_AS_STRING(value)
+    if envelope_mark(b, PyBytes_GET_SIZE(value), &envelope) != MARK_PACKET:
+        return None
+    return utf8(b, envelope.key_start, envelope.key_stop), envelope.essential
 
 
 def packet_marks(values):
@@ -702,13 +725,14 @@ def packet_marks(values):
     cdef const uint8_t* b
     cdef Py_ssize_t size
     cdef int mark
+    cdef Envelope envelope
     for value in values:
         if type(value) is not bytes:
             marks.append(MARK_UNDECIDED)
             continue
         b = <const uint8_t*>PyBytes_AS_STRING(value)
         size = PyBytes_GET_SIZE(value)
-        mark = envelope_mark(b, size)
+        mark = envelope_mark(b, size, &envelope)
         if mark == MARK_PACKET:
             if starts_with(b, size, END_OF_SESSION_HEAD):
                 mark = MARK_END_OF_SESSION

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import cast
 
+from ...columnar.parsers import native_envelope_facts
 from ...contracts.packet_writing.i_packet_writer_service import IPacketWriterService
 from ...contracts.packet_writing.info_type import InfoType
 from ...contracts.packet_writing.packet_bytes import PacketBytes
@@ -43,14 +45,14 @@ def _records(
     data_source: str,
     session_key: str,
     route: tuple[str, int],
-    packet: open_data_pb2.Packet,
+    essential: bool,
     packet_bytes: PacketBytes,
 ) -> list[Outgoing]:
     """The records of one packet: its essentials copy first where it is essential, then the
     packet on its stream's route; keyed by the session."""
     key = session_key.encode()
     data = packet_bytes.data
-    if packet.is_essential:
+    if essential:
         essential_topic, essential_partition = essential_route(data_source)
         return [(essential_topic, essential_partition, key, data), (*route, key, data)]
     return [(*route, key, data)]
@@ -131,6 +133,7 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         self._warned_unmapped: set[tuple[str, str]] = set()
         #: False with ``integrate_session_management=False``: session keys are written unchecked
         self._checks_sessions = context.configuration.integrate_session_management
+        self._envelope_facts = native_envelope_facts()
 
     def _on_start(self) -> None:
         if self._checks_sessions:
@@ -152,13 +155,13 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
         checked = self._checked(data_source, stream, session_key, packet_bytes)
         if isinstance(checked, ApiResult):
             return checked
-        route, packet, packet_bytes = checked
+        route, essential, packet_bytes = checked
         transport = self._context.transport
         key = session_key.encode()
         try:
             # the records of _records, produced one by one without building them: one packet a
             # call is the common use, and building its list would cost the call a tenth more
-            if packet.is_essential:
+            if essential:
                 transport.produce(*essential_route(data_source), key, packet_bytes.data)
             transport.produce(route[0], route[1], key, packet_bytes.data)
         except TransportError as exc:
@@ -203,17 +206,18 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
 
     def _checked(
         self, data_source: str, stream: str, session_key: str, packet_bytes: object
-    ) -> tuple[tuple[str, int], open_data_pb2.Packet, PacketBytes] | ApiResult[bool]:
-        """Where a packet goes, its envelope and its bytes; or ``write_data``'s refusal. A route
-        and session seen before take the short way: only the packet is parsed."""
+    ) -> tuple[tuple[str, int], bool, PacketBytes] | ApiResult[bool]:
+        """Where a packet goes, whether it is essential, and its bytes; or ``write_data``'s
+        refusal. A route and session seen before take the short way: only the packet is read
+        (by the compiled envelope walk where it vouches for the packet, else by protobuf)."""
         route = self._routes.get((data_source, stream))
-        parsed: tuple[open_data_pb2.Packet, PacketBytes] | str
         if not self._checks_sessions:
             state: tuple[str, bool] | None = (data_source, False)
         elif type(session_key) is str:
             state = self._context.sessions.state(session_key)
         else:
             state = None
+        facts = None
         if (
             route is None
             or state != (data_source, False)
@@ -223,22 +227,27 @@ class PacketWriterService(ServiceBase, IPacketWriterService):
             checked = self._check_all(data_source, stream, session_key, packet_bytes)
             if isinstance(checked, ApiResult):
                 return checked
-            route, parsed = checked
-        else:
+            route, (packet, packet_bytes) = checked
+            facts = packet.session_key, packet.is_essential
+        elif self._envelope_facts is not None and type(packet_bytes) is PacketBytes:
+            facts = self._envelope_facts(packet_bytes.data)
+        if facts is None:
             parsed = parse_envelope(packet_bytes)
             if isinstance(parsed, str):
                 return ApiResult(False, None, f"write_data: {parsed}")
-        packet = parsed[0]
-        if self._checks_sessions and packet.session_key and packet.session_key != session_key:
+            packet, packet_bytes = parsed
+            facts = packet.session_key, packet.is_essential
+        named, essential = facts
+        if self._checks_sessions and named and named != session_key:
             # Readers find a session's packets by the record key: such a packet would be read
             # as another session's than the one it names. Without session management the key
             # is the caller's to choose, as in the Stream API (its tests key a whole class's
             # packets by one key while each packet names its own run).
             return ApiResult.fail(
-                f"write_data: the packet names session {shown(packet.session_key)}, but "
+                f"write_data: the packet names session {shown(named)}, but "
                 f"session_key is {shown(session_key)}"
             )
-        return route, *parsed
+        return route, essential, cast(PacketBytes, packet_bytes)
 
     def _check_all(
         self, data_source: str, stream: str, session_key: str, packet_bytes: object
