@@ -540,6 +540,34 @@ def test_a_raising_handler_is_logged_and_reading_continues(
     assert logged or logged_by_library
 
 
+def test_records_the_compiled_delivery_does_not_take_are_delivered_by_the_python_loop(
+    library_factory: LibraryFactory, data_source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reading = library_factory()
+    reader = reading.reader(live_configuration(data_source))
+    # Records as lists, as someone else's transport might hand them: the compiled delivery
+    # takes tuples only, so the reader's Python loop must deliver these.
+    deliver = reader._deliver
+    monkeypatch.setattr(
+        reader, "_deliver", lambda records, now: deliver(list(map(list, records)), now)
+    )
+    recorder = EventRecorder().attach(reader)
+    reader.start()
+    reader.set_handler(recorder)
+    writing = library_factory()
+
+    written = write_session(
+        writing.session_service(), writing.writer_service(), data_source, count=5
+    )
+
+    recorder.wait_completed(written.session_key)
+    reader.stop()
+    assert recorder.packets_by_stream(written.session_key) == expected_by_stream(written.packets)
+    assert all(
+        type(dto.packet_bytes.data) is bytes for dto in recorder.packets(written.session_key)
+    )
+
+
 def test_a_corrupted_record_is_reported_and_reading_continues(
     library_factory: LibraryFactory, data_source: str, transport: Transport
 ) -> None:

@@ -365,10 +365,11 @@ class PacketReaderService(PacketReaderBase):
                     reading.last_packet_at = now
                     self._start_stream(reading, stream, now)
                 if not mark and deliver_run is not None:
-                    index, last_ms, submit_time = deliver_run(
+                    start = index - 1
+                    delivered_to, last_ms, submit_time = deliver_run(
                         records,
                         marks,
-                        index - 1,
+                        start,
                         data_source,
                         session_key,
                         stream,
@@ -379,8 +380,11 @@ class PacketReaderService(PacketReaderBase):
                         _utc,
                         self._handler_failed,
                     )
-                    next_offset = records[index - 1].offset + 1
-                    continue
+                    if delivered_to > start:
+                        index = delivered_to
+                        next_offset = records[index - 1][2] + 1
+                        continue
+                    # Not one it takes (a value that is not exact bytes, say): delivered below.
                 if mark:
                     if mark == UNDECIDED:
                         mark = mark_of(value)
