@@ -544,16 +544,14 @@ def test_records_the_compiled_delivery_does_not_take_are_delivered_by_the_python
     library_factory: LibraryFactory, data_source: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reading = library_factory()
-    reader = reading.reader(live_configuration(data_source))
+    reader, recorder = start_reader(reading, live_configuration(data_source))
     # Records as lists, as someone else's transport might hand them: the compiled delivery
-    # takes tuples only, so the reader's Python loop must deliver these.
+    # takes tuples only, so the reader's Python loop must deliver these. (Nothing is written
+    # yet, so every poll with records goes through this.)
     deliver = reader._deliver
     monkeypatch.setattr(
         reader, "_deliver", lambda records, now: deliver(list(map(list, records)), now)
     )
-    recorder = EventRecorder().attach(reader)
-    reader.start()
-    reader.set_handler(recorder)
     writing = library_factory()
 
     written = write_session(
